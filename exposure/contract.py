@@ -1,0 +1,185 @@
+"""The check contract: what a check declares, what it is handed, and what it hands back.
+
+A check never touches the database, never sends mail and never renders text for people. It looks,
+and it says what it saw as `Observation`s. Two outcomes are kept strictly apart (sslyze's
+distinction): a `FindingCandidate` says "this problem is there"; a `CheckFailure` says "I could
+not decide" (timeout, refused, rate-limited, a bug). A failure is never a finding and never a pass:
+the store keeps the findings it covers untouched instead of resolving them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+
+from exposure.catalogue import Theme
+from exposure.severity import Severity
+from exposure.text import Text
+
+if TYPE_CHECKING:
+    import httpx
+
+    from exposure.limits import Limits
+    from exposure.memo import RunMemo
+    from exposure.net.dns import Resolver
+    from exposure.settings import Settings
+
+JSON = Any  # small JSON-serialisable values only: str, int, float, bool, None, lists, dicts
+
+
+class TargetKind(StrEnum):
+    DOMAIN = "domain"
+    IP = "ip"
+    NETWORK = "network"
+
+
+class Effort(StrEnum):
+    """Rough effort of the fix, used to rank "do these first" after severity."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class Source(StrEnum):
+    """What a check talks to; declared so that an operator knows what a check costs."""
+
+    DNS = "dns"
+    HTTP = "http"
+    TLS = "tls"
+    SMTP = "smtp"
+    SHODAN = "shodan"
+
+
+@dataclass(frozen=True, slots=True)
+class FindingSpec:
+    """Metadata of one catalogue id, kept next to the check that emits it (prowler's model).
+
+    `risk` says what the problem means for the business, `remediation` what to do, and
+    `technical` what to forward to the IT supplier. All of it in Dutch and English.
+    """
+
+    id: str
+    severity: Severity
+    title: Text
+    risk: Text
+    remediation: Text
+    technical: Text
+    effort: Effort = Effort.MEDIUM
+    theme: Theme | None = None  # defaults to the catalogue's theme
+
+
+@dataclass(frozen=True, slots=True)
+class CheckMeta:
+    id: str  # the family id, e.g. "tls"; every finding id it emits starts with a catalogue prefix
+    title: Text
+    description: Text
+    target_kinds: frozenset[TargetKind]
+    sources: frozenset[Source]
+    findings: tuple[FindingSpec, ...]
+    passive: bool = True
+    version: str = "1"
+
+    def finding(self, finding_id: str) -> FindingSpec:
+        for spec in self.findings:
+            if spec.id == finding_id:
+                return spec
+        raise KeyError(f"check {self.id!r} does not declare finding {finding_id!r}")
+
+    @property
+    def finding_ids(self) -> frozenset[str]:
+        return frozenset(spec.id for spec in self.findings)
+
+
+@dataclass(frozen=True, slots=True)
+class ScanTarget:
+    """A registered target as a check sees it (a value, no database row)."""
+
+    company_id: str
+    kind: TargetKind
+    value: str  # canonical: IDNA A-label domain, normalised IP or CIDR
+    display: str = ""  # what a person reads (the Unicode U-label for IDN domains)
+    id: int | None = None  # the store's target id, where it has one
+
+    @property
+    def label(self) -> str:
+        return self.display or self.value
+
+
+@dataclass(frozen=True, slots=True)
+class FindingCandidate:
+    """"This problem is there", as seen by one check on one target in one run.
+
+    `subject` is what the problem sits on (a host name, an IP, `host:port`, an MX host); it is
+    the target that reports show. `discriminator` separates several findings of the same id on
+    the same subject (a port, an IP address of a multi-homed host).
+    """
+
+    check_id: str
+    subject: str
+    severity: Severity
+    evidence: Mapping[str, JSON] = field(default_factory=dict)
+    discriminator: str = ""
+    detail: str = ""  # one short technical line for the IT supplier (English)
+
+
+class FailureReason(StrEnum):
+    TIMEOUT = "timeout"
+    REFUSED = "refused"
+    UNREACHABLE = "unreachable"
+    RATE_LIMITED = "rate_limited"
+    DNS_ERROR = "dns_error"
+    PROTOCOL = "protocol_error"
+    OUT_OF_SCOPE = "out_of_scope"  # e.g. private address space without allow_private
+    UNAVAILABLE = "source_unavailable"  # e.g. Shodan key invalid or credits exhausted
+    DEADLINE = "deadline"
+    BUG = "bug"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckFailure:
+    """"I could not decide". Covers `finding_ids` (all of the check's ids when empty)."""
+
+    reason: FailureReason
+    message: str
+    subject: str = ""
+    finding_ids: frozenset[str] = frozenset()
+
+
+Observation = FindingCandidate | CheckFailure
+
+
+@dataclass(frozen=True, slots=True)
+class CheckContext:
+    """The shared clients a check is handed. Built once per run by the orchestrator.
+
+    No module keeps a client in a global: whatever talks to the network arrives here, so that
+    tests and the testbed hand in their own.
+    """
+
+    settings: Settings
+    dns: Resolver
+    http: httpx.AsyncClient
+    limits: Limits
+    memo: RunMemo
+    now: datetime  # the run's clock: one instant for a whole run, so verdicts are consistent
+
+    def port(self, service: str) -> int:
+        return self.settings.port(service)
+
+
+@runtime_checkable
+class Check(Protocol):
+    meta: ClassVar[CheckMeta]
+
+    async def run(self, target: ScanTarget, ctx: CheckContext) -> Sequence[Observation]: ...
+
+
+def fingerprint(check_id: str, company_id: str, subject: str, discriminator: str = "") -> str:
+    """The stable identity of a finding across runs (DESIGN.md: Finding)."""
+    raw = "\x1f".join((check_id, company_id, subject.strip().lower(), discriminator.strip().lower()))
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]

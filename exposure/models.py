@@ -1,0 +1,145 @@
+"""The stored data model of DESIGN.md (SQLModel tables).
+
+Times are stored as naive UTC (`utcnow()`), the lowest common denominator of SQLite and
+PostgreSQL. Schema changes go through the Alembic migrations in `exposure/store/migrations`.
+"""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Company(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=64)  # the member's own id, e.g. a KvK number
+    name: str
+    email: str = ""
+    sector: str = ""
+    language: str = Field(default="", max_length=8)  # "" = the Meldpunt's default
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Target(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("company_id", "kind", "value", name="uq_target"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    company_id: str = Field(foreign_key="company.id", index=True, max_length=64)
+    kind: str = Field(max_length=16)  # domain | ip | network
+    value: str  # canonical (IDNA A-label, normalised IP/CIDR)
+    display: str = ""  # the U-label for IDN domains; what a person reads
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ScanRun(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    started_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+    # running | complete | interrupted | incomplete (deadline) | failed
+    status: str = Field(default="running", max_length=16, index=True)
+    scope: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    companies_total: int = 0
+    companies_done: int = 0
+    checks_run: int = 0
+    findings_new: int = 0
+    findings_reopened: int = 0
+    findings_resolved: int = 0
+    errors: int = 0
+    summary: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class RunCompany(SQLModel, table=True):
+    """Progress of one run, company by company: what makes a run resumable."""
+
+    run_id: int = Field(foreign_key="scanrun.id", primary_key=True)
+    company_id: str = Field(foreign_key="company.id", primary_key=True, max_length=64)
+    status: str = Field(default="pending", max_length=16)  # pending | done
+    finished_at: datetime | None = None
+
+
+class Finding(SQLModel, table=True):
+    __table_args__ = (Index("ix_finding_company_status", "company_id", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    fingerprint: str = Field(unique=True, max_length=64)
+    company_id: str = Field(foreign_key="company.id", max_length=64)
+    target_id: int | None = Field(default=None, foreign_key="target.id", index=True)
+    check_id: str = Field(index=True, max_length=64)  # the catalogue id
+    family: str = Field(max_length=32)  # the check (CheckMeta.id) that emits it: resolution scope
+    severity: str = Field(max_length=16)
+    target: str  # the subject: host, IP, host:port, MX host
+    discriminator: str = ""
+    title: str = ""
+    detail: str = ""
+    evidence: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="open", max_length=16)  # open | resolved | accepted
+    first_seen: datetime = Field(default_factory=utcnow)
+    last_seen: datetime = Field(default_factory=utcnow)
+    resolved_at: datetime | None = None
+    first_run_id: int | None = None
+    last_run_id: int | None = None
+    reopened_count: int = 0
+    accepted_reason: str = ""
+    accepted_until: datetime | None = None
+
+
+class FindingEvent(SQLModel, table=True):
+    """The history of a finding: every change of status or severity, per run."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    finding_id: int = Field(foreign_key="finding.id", index=True)
+    run_id: int | None = Field(default=None, foreign_key="scanrun.id", index=True)
+    at: datetime = Field(default_factory=utcnow)
+    event: str = Field(max_length=16)  # opened | resolved | reopened | severity | accepted
+    severity: str = Field(default="", max_length=16)
+    note: str = ""
+
+
+class CheckError(SQLModel, table=True):
+    """A check that could not decide: scan health, never a finding and never a pass."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="scanrun.id", index=True)
+    company_id: str = Field(foreign_key="company.id", max_length=64, index=True)
+    target_id: int | None = Field(default=None, foreign_key="target.id")
+    target: str = ""
+    check_id: str = Field(max_length=64)  # the check (family) id
+    reason: str = Field(max_length=32)
+    message: str = ""
+    finding_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class WarningRecord(SQLModel, table=True):
+    """What was sent to whom, when, for which fingerprints: the audit trail and the dedupe."""
+
+    __tablename__ = "warning"
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(unique=True, max_length=64)
+    company_id: str = Field(foreign_key="company.id", max_length=64, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    kind: str = Field(default="new", max_length=16)  # new | reminder
+    language: str = Field(default="nl", max_length=8)
+    recipients: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    fingerprints: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    severities: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    channel: str = Field(default="outbox", max_length=16)  # outbox | smtp
+    status: str = Field(default="written", max_length=16)  # written | sent | failed
+    result: str = ""
+
+
+class SourceCache(SQLModel, table=True):
+    """Answers of slow or rationed sources (Shodan) kept across runs."""
+
+    source: str = Field(primary_key=True, max_length=32)
+    key: str = Field(primary_key=True, max_length=255)
+    fetched_at: datetime = Field(default_factory=utcnow, index=True)
+    status: int = 200
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

@@ -1,0 +1,239 @@
+"""Settings: CLI option > `EXPOSURE_*` environment variable > `exposure.toml` > default.
+
+One `Settings` value is built per command and handed down (in the check context); nothing reads
+the environment later. A malformed value or an unknown key in `exposure.toml` is a
+`SettingsError` whose message names where the bad value came from.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+DEFAULT_CONFIG = Path("exposure.toml")
+SERVICES: dict[str, int] = {"http": 80, "https": 443, "smtp": 25}
+
+
+class SettingsError(ValueError):
+    """A configuration problem, phrased as one line for a person."""
+
+
+def _split(value: Any) -> Any:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+def parse_resolver(spec: str) -> tuple[str, int]:
+    """`ip`, `ip:port` or `[v6]:port` to (ip, port)."""
+    spec = spec.strip()
+    host, port = spec, 53
+    if spec.startswith("["):
+        end = spec.find("]")
+        if end < 0:
+            raise ValueError(f"{spec!r}: missing ']'")
+        host, rest = spec[1:end], spec[end + 1 :]
+        if rest:
+            if not rest.startswith(":"):
+                raise ValueError(f"{spec!r}: expected ':port' after ']'")
+            port = _port(rest[1:], spec)
+    elif spec.count(":") == 1:
+        host, raw_port = spec.split(":")
+        port = _port(raw_port, spec)
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        raise ValueError(f"{spec!r} is not an IP address (resolvers are given by address)") from None
+    return str(ip), port
+
+
+def _port(raw: str, spec: str) -> int:
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise ValueError(f"{spec!r}: port must be a number from 1 to 65535")
+    return int(raw)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="EXPOSURE_",
+        extra="forbid",
+        populate_by_name=True,
+        validate_default=True,
+    )
+
+    # --- the settings of DESIGN.md -------------------------------------------------------------
+    database: str = Field(default="sqlite:///exposure.db", description="SQLAlchemy URL")
+    resolvers: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="recursive resolvers, ip or ip:port; default the system's"
+    )
+    ca_bundle: Path | None = Field(default=None, description="PEM trust store for TLS verification")
+    shodan_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "shodan_api_key", "EXPOSURE_SHODAN_API_KEY", "SHODAN_API_KEY"
+        ),
+    )
+    shodan_api_url: str = "https://api.shodan.io"
+    internetdb_url: str = "https://internetdb.shodan.io"
+    allow_private: bool = False
+    ports: Annotated[dict[str, int], NoDecode] = Field(default_factory=dict)
+    smtp_url: SecretStr | None = None
+
+    # --- engine knobs ----------------------------------------------------------------------------
+    concurrency: int = Field(default=256, ge=1, le=10_000, description="checks in flight at once")
+    company_concurrency: int = Field(default=64, ge=1, le=10_000)
+    per_ip_concurrency: int = Field(default=2, ge=1, le=100)
+    check_timeout: float = Field(default=60.0, gt=0, description="seconds per (target, check)")
+    connect_timeout: float = Field(default=5.0, gt=0)
+    read_timeout: float = Field(default=10.0, gt=0)
+    dns_timeout: float = Field(default=2.0, gt=0)
+    dns_tries: int = Field(default=3, ge=1, le=10)
+    run_deadline: float = Field(default=6 * 3600.0, gt=0, description="seconds for a whole run")
+    shodan_cache_days: float = Field(default=7.0, ge=0)
+    language: Literal["nl", "en"] = "nl"
+    meldpunt_name: str = "Meldpunt Cybersecurity"
+    meldpunt_phone: str = ""
+    meldpunt_url: str = ""
+    meldpunt_email: str = ""
+    portal_url: str = ""
+
+    @field_validator("resolvers", mode="before")
+    @classmethod
+    def _resolvers(cls, value: Any) -> Any:
+        value = _split(value)
+        for spec in value or []:
+            parse_resolver(spec)
+        return value
+
+    @field_validator("ports", mode="before")
+    @classmethod
+    def _ports(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            pairs: dict[str, Any] = {}
+            for part in _split(value):
+                name, sep, raw = part.partition("=")
+                if not sep:
+                    raise ValueError(f"{part!r}: expected service=port, e.g. https=8443")
+                pairs[name.strip().lower()] = raw.strip()
+            value = pairs
+        if not isinstance(value, dict):
+            raise ValueError("expected service=port pairs, e.g. http=8080,https=8443,smtp=8025")
+        result: dict[str, int] = {}
+        for name, raw in value.items():
+            if name not in SERVICES:
+                known = ", ".join(SERVICES)
+                raise ValueError(f"unknown service {name!r} (known: {known})")
+            result[name] = _port(str(raw), f"{name}={raw}")
+        return result
+
+    @field_validator("database")
+    @classmethod
+    def _database(cls, value: str) -> str:
+        if "://" not in value:
+            raise ValueError(f"{value!r} is not a database URL (e.g. sqlite:///exposure.db)")
+        return value
+
+    @field_validator("ca_bundle")
+    @classmethod
+    def _ca_bundle(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"{value} does not exist or is not a file")
+        return value
+
+    def port(self, service: str) -> int:
+        return self.ports.get(service, SERVICES[service])
+
+    def resolver_addresses(self) -> list[tuple[str, int]]:
+        return [parse_resolver(spec) for spec in self.resolvers]
+
+    @property
+    def shodan_key(self) -> str | None:
+        return self.shodan_api_key.get_secret_value() if self.shodan_api_key else None
+
+
+class _TomlData(PydanticBaseSettingsSource):
+    def __init__(self, settings_cls: type[BaseSettings], data: dict[str, Any]) -> None:
+        super().__init__(settings_cls)
+        self._data = data
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return self._data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(self._data)
+
+
+def read_config(path: Path) -> dict[str, Any]:
+    """Read `exposure.toml`, refusing keys that are not settings (a typo must not be ignored)."""
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{path}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise SettingsError(f"{path}: cannot read: {exc.strerror}") from None
+    known = set(Settings.model_fields)
+    for key in data:
+        if key not in known:
+            raise SettingsError(f"{path}: unknown setting {key!r}")
+    return data
+
+
+def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
+    """Build the settings of one command. `overrides` are the CLI options that were given."""
+    path = config if config is not None else Path(os.environ.get("EXPOSURE_CONFIG", DEFAULT_CONFIG))
+    explicit = config is not None or "EXPOSURE_CONFIG" in os.environ
+    data: dict[str, Any] = {}
+    if path.exists():
+        data = read_config(path)
+    elif explicit:
+        raise SettingsError(f"{path}: configuration file not found")
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+
+    class _Bound(Settings):
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            return (init_settings, env_settings, _TomlData(settings_cls, data))
+
+    try:
+        bound = _Bound(**overrides)
+    except ValidationError as exc:
+        raise SettingsError(_explain(exc, overrides, data, path)) from None
+    return Settings.model_construct(**{name: getattr(bound, name) for name in Settings.model_fields})
+
+
+def _explain(exc: ValidationError, overrides: dict[str, Any], data: dict[str, Any], path: Path) -> str:
+    err = exc.errors()[0]
+    loc = str(err["loc"][0]) if err["loc"] else "?"
+    name = loc.removeprefix("EXPOSURE_").lower() if loc.isupper() else loc
+    if name in overrides:
+        origin = f"option --{name.replace('_', '-')}"
+    elif f"EXPOSURE_{name.upper()}" in os.environ or (
+        name == "shodan_api_key" and "SHODAN_API_KEY" in os.environ
+    ):
+        origin = f"environment variable EXPOSURE_{name.upper()}"
+    elif name in data:
+        origin = f"{path}"
+    else:
+        origin = "setting"
+    message = str(err["msg"]).removeprefix("Value error, ")
+    return f"{origin}: {name}: {message}"
