@@ -112,7 +112,7 @@ class ScanTarget:
 
 @dataclass(frozen=True, slots=True)
 class FindingCandidate:
-    """"This problem is there", as seen by one check on one target in one run.
+    """ "This problem is there", as seen by one check on one target in one run.
 
     `subject` is what the problem sits on (a host name, an IP, `host:port`, an MX host); it is
     the target that reports show. `discriminator` separates several findings of the same id on
@@ -142,7 +142,7 @@ class FailureReason(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class CheckFailure:
-    """"I could not decide". Covers `finding_ids` (all of the check's ids when empty)."""
+    """ "I could not decide". Covers `finding_ids` (all of the check's ids when empty)."""
 
     reason: FailureReason
     message: str
@@ -181,5 +181,7 @@ class Check(Protocol):
 
 def fingerprint(check_id: str, company_id: str, subject: str, discriminator: str = "") -> str:
     """The stable identity of a finding across runs (DESIGN.md: Finding)."""
-    raw = "\x1f".join((check_id, company_id, subject.strip().lower(), discriminator.strip().lower()))
+    raw = "\x1f".join(
+        (check_id, company_id, subject.strip().lower(), discriminator.strip().lower())
+    )
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]

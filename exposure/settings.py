@@ -55,7 +55,9 @@ def parse_resolver(spec: str) -> tuple[str, int]:
     try:
         ip = ipaddress.ip_address(host)
     except ValueError:
-        raise ValueError(f"{spec!r} is not an IP address (resolvers are given by address)") from None
+        raise ValueError(
+            f"{spec!r} is not an IP address (resolvers are given by address)"
+        ) from None
     return str(ip), port
 
 
@@ -218,10 +220,14 @@ def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
         bound = _Bound(**overrides)
     except ValidationError as exc:
         raise SettingsError(_explain(exc, overrides, data, path)) from None
-    return Settings.model_construct(**{name: getattr(bound, name) for name in Settings.model_fields})
+    return Settings.model_construct(
+        **{name: getattr(bound, name) for name in Settings.model_fields}
+    )
 
 
-def _explain(exc: ValidationError, overrides: dict[str, Any], data: dict[str, Any], path: Path) -> str:
+def _explain(
+    exc: ValidationError, overrides: dict[str, Any], data: dict[str, Any], path: Path
+) -> str:
     err = exc.errors()[0]
     loc = str(err["loc"][0]) if err["loc"] else "?"
     name = loc.removeprefix("EXPOSURE_").lower() if loc.isupper() else loc

@@ -120,8 +120,12 @@ class AiodnsResolver:
         timeout: float = 2.0,
         tries: int = 3,
     ) -> None:
-        servers = [f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}" for ip, port in nameservers or []]
-        self._resolver = aiodns.DNSResolver(nameservers=servers or None, timeout=timeout, tries=tries)
+        servers = [
+            f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}" for ip, port in nameservers or []
+        ]
+        self._resolver = aiodns.DNSResolver(
+            nameservers=servers or None, timeout=timeout, tries=tries
+        )
         self.queries: Counter[str] = Counter()
 
     async def resolve(self, name: str, rdtype: str) -> DnsAnswer:
