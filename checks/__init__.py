@@ -1,0 +1,1 @@
+"""Checks: one package per family. The engine finds them through the `exposure.checks` entry points."""

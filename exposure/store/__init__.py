@@ -1,0 +1,1 @@
+"""Persistence: engine set-up, migrations, the findings lifecycle and the single writer."""

@@ -1,0 +1,1 @@
+"""Everything a person reads: warnings, company reports, exports, the area overview."""

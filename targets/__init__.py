@@ -1,0 +1,1 @@
+"""Member lists in, normalised companies and targets out."""
