@@ -7,8 +7,24 @@ PostgreSQL. Schema changes go through the Alembic migrations in `exposure/store/
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+
+# Named constraints, so that later migrations can alter them on SQLite too (Alembic's batch mode
+# recreates tables and can only drop a constraint it can name). Must be set before any table.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+# Naive UTC timestamps (see the module docstring). Without an explicit type, SQLModel >= 0.0.45
+# maps `datetime` to its UTCDateTime, which rejects naive values and returns aware ones.
+NAIVE = DateTime(timezone=False)
 
 
 def utcnow() -> datetime:
@@ -22,8 +38,8 @@ class Company(SQLModel, table=True):
     sector: str = ""
     language: str = Field(default="", max_length=8)  # "" = the Meldpunt's default
     active: bool = True
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=NAIVE)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=NAIVE)
 
 
 class Target(SQLModel, table=True):
@@ -34,13 +50,13 @@ class Target(SQLModel, table=True):
     kind: str = Field(max_length=16)  # domain | ip | network
     value: str  # canonical (IDNA A-label, normalised IP/CIDR)
     display: str = ""  # the U-label for IDN domains; what a person reads
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=NAIVE)
 
 
 class ScanRun(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
-    started_at: datetime = Field(default_factory=utcnow)
-    finished_at: datetime | None = None
+    started_at: datetime = Field(default_factory=utcnow, sa_type=NAIVE)
+    finished_at: datetime | None = Field(default=None, sa_type=NAIVE)
     # running | complete | interrupted | incomplete (deadline) | failed
     status: str = Field(default="running", max_length=16, index=True)
     scope: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
@@ -60,7 +76,7 @@ class RunCompany(SQLModel, table=True):
     run_id: int = Field(foreign_key="scanrun.id", primary_key=True)
     company_id: str = Field(foreign_key="company.id", primary_key=True, max_length=64)
     status: str = Field(default="pending", max_length=16)  # pending | done
-    finished_at: datetime | None = None
+    finished_at: datetime | None = Field(default=None, sa_type=NAIVE)
 
 
 class Finding(SQLModel, table=True):
@@ -79,14 +95,14 @@ class Finding(SQLModel, table=True):
     detail: str = ""
     evidence: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     status: str = Field(default="open", max_length=16)  # open | resolved | accepted
-    first_seen: datetime = Field(default_factory=utcnow)
-    last_seen: datetime = Field(default_factory=utcnow)
-    resolved_at: datetime | None = None
+    first_seen: datetime = Field(default_factory=utcnow, sa_type=NAIVE)
+    last_seen: datetime = Field(default_factory=utcnow, sa_type=NAIVE)
+    resolved_at: datetime | None = Field(default=None, sa_type=NAIVE)
     first_run_id: int | None = None
     last_run_id: int | None = None
     reopened_count: int = 0
     accepted_reason: str = ""
-    accepted_until: datetime | None = None
+    accepted_until: datetime | None = Field(default=None, sa_type=NAIVE)
 
 
 class FindingEvent(SQLModel, table=True):
@@ -95,8 +111,8 @@ class FindingEvent(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     finding_id: int = Field(foreign_key="finding.id", index=True)
     run_id: int | None = Field(default=None, foreign_key="scanrun.id", index=True)
-    at: datetime = Field(default_factory=utcnow)
-    event: str = Field(max_length=16)  # opened | resolved | reopened | severity | accepted
+    at: datetime = Field(default_factory=utcnow, sa_type=NAIVE)
+    event: str = Field(max_length=16)  # opened | resolved | reopened | severity | accepted | unaccepted
     severity: str = Field(default="", max_length=16)
     note: str = ""
 
@@ -113,7 +129,7 @@ class CheckError(SQLModel, table=True):
     reason: str = Field(max_length=32)
     message: str = ""
     finding_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=NAIVE)
 
 
 class WarningRecord(SQLModel, table=True):
@@ -124,7 +140,7 @@ class WarningRecord(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     reference: str = Field(unique=True, max_length=64)
     company_id: str = Field(foreign_key="company.id", max_length=64, index=True)
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=NAIVE)
     kind: str = Field(default="new", max_length=16)  # new | reminder
     language: str = Field(default="nl", max_length=8)
     recipients: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
@@ -140,6 +156,6 @@ class SourceCache(SQLModel, table=True):
 
     source: str = Field(primary_key=True, max_length=32)
     key: str = Field(primary_key=True, max_length=255)
-    fetched_at: datetime = Field(default_factory=utcnow, index=True)
+    fetched_at: datetime = Field(default_factory=utcnow, sa_type=NAIVE, index=True)
     status: int = 200
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

@@ -84,7 +84,7 @@ class Settings(BaseSettings):
     shodan_api_key: SecretStr | None = Field(
         default=None,
         validation_alias=AliasChoices(
-            "shodan_api_key", "EXPOSURE_SHODAN_API_KEY", "SHODAN_API_KEY"
+            "EXPOSURE_SHODAN_API_KEY", "SHODAN_API_KEY", "shodan_api_key"
         ),
     )
     shodan_api_url: str = "https://api.shodan.io"

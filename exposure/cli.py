@@ -1,0 +1,395 @@
+"""The command line (typer). Every setting is also a global option: `exposure --database URL scan`.
+
+Bad input gets one clear line per problem on stderr and exit code 2; nothing half-written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from exposure.settings import Settings, SettingsError, load_settings
+
+app = typer.Typer(
+    name="exposure",
+    help="Passive external exposure scanner for a Meldpunt Cybersecurity.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+targets_app = typer.Typer(help="The member list: import and list companies and their targets.")
+app.add_typer(targets_app, name="targets")
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+class UsageError(Exception):
+    """Input the user can fix; printed as one line, exit code 2."""
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    err.print(f"exposure: error: {message}", markup=False, highlight=False)
+    raise typer.Exit(code)
+
+
+class State:
+    def __init__(self, config: Path | None, overrides: dict[str, object]) -> None:
+        self._config = config
+        self._overrides = overrides
+        self._settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            try:
+                self._settings = load_settings(self._config, **self._overrides)
+            except SettingsError as exc:
+                fail(str(exc))
+        return self._settings
+
+
+def _state(ctx: typer.Context) -> State:
+    state = ctx.obj
+    assert isinstance(state, State)
+    return state
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="settings file (default ./exposure.toml)")
+    ] = None,
+    database: Annotated[str | None, typer.Option(help="SQLAlchemy database URL")] = None,
+    resolvers: Annotated[
+        str | None, typer.Option(help="comma-separated recursive resolvers, ip or ip:port")
+    ] = None,
+    ca_bundle: Annotated[Path | None, typer.Option(help="PEM trust store for TLS checks")] = None,
+    shodan_api_key: Annotated[str | None, typer.Option(help="Shodan API key")] = None,
+    shodan_api_url: Annotated[str | None, typer.Option(help="Shodan REST API URL")] = None,
+    internetdb_url: Annotated[str | None, typer.Option(help="Shodan InternetDB URL")] = None,
+    allow_private: Annotated[
+        bool | None,
+        typer.Option(
+            "--allow-private/--no-allow-private",
+            help="scan targets in loopback/private/link-local space (labs, tests)",
+        ),
+    ] = None,
+    ports: Annotated[
+        str | None, typer.Option(help="lab override of service ports, e.g. http=8080,https=8443")
+    ] = None,
+    smtp_url: Annotated[str | None, typer.Option(help="where warnings are sent")] = None,
+    language: Annotated[str | None, typer.Option(help="nl (default) or en")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="debug logging")] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    overrides = {
+        "database": database,
+        "resolvers": resolvers,
+        "ca_bundle": ca_bundle,
+        "shodan_api_key": shodan_api_key,
+        "shodan_api_url": shodan_api_url,
+        "internetdb_url": internetdb_url,
+        "allow_private": allow_private,
+        "ports": ports,
+        "smtp_url": smtp_url,
+        "language": language,
+    }
+    ctx.obj = State(config, overrides)
+
+
+def _engine(settings: Settings):  # type: ignore[no-untyped-def]
+    from exposure.store.db import make_engine, migrate
+
+    try:
+        engine = make_engine(settings.database)
+        migrate(engine)
+    except Exception as exc:  # a database that cannot be opened is the user's to fix
+        fail(
+            f"database {_redact(settings.database)}: {exc.__class__.__name__}: {exc}".splitlines()[
+                0
+            ]
+        )
+    return engine
+
+
+def _redact(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<database url>"
+
+
+# --- targets ------------------------------------------------------------------------------------
+
+
+@targets_app.command("import")
+def targets_import(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="CSV: id,name,email,domains,ips,sector")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="validate and show, store nothing")
+    ] = False,
+    prune: Annotated[
+        bool, typer.Option("--prune", help="deactivate companies no longer in the file")
+    ] = False,
+    allow_large_networks: Annotated[
+        bool, typer.Option("--allow-large-networks", help="accept networks larger than /24")
+    ] = False,
+) -> None:
+    """Import (or update from) the member list."""
+    from targets.csv import MemberListError, read_members
+    from targets.sync import apply_import, plan_import, summarise
+
+    settings = _state(ctx).settings
+    try:
+        members = read_members(file, allow_large_networks=allow_large_networks)
+    except MemberListError as exc:
+        for line in exc.errors:
+            err.print(line, markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    from exposure.store.db import session_scope
+
+    engine = _engine(settings)
+    with session_scope(engine) as session:
+        plan = plan_import(session, members, prune=prune)
+        out.print(summarise(plan), markup=False)
+        if dry_run:
+            out.print("dry run: nothing stored")
+            session.rollback()
+            return
+        apply_import(session, plan)
+
+
+@targets_app.command("list")
+def targets_list(
+    ctx: typer.Context,
+    company: Annotated[str | None, typer.Option(help="only this company id")] = None,
+) -> None:
+    """Show the stored companies and targets."""
+    from exposure.store.db import session_scope
+    from targets.sync import list_targets
+
+    engine = _engine(_state(ctx).settings)
+    with session_scope(engine) as session:
+        rows = list_targets(session, company)
+    table = Table(header_style="bold")
+    for name in ("company", "name", "kind", "target", "note"):
+        table.add_column(name, overflow="fold")
+    for row in rows:
+        note = "private: skipped unless allow_private" if row.private else ""
+        shown = row.value if row.display in ("", row.value) else f"{row.display} ({row.value})"
+        table.add_row(row.company_id, row.name, row.kind, shown, note)
+    out.print(table)
+    out.print(f"{len({r.company_id for r in rows})} companies, {len(rows)} targets")
+
+
+# --- scan ---------------------------------------------------------------------------------------
+
+
+@app.command()
+def scan(
+    ctx: typer.Context,
+    company: Annotated[
+        list[str] | None, typer.Option("--company", help="scan only this company (repeatable)")
+    ] = None,
+    check: Annotated[
+        list[str] | None,
+        typer.Option("--check", help="run only checks with this id prefix (repeatable)"),
+    ] = None,
+) -> None:
+    """Scan the member list (or a part of it); resumes an interrupted run."""
+    from exposure.orchestrator import Orchestrator, UnknownCompanyError
+    from exposure.progress import for_terminal
+    from exposure.registry import RegistryError, load
+    from exposure.summary import print_summary
+
+    settings = _state(ctx).settings
+    engine = _engine(settings)
+    try:
+        registry = load()
+        orchestrator = Orchestrator(settings, registry, engine, progress=for_terminal())
+        summary = asyncio.run(orchestrator.scan(company or None, check or None))
+    except (UnknownCompanyError, RegistryError) as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        err.print(
+            "interrupted: what was scanned is stored; run `exposure scan` again to complete the run"
+        )
+        raise typer.Exit(130) from None
+    print_summary(summary, out)
+    if summary.status != "complete":
+        raise typer.Exit(3)
+
+
+# --- findings -----------------------------------------------------------------------------------
+
+
+class Status(StrEnum):
+    open = "open"
+    resolved = "resolved"
+    accepted = "accepted"
+    all = "all"
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+@app.command()
+def findings(
+    ctx: typer.Context,
+    company: Annotated[str | None, typer.Option(help="only this company id")] = None,
+    status: Annotated[Status, typer.Option(help="which findings")] = Status.open,
+    min_severity: Annotated[
+        str | None, typer.Option(help="info, low, medium, high or critical")
+    ] = None,
+    format: Annotated[Format, typer.Option("--format", help="output format")] = Format.table,
+) -> None:
+    """List stored findings."""
+    from exposure.severity import Severity
+    from exposure.store.db import session_scope
+    from exposure.store.queries import list_findings
+    from reports.findings import print_table, to_csv, to_json
+
+    threshold = None
+    if min_severity is not None:
+        try:
+            threshold = Severity.parse(min_severity)
+        except ValueError as exc:
+            fail(f"--min-severity: {exc}")
+    engine = _engine(_state(ctx).settings)
+    with session_scope(engine) as session:
+        rows = list_findings(
+            session, company_id=company, status=status.value, min_severity=threshold
+        )
+    if format is Format.json:
+        sys.stdout.write(to_json(rows) + "\n")
+    elif format is Format.csv:
+        sys.stdout.write(to_csv(rows))
+    else:
+        from reports.findings import print_table
+
+        print_table(rows, out)
+
+
+# --- catalogue ----------------------------------------------------------------------------------
+
+
+@app.command()
+def checks(ctx: typer.Context) -> None:
+    """The finding catalogue: id, severity, title, and which installed check emits it."""
+    from exposure.catalogue import ENTRIES
+    from exposure.registry import RegistryError, load
+
+    language = _state(ctx).settings.language
+    try:
+        registry = load()
+    except RegistryError as exc:
+        fail(str(exc))
+    specs = registry.specs()
+    family = registry.family_of()
+    table = Table(header_style="bold")
+    for name in ("id", "severity", "title", "check"):
+        table.add_column(name, overflow="fold")
+    for entry in ENTRIES:
+        spec = specs.get(entry.id)
+        title = spec.title.get(language) if spec else "[dim](not installed)[/]"
+        table.add_row(entry.id, entry.severity.value, title, family.get(entry.id, ""))
+    out.print(table)
+    out.print(f"{len(specs)} of {len(ENTRIES)} catalogue ids are installed")
+
+
+# --- runs ---------------------------------------------------------------------------------------
+
+
+@app.command()
+def runs(
+    ctx: typer.Context,
+    errors: Annotated[int | None, typer.Option(help="show the check errors of this run")] = None,
+    limit: Annotated[int, typer.Option(help="how many runs")] = 10,
+) -> None:
+    """Recent scan runs and their health."""
+    from exposure.store.db import session_scope
+    from exposure.store.queries import recent_runs, run_errors
+
+    engine = _engine(_state(ctx).settings)
+    with session_scope(engine) as session:
+        if errors is not None:
+            rows = run_errors(session, errors)
+            table = Table(header_style="bold")
+            for name in ("company", "target", "check", "reason", "message"):
+                table.add_column(name, overflow="fold")
+            for e in rows:
+                table.add_row(e.company_id, e.target, e.check_id, e.reason, e.message)
+            out.print(table)
+            out.print(f"{len(rows)} errors in run {errors}")
+            return
+        table = Table(header_style="bold")
+        for name in (
+            "run",
+            "started",
+            "finished",
+            "status",
+            "companies",
+            "new",
+            "resolved",
+            "errors",
+        ):
+            table.add_column(name)
+        for r in recent_runs(session, limit):
+            table.add_row(
+                str(r.id),
+                r.started_at.strftime("%Y-%m-%d %H:%M:%S"),
+                r.finished_at.strftime("%H:%M:%S") if r.finished_at else "",
+                r.status,
+                f"{r.companies_done}/{r.companies_total}",
+                str(r.findings_new),
+                str(r.findings_resolved),
+                str(r.errors),
+            )
+        out.print(table)
+
+
+# --- demo ---------------------------------------------------------------------------------------
+
+
+@app.command()
+def demo(
+    output: Annotated[
+        Path, typer.Option(help="where the demo writes its database and files")
+    ] = Path("exposure-demo"),
+) -> None:
+    """Simulated port area on loopback: import, scan, report. Touches no real host."""
+    from exposure.demo import run_demo
+
+    try:
+        code = asyncio.run(run_demo(output, out))
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+    raise typer.Exit(code)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

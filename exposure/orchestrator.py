@@ -1,0 +1,421 @@
+"""The orchestrator: company by company, every applicable (target, check) pair as a task.
+
+Bounded everywhere, so that a slow or hostile host costs its own time-out and nothing else: a
+global limit on checks in flight, a limit on companies in flight (which also keeps memory flat:
+companies stream through, a run's observations are never all in memory), a per-IP limit that
+checks take when they connect, a per-check time-out and a deadline for the whole run. A check's
+exception or time-out becomes a `CheckFailure` with a reason, never a finding and never a pass.
+
+`scan_company` is the unit of work. The embedded mode drives it here; the distributed mode
+(procrastinate workers) calls the same coroutine as its job body.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+import time
+import traceback
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from exposure.contract import (
+    Check,
+    CheckContext,
+    CheckFailure,
+    FailureReason,
+    FindingCandidate,
+    Observation,
+    ScanTarget,
+    TargetKind,
+)
+from exposure.limits import Limits
+from exposure.memo import RunMemo
+from exposure.metering import CpuMeter, metered
+from exposure.models import Company, Target
+from exposure.net.dns import AiodnsResolver, CachingResolver, Resolver
+from exposure.net.scope import target_in_scope
+from exposure.progress import NullProgress, ProgressSink
+from exposure.registry import Registry
+from exposure.results import ApplyStats, CompanyResult, TaskOutcome
+from exposure.settings import Settings
+from exposure.store import runs as store_runs
+from exposure.store.db import session_scope
+from exposure.store.writer import StoreWriter
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class CompanySnapshot:
+    """A company and its targets as read at the start of a run (values, no rows)."""
+
+    id: str
+    name: str
+    targets: tuple[ScanTarget, ...]
+
+
+@dataclass(slots=True)
+class RunSummary:
+    run_id: int
+    status: str
+    companies_total: int
+    companies_scanned: int
+    resumed_done: int
+    checks_run: int
+    duration: float
+    stats: ApplyStats
+    open_by_severity: dict[str, int] = field(default_factory=dict)
+    skipped_out_of_scope: int = 0
+    cpu_by_family: dict[str, float] = field(default_factory=dict)
+    dns_queries: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "status": self.status,
+            "companies_total": self.companies_total,
+            "companies_scanned": self.companies_scanned,
+            "resumed_done": self.resumed_done,
+            "checks_run": self.checks_run,
+            "duration_seconds": round(self.duration, 3),
+            "findings_new": self.stats.new,
+            "findings_new_by_severity": dict(self.stats.new_by_severity),
+            "findings_resolved": self.stats.resolved,
+            "findings_reopened": self.stats.reopened,
+            "open_by_severity": dict(self.open_by_severity),
+            "errors": self.stats.errors,
+            "errors_by_reason": dict(self.stats.errors_by_reason),
+            "skipped_out_of_scope": self.skipped_out_of_scope,
+            "cpu_seconds_by_family": {k: round(v, 4) for k, v in self.cpu_by_family.items()},
+            "dns_queries": self.dns_queries,
+        }
+
+
+class _Runtime:
+    """What one run shares between its companies: the context, the slots, the meters."""
+
+    def __init__(self, ctx: CheckContext, checks: Sequence[Check], settings: Settings) -> None:
+        self.ctx = ctx
+        self.checks = tuple(checks)
+        self.settings = settings
+        self.slots = asyncio.Semaphore(settings.concurrency)
+        self.cpu = CpuMeter()
+        self.checks_run = 0
+        self.skipped: Counter[str] = Counter()
+        self.titles = {spec.id: spec.title.en for c in self.checks for spec in c.meta.findings}
+
+
+def build_ssl_context(settings: Settings) -> ssl.SSLContext:
+    if settings.ca_bundle is not None:
+        return ssl.create_default_context(cafile=str(settings.ca_bundle))
+    return ssl.create_default_context()
+
+
+def build_http_client(settings: Settings, ssl_context: ssl.SSLContext) -> httpx.AsyncClient:
+    """The run's HTTP client: bounded waits, no redirects followed implicitly, no proxies."""
+    return httpx.AsyncClient(
+        verify=ssl_context,
+        follow_redirects=False,
+        trust_env=False,
+        timeout=httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout),
+        limits=httpx.Limits(max_connections=settings.concurrency, max_keepalive_connections=64),
+        headers={"User-Agent": "exposure/0.1 (passive check for a Meldpunt Cybersecurity)"},
+    )
+
+
+async def run_check(check: Check, target: ScanTarget, rt: _Runtime) -> TaskOutcome:
+    """One (target, check) pair, bounded by the global slots and the per-check time-out."""
+    meta = check.meta
+    async with rt.slots:
+        started = time.perf_counter()
+        observations: list[Observation]
+        try:
+            async with asyncio.timeout(rt.settings.check_timeout):
+                result = await metered(check.run(target, rt.ctx), rt.cpu, meta.id)
+            observations = _vet(check, list(result))
+        except TimeoutError:
+            observations = [
+                CheckFailure(
+                    FailureReason.TIMEOUT,
+                    f"no verdict within {rt.settings.check_timeout:g} s",
+                    subject=target.value,
+                )
+            ]
+        except Exception as exc:
+            log.debug("check %s failed on %s:\n%s", meta.id, target.value, traceback.format_exc())
+            observations = [
+                CheckFailure(
+                    FailureReason.BUG,
+                    f"{type(exc).__name__}: {exc}"[:500],
+                    subject=target.value,
+                )
+            ]
+        rt.checks_run += 1
+        return TaskOutcome(
+            target=target,
+            family=meta.id,
+            finding_ids=meta.finding_ids,
+            observations=tuple(observations),
+            seconds=time.perf_counter() - started,
+        )
+
+
+def _vet(check: Check, observations: list[Observation]) -> list[Observation]:
+    """A check may only emit what it declared; anything else is its bug, not a finding."""
+    declared = check.meta.finding_ids
+    vetted: list[Observation] = []
+    for obs in observations:
+        if isinstance(obs, FindingCandidate) and obs.check_id not in declared:
+            vetted.append(
+                CheckFailure(
+                    FailureReason.BUG,
+                    f"check {check.meta.id!r} emitted undeclared finding {obs.check_id!r}",
+                    subject=obs.subject,
+                )
+            )
+        elif isinstance(obs, FindingCandidate | CheckFailure):
+            vetted.append(obs)
+        else:
+            vetted.append(
+                CheckFailure(FailureReason.BUG, f"check {check.meta.id!r} returned {obs!r:.100}")
+            )
+    return vetted
+
+
+async def scan_company(company: CompanySnapshot, rt: _Runtime, run_id: int) -> CompanyResult:
+    """Scan one company: every applicable (target, check) pair, concurrently."""
+    tasks: list[asyncio.Task[TaskOutcome]] = []
+    skipped: list[TaskOutcome] = []
+    for target in company.targets:
+        in_scope = target_in_scope(target.kind, target.value, rt.settings.allow_private)
+        for check in rt.checks:
+            if target.kind not in check.meta.target_kinds:
+                continue
+            if not in_scope:
+                rt.skipped[target.value] += 1
+                skipped.append(
+                    TaskOutcome(
+                        target=target,
+                        family=check.meta.id,
+                        finding_ids=check.meta.finding_ids,
+                        observations=(
+                            CheckFailure(
+                                FailureReason.OUT_OF_SCOPE,
+                                f"{target.value} is private, loopback or link-local address "
+                                "space; skipped (set allow_private to scan it)",
+                                subject=target.value,
+                            ),
+                        ),
+                    )
+                )
+                continue
+            tasks.append(asyncio.create_task(run_check(check, target, rt)))
+    try:
+        outcomes = await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+    return CompanyResult(
+        run_id=run_id,
+        company_id=company.id,
+        outcomes=(*outcomes, *skipped),
+        finished_at=datetime.now(UTC).replace(tzinfo=None),
+        titles=rt.titles,
+    )
+
+
+def load_companies(engine: Engine, company_ids: Sequence[str] | None) -> list[CompanySnapshot]:
+    with session_scope(engine) as session:
+        query = select(Company).where(Company.active == True)  # noqa: E712
+        if company_ids:
+            query = query.where(Company.id.in_(list(company_ids)))  # type: ignore[attr-defined]
+        companies = session.exec(query.order_by(Company.id)).all()
+        wanted = {c.id for c in companies}
+        by_company: dict[str, list[ScanTarget]] = {cid: [] for cid in wanted}
+        for t in session.exec(select(Target).order_by(Target.id)).all():  # type: ignore[arg-type]
+            if t.company_id in wanted:
+                by_company[t.company_id].append(
+                    ScanTarget(t.company_id, TargetKind(t.kind), t.value, t.display, t.id)
+                )
+        return [CompanySnapshot(c.id, c.name, tuple(by_company[c.id])) for c in companies]
+
+
+class UnknownCompanyError(ValueError):
+    pass
+
+
+class Orchestrator:
+    def __init__(
+        self,
+        settings: Settings,
+        registry: Registry,
+        engine: Engine,
+        *,
+        progress: ProgressSink | None = None,
+        resolver: Resolver | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.registry = registry
+        self.engine = engine
+        self.progress = progress or NullProgress()
+        self._resolver = resolver
+        self._clock = clock or (lambda: datetime.now(UTC))
+
+    async def scan(
+        self,
+        company_ids: Sequence[str] | None = None,
+        check_prefixes: Sequence[str] | None = None,
+    ) -> RunSummary:
+        started = time.perf_counter()
+        checks = self.registry.select(check_prefixes)
+        companies = await asyncio.to_thread(load_companies, self.engine, company_ids)
+        if company_ids:
+            missing = sorted(set(company_ids) - {c.id for c in companies})
+            if missing:
+                raise UnknownCompanyError(f"unknown or inactive company: {', '.join(missing)}")
+        scope = {
+            "companies": sorted(company_ids) if company_ids else None,
+            "checks": sorted(c.meta.id for c in checks),
+        }
+        run_id, pending_ids = await asyncio.to_thread(
+            self._start_run, [c.id for c in companies], scope
+        )
+        pending = set(pending_ids)
+        todo = [c for c in companies if c.id in pending]
+        resumed_done = len(companies) - len(todo)
+
+        inner = self._resolver or AiodnsResolver(
+            self.settings.resolver_addresses(),
+            timeout=self.settings.dns_timeout,
+            tries=self.settings.dns_tries,
+        )
+        resolver = CachingResolver(inner)
+        ssl_context = build_ssl_context(self.settings)
+        http = build_http_client(self.settings, ssl_context)
+        ctx = CheckContext(
+            settings=self.settings,
+            dns=resolver,
+            http=http,
+            limits=Limits(self.settings.per_ip_concurrency),
+            memo=RunMemo(),
+            now=self._clock(),
+        )
+        rt = _Runtime(ctx, checks, self.settings)
+        writer = StoreWriter(self.engine)
+        await writer.start()
+        self.progress.start(len(companies), resumed_done)
+        status = "complete"
+        scanned = 0
+        try:
+            try:
+                async with asyncio.timeout(self.settings.run_deadline):
+                    scanned = await self._scan_all(todo, rt, run_id, writer)
+            except TimeoutError:
+                status = "incomplete"
+                self.progress.note(
+                    f"run deadline of {self.settings.run_deadline:g} s reached: the run stops "
+                    "here; `exposure scan` again completes it"
+                )
+        except BaseException:
+            # Ctrl-C, a crash: keep every company already handed to the writer, mark the run
+            # interrupted so the next `exposure scan` resumes it.
+            await asyncio.shield(self._abort(writer, run_id))
+            self.progress.close()
+            raise
+        finally:
+            await http.aclose()
+            if self._resolver is None and isinstance(inner, AiodnsResolver):
+                await inner.close()
+        await writer.close()
+        self.progress.close()
+        for value, count in sorted(rt.skipped.items()):
+            self.progress.note(
+                f"skipped {value}: private, loopback or link-local address space "
+                f"({count} checks; set allow_private to scan it)"
+            )
+        summary = RunSummary(
+            run_id=run_id,
+            status=status,
+            companies_total=len(companies),
+            companies_scanned=writer.stats.companies,
+            resumed_done=resumed_done,
+            checks_run=rt.checks_run,
+            duration=time.perf_counter() - started,
+            stats=writer.stats,
+            skipped_out_of_scope=len(rt.skipped),
+            cpu_by_family=dict(rt.cpu.seconds),
+            dns_queries=getattr(inner, "total", 0),
+        )
+        del scanned
+        summary.open_by_severity = await asyncio.to_thread(
+            self._finish_run, run_id, status, summary
+        )
+        return summary
+
+    async def _scan_all(
+        self, todo: list[CompanySnapshot], rt: _Runtime, run_id: int, writer: StoreWriter
+    ) -> int:
+        """Stream companies through a bounded window; results go to the writer as they finish."""
+        window = asyncio.Semaphore(self.settings.company_concurrency)
+        running: set[asyncio.Task[None]] = set()
+        done = 0
+
+        async def one(company: CompanySnapshot) -> None:
+            nonlocal done
+            try:
+                result = await scan_company(company, rt, run_id)
+                await writer.submit(result)
+                done += 1
+                self.progress.advance(company.id)
+            finally:
+                window.release()
+
+        try:
+            for company in todo:
+                await window.acquire()
+                task = asyncio.create_task(one(company))
+                running.add(task)
+                task.add_done_callback(running.discard)
+            if running:
+                await asyncio.gather(*running)
+        except BaseException:
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+            raise
+        return done
+
+    async def _abort(self, writer: StoreWriter, run_id: int) -> None:
+        try:
+            await writer.close()
+        finally:
+            await asyncio.to_thread(self._mark_interrupted, run_id)
+
+    def _start_run(self, company_ids: list[str], scope: dict[str, Any]) -> tuple[int, list[str]]:
+        with session_scope(self.engine) as session:
+            run, pending = store_runs.start_or_resume_run(session, company_ids, scope)
+            assert run.id is not None
+            return run.id, list(pending)
+
+    def _mark_interrupted(self, run_id: int) -> None:
+        with session_scope(self.engine) as session:
+            store_runs.mark_interrupted(session, run_id)
+
+    def _finish_run(self, run_id: int, status: str, summary: RunSummary) -> dict[str, int]:
+        from exposure.store.queries import open_by_severity
+
+        with session_scope(self.engine) as session:
+            store_runs.finish_run(session, run_id, status, summary.as_dict())
+            return open_by_severity(session)
