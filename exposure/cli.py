@@ -154,26 +154,32 @@ def targets_import(
 ) -> None:
     """Import (or update from) the member list."""
     from targets.csv import MemberListError, read_members
-    from targets.sync import apply_import, plan_import, summarise
+    from targets.sync import PruneRefusedError, apply_import, describe_plan, plan_import, summarise
 
     settings = _state(ctx).settings
     try:
         members = read_members(file, allow_large_networks=allow_large_networks)
     except MemberListError as exc:
-        for line in exc.errors:
-            err.print(line, markup=False, highlight=False)
+        for issue in exc.errors:
+            err.print(str(issue), markup=False, highlight=False)
         raise typer.Exit(2) from None
-    from exposure.store.db import session_scope
+    from exposure.store.db import session as session_scope
 
     engine = _engine(settings)
     with session_scope(engine) as session:
-        plan = plan_import(session, members, prune=prune)
-        out.print(summarise(plan), markup=False)
+        try:
+            plan = plan_import(session, members, prune=prune)
+        except PruneRefusedError as exc:
+            fail(f"{file}: {exc}")
         if dry_run:
-            out.print("dry run: nothing stored")
+            for line in describe_plan(plan):
+                out.print(line, markup=False)
+            out.print(f"dry run, nothing stored: {summarise(plan)}", markup=False)
             session.rollback()
             return
         apply_import(session, plan)
+        session.commit()
+    out.print(f"{file}: {summarise(plan)}", markup=False)
 
 
 @targets_app.command("list")
@@ -182,7 +188,7 @@ def targets_list(
     company: Annotated[str | None, typer.Option(help="only this company id")] = None,
 ) -> None:
     """Show the stored companies and targets."""
-    from exposure.store.db import session_scope
+    from exposure.store.db import session as session_scope
     from targets.sync import list_targets
 
     engine = _engine(_state(ctx).settings)
@@ -265,7 +271,7 @@ def findings(
 ) -> None:
     """List stored findings."""
     from exposure.severity import Severity
-    from exposure.store.db import session_scope
+    from exposure.store.db import session as session_scope
     from exposure.store.queries import list_findings
     from reports.findings import print_table, to_csv, to_json
 
@@ -327,7 +333,7 @@ def runs(
     limit: Annotated[int, typer.Option(help="how many runs")] = 10,
 ) -> None:
     """Recent scan runs and their health."""
-    from exposure.store.db import session_scope
+    from exposure.store.db import session as session_scope
     from exposure.store.queries import recent_runs, run_errors
 
     engine = _engine(_state(ctx).settings)

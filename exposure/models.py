@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-
 # Named constraints, so that later migrations can alter them on SQLite too (Alembic's batch mode
 # recreates tables and can only drop a constraint it can name). Must be set before any table.
 SQLModel.metadata.naming_convention = {
@@ -112,7 +111,8 @@ class FindingEvent(SQLModel, table=True):
     finding_id: int = Field(foreign_key="finding.id", index=True)
     run_id: int | None = Field(default=None, foreign_key="scanrun.id", index=True)
     at: datetime = Field(default_factory=utcnow, sa_type=NAIVE)
-    event: str = Field(max_length=16)  # opened | resolved | reopened | severity | accepted | unaccepted
+    # opened | resolved | reopened | severity | accepted | unaccepted (acceptance ran out)
+    event: str = Field(max_length=16)
     severity: str = Field(default="", max_length=16)
     note: str = ""
 

@@ -48,7 +48,7 @@ from exposure.registry import Registry
 from exposure.results import ApplyStats, CompanyResult, TaskOutcome
 from exposure.settings import Settings
 from exposure.store import runs as store_runs
-from exposure.store.db import session_scope
+from exposure.store.db import session as session_scope
 from exposure.store.writer import StoreWriter
 
 log = logging.getLogger(__name__)

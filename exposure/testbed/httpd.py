@@ -10,14 +10,15 @@ What it does:
   HTTP/1.0 closes after the response;
 - caps: request line, header block and request body sizes (a test server must not be a memory
   hog either), and an idle timeout;
-- optional TLS through an `ssl.SSLContext`; the SNI the client sent is in `Request.sni`
-  (recorded by wrapping the context's `sni_callback`, so callers may install their own);
+- optional TLS through an `ssl.SSLContext`, or chosen per connection from the SNI of the
+  ClientHello (`tls_select`), which is also how a host can hang or reset mid-handshake; the SNI
+  is in `Request.sni`;
 - bodies as bytes, or as an async iterator of chunks (sent chunked, or with a declared
   `Content-Length`), for huge or slow streams;
 - behaviours: `Response(hang=True)` (never answer), `Response(reset=True)` (TCP RST),
   `Response(delay=...)`;
 - `BlackholeServer`: a port that accepts TCP and then hangs or resets, for hosts that are dead
-  at the TCP/TLS level.
+  at the TCP level.
 
 Every connection is tracked, so `close()` leaves nothing running.
 """
@@ -26,11 +27,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import socket
 import ssl
 import struct
-import weakref
+from collections import Counter
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -118,7 +120,8 @@ class Response:
     """What a handler answers. Values are reusable (use a callable for `stream`).
 
     `body` is sent as is with a Content-Length; `stream` (when given) replaces it and is sent
-    chunked, or close-delimited by `length` when that is declared. `hang` keeps the connection
+    chunked, or with `Content-Length: length` when `length` is declared (it must then yield
+    exactly that many bytes). `hang` keeps the connection
     open without ever answering; `reset` closes it with a TCP RST. `delay` waits before answering.
     """
 
@@ -149,8 +152,6 @@ class Response:
 
     @classmethod
     def json(cls, data: object, status: int = 200) -> Response:
-        import json
-
         return cls.text(json.dumps(data), status, "application/json")
 
     @classmethod
@@ -195,47 +196,89 @@ def _reset(writer: asyncio.StreamWriter) -> None:
 
 
 class _Tracked:
-    """Connection bookkeeping shared by both server kinds: close() must leave nothing behind."""
+    """Listening socket, accept loop and connection bookkeeping shared by both server kinds.
+
+    An own accept loop (rather than `asyncio.start_server`) lets a TLS server look at the
+    ClientHello before any TLS state exists, and lets `close()` end every connection, including
+    those still in their handshake, so that nothing is left running.
+    """
 
     def __init__(self) -> None:
-        self._server: asyncio.Server | None = None
+        self._sock: socket.socket | None = None
+        self._accept_task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._socks: set[socket.socket] = set()
         self._writers: set[asyncio.StreamWriter] = set()
         self.host = ""
         self.port = 0
         self.connections = 0
 
-    async def _listen(
-        self,
-        host: str,
-        port: int,
-        serve: Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]],
-    ) -> None:
-        if self._server is not None:
+    async def _listen(self, host: str, port: int) -> None:
+        if self._sock is not None:
             raise RuntimeError("server already started")
+        sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((host, port))
+            sock.listen(1024)
+            sock.setblocking(False)
+        except OSError:
+            sock.close()
+            raise
+        self._sock = sock
+        self.host, self.port = sock.getsockname()[:2]
+        self._accept_task = asyncio.create_task(self._accept_loop(sock))
 
-        async def on_client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            task = asyncio.current_task()
-            assert task is not None
-            self._tasks.add(task)
-            self._writers.add(writer)
-            self.connections += 1
+    async def _accept_loop(self, sock: socket.socket) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
             try:
-                await serve(reader, writer)
-            except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError, TimeoutError):
-                pass
-            except Exception:
-                log.exception("testbed server %s:%d: connection failed", self.host, self.port)
-            finally:
-                self._writers.discard(writer)
-                self._tasks.discard(task)
-                writer.transport.abort()
+                conn, _ = await loop.sock_accept(sock)
+            except OSError as exc:  # EMFILE and friends: back off instead of spinning
+                log.warning("testbed server %s:%d: accept failed: %s", self.host, self.port, exc)
+                await asyncio.sleep(0.1)
+                continue
+            conn.setblocking(False)
+            self.connections += 1
+            task = asyncio.create_task(self._guard(conn))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
-        self._server = await asyncio.start_server(
-            on_client, host, port, limit=MAX_REQUEST_LINE + 2, reuse_address=True
-        )
-        sockname = self._server.sockets[0].getsockname()
-        self.host, self.port = sockname[0], sockname[1]
+    async def _guard(self, conn: socket.socket) -> None:
+        self._socks.add(conn)
+        try:
+            await self._connection(conn)
+        except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError, TimeoutError):
+            pass
+        except OSError as exc:
+            log.debug("testbed server %s:%d: %s", self.host, self.port, exc)
+        except Exception:
+            log.exception("testbed server %s:%d: connection failed", self.host, self.port)
+        finally:
+            self._socks.discard(conn)
+            conn.close()
+
+    async def _connection(self, conn: socket.socket) -> None:
+        raise NotImplementedError
+
+    async def _streams(
+        self, conn: socket.socket, ctx: ssl.SSLContext | None, handshake_timeout: float
+    ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """Wrap an accepted socket in streams (doing the TLS handshake when `ctx` is given)."""
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader(limit=MAX_REQUEST_LINE + 2)
+        protocol = asyncio.StreamReaderProtocol(reader)
+        kwargs: dict[str, object] = {}
+        if ctx is not None:
+            kwargs = {"ssl": ctx, "ssl_handshake_timeout": handshake_timeout}
+        transport, _ = await loop.connect_accepted_socket(lambda: protocol, conn, **kwargs)  # type: ignore[arg-type]
+        writer = asyncio.StreamWriter(transport, protocol, reader, loop)
+        self._writers.add(writer)
+        return reader, writer
+
+    def _done(self, writer: asyncio.StreamWriter) -> None:
+        self._writers.discard(writer)
+        writer.transport.abort()
 
     @property
     def address(self) -> tuple[str, int]:
@@ -243,10 +286,13 @@ class _Tracked:
 
     async def close(self) -> None:
         """Stop listening and end every open connection."""
-        server, self._server = self._server, None
-        if server is None:
+        sock, self._sock = self._sock, None
+        if sock is None:
             return
-        server.close()
+        if self._accept_task is not None:
+            self._accept_task.cancel()
+            await asyncio.gather(self._accept_task, return_exceptions=True)
+        sock.close()
         for writer in list(self._writers):
             writer.transport.abort()
         tasks = list(self._tasks)
@@ -254,13 +300,20 @@ class _Tracked:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
-        await server.wait_closed()
+
+
+Behaviour = Literal["hang", "reset"]
+
+#: Chooses, from the SNI of a ClientHello (None: no SNI), the context to answer with, or a
+#: behaviour: "hang" (never answer the ClientHello) or "reset" (TCP RST mid-handshake).
+TlsSelect = Callable[[str | None], "ssl.SSLContext | Behaviour"]
 
 
 class HttpServer(_Tracked):
     """HTTP/1.1 (optionally over TLS) on one address; see the module docstring.
 
-    `requests` counts requests answered or refused; `handshakes` counts completed TLS handshakes.
+    `requests` counts requests answered or refused; `handshakes` counts completed TLS handshakes
+    and `handshakes_by_name` the same per SNI ("" for none).
     """
 
     def __init__(
@@ -278,9 +331,10 @@ class HttpServer(_Tracked):
         self.server_header = server_header
         self.requests = 0
         self.handshakes = 0
+        self.handshakes_by_name: Counter[str] = Counter()
         self._handler: Handler | None = None
         self._ssl: ssl.SSLContext | None = None
-        self._sni: weakref.WeakKeyDictionary[object, str | None] = weakref.WeakKeyDictionary()
+        self._select: TlsSelect | None = None
 
     async def start(
         self,
@@ -288,35 +342,58 @@ class HttpServer(_Tracked):
         port: int,
         handler: Handler,
         ssl_context: ssl.SSLContext | None = None,
+        *,
+        tls_select: TlsSelect | None = None,
     ) -> None:
         """Bind `host:port` (0 = ephemeral; see `.port`) and serve `handler`.
 
-        With `ssl_context` every connection speaks TLS. The context's `sni_callback` (if any) is
-        wrapped so that the SNI is recorded; it still runs and may switch the context.
+        With `ssl_context` every connection speaks TLS with that context. With `tls_select` the
+        server reads the SNI from the ClientHello first and lets it choose the context (or a
+        misbehaviour). Choosing before the handshake matters: OpenSSL fixes the protocol version
+        and cipher list before an `sni_callback` runs, so per-host TLS versions on a shared IP
+        cannot be done with the callback.
         """
         self._handler = handler
-        if ssl_context is not None:
-            self._ssl = ssl_context
-            self._install_sni_recorder(ssl_context)
-        await self._listen(host, port, self._serve)
+        self._ssl = ssl_context
+        self._select = tls_select
+        await self._listen(host, port)
 
-    def _install_sni_recorder(self, ctx: ssl.SSLContext) -> None:
-        inner = ctx.sni_callback
-        sni = self._sni
+    @property
+    def tls(self) -> bool:
+        return self._ssl is not None or self._select is not None
 
-        def record(obj: ssl.SSLObject, name: str | None, context: ssl.SSLContext) -> int | None:
-            sni[obj] = name
-            return inner(obj, name, context) if inner is not None else None
-
-        ctx.sni_callback = record  # type: ignore[assignment]
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _connection(self, conn: socket.socket) -> None:
         sni: str | None = None
-        if self._ssl is not None:
-            # start_tls must be the very first await: nothing may read the ClientHello before it.
-            await writer.start_tls(self._ssl, ssl_handshake_timeout=self.handshake_timeout)
-            self.handshakes += 1
-            sni = self._sni.get(writer.get_extra_info("ssl_object"))
+        ctx = self._ssl
+        if self._select is not None:
+            hello = await asyncio.wait_for(_peek_client_hello(conn), self.handshake_timeout)
+            if not hello:
+                return
+            sni = client_hello_sni(hello)
+            choice = self._select(sni)
+            if choice == "reset":
+                _reset_socket(conn)
+                return
+            if choice == "hang":
+                await _hold(conn)
+                return
+            assert isinstance(choice, ssl.SSLContext)
+            ctx = choice
+        elif ctx is not None:
+            hello = await asyncio.wait_for(_peek_client_hello(conn), self.handshake_timeout)
+            sni = client_hello_sni(hello) if hello else None
+        reader, writer = await self._streams(conn, ctx, self.handshake_timeout)
+        try:
+            if ctx is not None:
+                self.handshakes += 1
+                self.handshakes_by_name[sni or ""] += 1
+            await self._serve(reader, writer, sni)
+        finally:
+            self._done(writer)
+
+    async def _serve(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, sni: str | None
+    ) -> None:
         client = writer.get_extra_info("peername") or ("", 0)
         server = writer.get_extra_info("sockname") or ("", 0)
         for served in range(self.max_requests):
@@ -493,9 +570,6 @@ async def _drain_until_eof(reader: asyncio.StreamReader, cap: int = 1024 * 1024)
     await asyncio.Event().wait()  # over the cap: stop reading, still hold the connection
 
 
-Behaviour = Literal["hang", "reset"]
-
-
 class BlackholeServer(_Tracked):
     """A port that accepts TCP and then never answers (`hang`) or resets (`reset`).
 
@@ -508,11 +582,95 @@ class BlackholeServer(_Tracked):
         self.behaviour = behaviour
 
     async def start(self, host: str, port: int) -> None:
-        await self._listen(host, port, self._serve)
+        await self._listen(host, port)
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _connection(self, conn: socket.socket) -> None:
         if self.behaviour == "reset":
-            await reader.read(1)
-            _reset(writer)
+            await _peek_client_hello(conn)
+            _reset_socket(conn)
+        else:
+            await _hold(conn)
+
+
+# --- raw socket helpers ----------------------------------------------------------------------------
+
+
+async def _readable(conn: socket.socket) -> None:
+    loop = asyncio.get_running_loop()
+    fut: asyncio.Future[None] = loop.create_future()
+
+    def wake() -> None:
+        if not fut.done():
+            fut.set_result(None)
+
+    loop.add_reader(conn.fileno(), wake)
+    try:
+        await fut
+    finally:
+        loop.remove_reader(conn.fileno())
+
+
+async def _peek_client_hello(conn: socket.socket, cap: int = 16 * 1024 + 5) -> bytes:
+    """The first TLS record (normally the whole ClientHello), left unread in the socket.
+
+    Returns what arrived when the record is complete, the cap is reached, or the data is not a
+    TLS handshake record at all; b"" when the client closed without sending anything.
+    """
+    while True:
+        await _readable(conn)
+        try:
+            data = conn.recv(cap, socket.MSG_PEEK)
+        except BlockingIOError:
+            continue
+        if not data:
+            return b""
+        if data[0] != 0x16 or len(data) >= cap:
+            return data
+        if len(data) >= 5 and len(data) >= 5 + int.from_bytes(data[3:5], "big"):
+            return data
+        await asyncio.sleep(0.005)  # a partial record stays readable: do not spin
+
+
+def client_hello_sni(data: bytes) -> str | None:
+    """The host name in a TLS ClientHello's server_name extension (lower-case), if any."""
+    try:
+        if data[0] != 0x16 or data[5] != 0x01:
+            return None
+        pos = 5 + 4 + 2 + 32  # record header, handshake header, client_version, random
+        pos += 1 + data[pos]  # session id
+        pos += 2 + int.from_bytes(data[pos : pos + 2], "big")  # cipher suites
+        pos += 1 + data[pos]  # compression methods
+        end = pos + 2 + int.from_bytes(data[pos : pos + 2], "big")
+        pos += 2
+        while pos + 4 <= min(end, len(data)):
+            ext_type = int.from_bytes(data[pos : pos + 2], "big")
+            ext_len = int.from_bytes(data[pos + 2 : pos + 4], "big")
+            body = data[pos + 4 : pos + 4 + ext_len]
+            if ext_type == 0 and len(body) >= 5 and body[2] == 0:
+                name_len = int.from_bytes(body[3:5], "big")
+                return body[5 : 5 + name_len].decode("ascii", errors="replace").lower()
+            pos += 4 + ext_len
+    except IndexError:
+        return None
+    return None
+
+
+async def _hold(conn: socket.socket, cap: int = 1024 * 1024) -> None:
+    """Accept what the client sends (up to `cap`), answer nothing, until it gives up."""
+    seen = 0
+    while seen < cap:
+        await _readable(conn)
+        try:
+            data = conn.recv(16 * 1024)
+        except BlockingIOError:
+            continue
+        if not data:
             return
-        await _drain_until_eof(reader)
+        seen += len(data)
+    await asyncio.Event().wait()
+
+
+def _reset_socket(conn: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    conn.close()

@@ -22,14 +22,18 @@ import ssl
 import struct
 import warnings
 from collections import Counter
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 MAX_LINE = 1024  # RFC 5321 allows 512 octets for a command line; a little slack, then refuse
 MAX_COMMANDS = 100  # per session: a passive probe needs five
 IDLE_TIMEOUT = 30.0  # seconds a session may sit silent before the server hangs up
 HANDSHAKE_TIMEOUT = 10.0
+HANG_TIMEOUT = 120.0  # a hanging host lets go after this long
+HANG_CAP = 1024 * 1024  # bytes a hanging host reads before it stops reading
 
 
 class Behaviour(StrEnum):
@@ -79,16 +83,14 @@ class MailHostSpec:
     banner: str = ""  # the text after "220 "; default "<name> ESMTP Postfix"
 
     @classmethod
-    def legacy(cls, name: str, ip: str | None = None, **kwargs: object) -> MailHostSpec:
+    def legacy(cls, name: str, ip: str | None = None, **kwargs: Any) -> MailHostSpec:
         """A host that speaks only TLS 1.0/1.1 (an old Exchange or appliance)."""
-        return cls(name, ip, tls_min=LEGACY_MIN, tls_max=LEGACY_MAX, **kwargs)  # type: ignore[arg-type]
+        return cls(name, ip, tls_min=LEGACY_MIN, tls_max=LEGACY_MAX, **kwargs)
 
     @property
     def legacy_tls(self) -> bool:
-        return (
-            self.tls_min < ssl.TLSVersion.TLSv1_2
-            and self.tls_min != ssl.TLSVersion.MINIMUM_SUPPORTED
-        )
+        """Whether the host accepts TLS 1.0 or 1.1 (what `mail.starttls.legacy` is about)."""
+        return _allows_legacy(self.tls_min)
 
     @property
     def banner_text(self) -> str:
@@ -129,7 +131,7 @@ def server_context(
         warnings.simplefilter("ignore", DeprecationWarning)  # TLSv1/TLSv1_1 are deprecated
         ctx.minimum_version = tls_min
         ctx.maximum_version = tls_max
-    if tls_min < ssl.TLSVersion.TLSv1_2 and tls_min != ssl.TLSVersion.MINIMUM_SUPPORTED:
+    if _allows_legacy(tls_min):
         ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
     return ctx
 
@@ -139,6 +141,11 @@ def spec_context(
 ) -> ssl.SSLContext:
     """`server_context` with the TLS range of `spec`."""
     return server_context(certfile, keyfile, tls_min=spec.tls_min, tls_max=spec.tls_max)
+
+
+def _allows_legacy(tls_min: ssl.TLSVersion) -> bool:
+    # MINIMUM_SUPPORTED is a magic value (-2), not "TLS 1.0": OpenSSL 3 then still needs 1.2.
+    return tls_min != ssl.TLSVersion.MINIMUM_SUPPORTED and tls_min < ssl.TLSVersion.TLSv1_2
 
 
 def check_loopback(host: str) -> None:
@@ -204,37 +211,41 @@ class SmtpServer:
         )
         self.port = self._server.sockets[0].getsockname()[1]
 
-    def close(self) -> None:
-        """Stop listening and drop every open session (hanging ones included)."""
+    def close(self) -> Awaitable[None]:
+        """Stop listening and drop every open session (hanging ones included).
+
+        The work is done at once; the returned awaitable resolves when every session task has
+        finished, so both `server.close()` and `await server.close()` are right.
+        """
         if self._server is not None:
             self._server.close()
             self._server = None
         for writer in list(self._writers):
             writer.transport.abort()
-        for task in list(self._tasks):
+        tasks = list(self._tasks)
+        for task in tasks:
             task.cancel()
-
-    async def aclose(self) -> None:
-        """`close()`, then wait until every session task has finished."""
-        self.close()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        return asyncio.ensure_future(_settle(tasks))
 
     # --- one session -------------------------------------------------------------------------
 
     async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
-        self._tasks.add(task)  # type: ignore[arg-type]
+        self._tasks.add(task)
         self._writers.add(writer)
         self.counters.sessions += 1
         try:
             await self._behave(reader, writer)
         except (_Closing, ConnectionError, TimeoutError, ssl.SSLError, asyncio.IncompleteReadError):
             pass
+        except asyncio.CancelledError:
+            # Only close() cancels a session. Ending normally keeps asyncio's stream callback,
+            # which calls task.exception(), from logging the cancellation as an error.
+            pass
         finally:
             self._writers.discard(writer)
-            self._tasks.discard(task)  # type: ignore[arg-type]
+            self._tasks.discard(task)
             writer.close()
 
     async def _behave(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -243,9 +254,7 @@ class SmtpServer:
             _reset(writer)
             return
         if behaviour == Behaviour.HANG:
-            async with asyncio.timeout(IDLE_TIMEOUT * 4):
-                while await reader.read(4096):  # swallow whatever comes, answer nothing
-                    pass
+            await _swallow(reader)
             return
         if behaviour == Behaviour.SLOW_BANNER:
             await asyncio.sleep(self.spec.banner_delay)
@@ -334,6 +343,20 @@ class SmtpServer:
         return True
 
 
+async def _swallow(reader: asyncio.StreamReader) -> None:
+    """Hang: read and drop what the client sends (at most HANG_CAP bytes), answer nothing,
+    and hang up after HANG_TIMEOUT so that a forgotten client cannot keep a task forever."""
+    seen = 0
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(HANG_TIMEOUT):
+            while seen < HANG_CAP:
+                data = await reader.read(4096)
+                if not data:
+                    return
+                seen += len(data)
+            await asyncio.Event().wait()  # over the cap: stop reading, keep holding the line
+
+
 async def _send(writer: asyncio.StreamWriter, text: str) -> None:
     writer.write(text.encode("utf-8") + b"\r\n")
     await writer.drain()
@@ -360,6 +383,11 @@ def _reset(writer: asyncio.StreamWriter) -> None:
         with contextlib.suppress(OSError):
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     writer.transport.abort()
+
+
+async def _settle(tasks: list[asyncio.Task[None]]) -> None:
+    if tasks:
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def _free_port(host: str) -> int:

@@ -29,7 +29,8 @@ from exposure.orchestrator import Orchestrator
 from exposure.registry import Registry
 from exposure.settings import load_settings
 from exposure.severity import Severity
-from exposure.store.db import make_engine, migrate, session_scope
+from exposure.store.db import make_engine, migrate
+from exposure.store.db import session as session_scope
 from exposure.text import Text
 
 
@@ -276,7 +277,15 @@ async def test_private_ip_targets_are_skipped_unless_allowed(engine, database_ur
 
 
 async def test_run_deadline_stops_the_run_and_leaves_it_resumable(engine, database_url):
-    _companies(engine, 4)
-    orch = _orchestrator(engine, database_url, Hangs(), check_timeout=30, run_deadline=0.3)
+    ids = _companies(engine, 4)
+    check = Scripted()
+    check.gates = {f"{cid}.example.test": asyncio.Event() for cid in ids}
+    orch = _orchestrator(engine, database_url, check, check_timeout=30, run_deadline=0.3)
     summary = await asyncio.wait_for(orch.scan(), timeout=10)
     assert summary.status == "incomplete"
+    # the next scan completes the run the deadline stopped
+    check.gates.clear()
+    again = await _orchestrator(engine, database_url, check).scan()
+    assert again.run_id == summary.run_id
+    assert again.status == "complete"
+    assert again.companies_scanned == 4

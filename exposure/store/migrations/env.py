@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from logging.config import fileConfig
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
 from sqlalchemy import Connection
@@ -19,7 +19,7 @@ from sqlmodel import SQLModel
 from sqlmodel.sql.sqltypes import AutoString
 
 import exposure.models  # noqa: F401  (registers every table on SQLModel.metadata)
-from exposure.store.db import make_engine
+from exposure.store.db import database_url, make_engine
 
 config = context.config
 if config.config_file_name is not None:  # the `alembic` command: log as alembic.ini says
@@ -27,7 +27,7 @@ if config.config_file_name is not None:  # the `alembic` command: log as alembic
 target_metadata = SQLModel.metadata
 
 
-def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+def render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
     """Render SQLModel's AutoString as plain sa.String so migrations never import sqlmodel."""
     if type_ == "type" and isinstance(obj, AutoString):
         return f"sa.String(length={obj.length})" if obj.length else "sa.String()"
@@ -55,7 +55,7 @@ def _url() -> str:
 def run_migrations_offline() -> None:
     """`alembic upgrade --sql`: print the DDL instead of running it."""
     context.configure(
-        url=_url(),
+        url=database_url(_url()),
         target_metadata=target_metadata,
         literal_binds=True,
         dialect_opts={"paramstyle": "named"},

@@ -8,208 +8,239 @@ Revises:
 Create Date: 2026-11-21
 
 """
-from typing import Sequence, Union
 
-from alembic import op
+from collections.abc import Sequence
+
 import sqlalchemy as sa
+from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision: str = '0001_baseline'
-down_revision: Union[str, Sequence[str], None] = None
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+revision: str = "0001_baseline"
+down_revision: str | Sequence[str] | None = None
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    """Upgrade schema."""
-    op.create_table('company',
-    sa.Column('id', sa.String(length=64), nullable=False),
-    sa.Column('name', sa.String(), nullable=False),
-    sa.Column('email', sa.String(), nullable=False),
-    sa.Column('sector', sa.String(), nullable=False),
-    sa.Column('language', sa.String(length=8), nullable=False),
-    sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_company'))
+    op.create_table(
+        "company",
+        sa.Column("id", sa.String(length=64), nullable=False),
+        sa.Column("name", sa.String(), nullable=False),
+        sa.Column("email", sa.String(), nullable=False),
+        sa.Column("sector", sa.String(), nullable=False),
+        sa.Column("language", sa.String(length=8), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_company")),
     )
-    op.create_table('scanrun',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('started_at', sa.DateTime(), nullable=False),
-    sa.Column('finished_at', sa.DateTime(), nullable=True),
-    sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('scope', sa.JSON(), nullable=False),
-    sa.Column('companies_total', sa.Integer(), nullable=False),
-    sa.Column('companies_done', sa.Integer(), nullable=False),
-    sa.Column('checks_run', sa.Integer(), nullable=False),
-    sa.Column('findings_new', sa.Integer(), nullable=False),
-    sa.Column('findings_reopened', sa.Integer(), nullable=False),
-    sa.Column('findings_resolved', sa.Integer(), nullable=False),
-    sa.Column('errors', sa.Integer(), nullable=False),
-    sa.Column('summary', sa.JSON(), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_scanrun'))
+    op.create_table(
+        "scanrun",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("started_at", sa.DateTime(), nullable=False),
+        sa.Column("finished_at", sa.DateTime(), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("scope", sa.JSON(), nullable=False),
+        sa.Column("companies_total", sa.Integer(), nullable=False),
+        sa.Column("companies_done", sa.Integer(), nullable=False),
+        sa.Column("checks_run", sa.Integer(), nullable=False),
+        sa.Column("findings_new", sa.Integer(), nullable=False),
+        sa.Column("findings_reopened", sa.Integer(), nullable=False),
+        sa.Column("findings_resolved", sa.Integer(), nullable=False),
+        sa.Column("errors", sa.Integer(), nullable=False),
+        sa.Column("summary", sa.JSON(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_scanrun")),
     )
-    with op.batch_alter_table('scanrun', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_scanrun_status'), ['status'], unique=False)
+    with op.batch_alter_table("scanrun", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_scanrun_status"), ["status"], unique=False)
 
-    op.create_table('sourcecache',
-    sa.Column('source', sa.String(length=32), nullable=False),
-    sa.Column('key', sa.String(length=255), nullable=False),
-    sa.Column('fetched_at', sa.DateTime(), nullable=False),
-    sa.Column('status', sa.Integer(), nullable=False),
-    sa.Column('payload', sa.JSON(), nullable=False),
-    sa.PrimaryKeyConstraint('source', 'key', name=op.f('pk_sourcecache'))
+    op.create_table(
+        "sourcecache",
+        sa.Column("source", sa.String(length=32), nullable=False),
+        sa.Column("key", sa.String(length=255), nullable=False),
+        sa.Column("fetched_at", sa.DateTime(), nullable=False),
+        sa.Column("status", sa.Integer(), nullable=False),
+        sa.Column("payload", sa.JSON(), nullable=False),
+        sa.PrimaryKeyConstraint("source", "key", name=op.f("pk_sourcecache")),
     )
-    with op.batch_alter_table('sourcecache', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_sourcecache_fetched_at'), ['fetched_at'], unique=False)
+    with op.batch_alter_table("sourcecache", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_sourcecache_fetched_at"), ["fetched_at"], unique=False)
 
-    op.create_table('runcompany',
-    sa.Column('run_id', sa.Integer(), nullable=False),
-    sa.Column('company_id', sa.String(length=64), nullable=False),
-    sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('finished_at', sa.DateTime(), nullable=True),
-    sa.ForeignKeyConstraint(['company_id'], ['company.id'], name=op.f('fk_runcompany_company_id_company')),
-    sa.ForeignKeyConstraint(['run_id'], ['scanrun.id'], name=op.f('fk_runcompany_run_id_scanrun')),
-    sa.PrimaryKeyConstraint('run_id', 'company_id', name=op.f('pk_runcompany'))
+    op.create_table(
+        "runcompany",
+        sa.Column("run_id", sa.Integer(), nullable=False),
+        sa.Column("company_id", sa.String(length=64), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("finished_at", sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["company_id"], ["company.id"], name=op.f("fk_runcompany_company_id_company")
+        ),
+        sa.ForeignKeyConstraint(
+            ["run_id"], ["scanrun.id"], name=op.f("fk_runcompany_run_id_scanrun")
+        ),
+        sa.PrimaryKeyConstraint("run_id", "company_id", name=op.f("pk_runcompany")),
     )
-    op.create_table('target',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('company_id', sa.String(length=64), nullable=False),
-    sa.Column('kind', sa.String(length=16), nullable=False),
-    sa.Column('value', sa.String(), nullable=False),
-    sa.Column('display', sa.String(), nullable=False),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['company_id'], ['company.id'], name=op.f('fk_target_company_id_company')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_target')),
-    sa.UniqueConstraint('company_id', 'kind', 'value', name='uq_target')
+    op.create_table(
+        "target",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("company_id", sa.String(length=64), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("value", sa.String(), nullable=False),
+        sa.Column("display", sa.String(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["company_id"], ["company.id"], name=op.f("fk_target_company_id_company")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_target")),
+        sa.UniqueConstraint("company_id", "kind", "value", name="uq_target"),
     )
-    with op.batch_alter_table('target', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_target_company_id'), ['company_id'], unique=False)
+    with op.batch_alter_table("target", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_target_company_id"), ["company_id"], unique=False)
 
-    op.create_table('warning',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('reference', sa.String(length=64), nullable=False),
-    sa.Column('company_id', sa.String(length=64), nullable=False),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('kind', sa.String(length=16), nullable=False),
-    sa.Column('language', sa.String(length=8), nullable=False),
-    sa.Column('recipients', sa.JSON(), nullable=False),
-    sa.Column('fingerprints', sa.JSON(), nullable=False),
-    sa.Column('severities', sa.JSON(), nullable=False),
-    sa.Column('channel', sa.String(length=16), nullable=False),
-    sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('result', sa.String(), nullable=False),
-    sa.ForeignKeyConstraint(['company_id'], ['company.id'], name=op.f('fk_warning_company_id_company')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_warning')),
-    sa.UniqueConstraint('reference', name=op.f('uq_warning_reference'))
+    op.create_table(
+        "warning",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("reference", sa.String(length=64), nullable=False),
+        sa.Column("company_id", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("language", sa.String(length=8), nullable=False),
+        sa.Column("recipients", sa.JSON(), nullable=False),
+        sa.Column("fingerprints", sa.JSON(), nullable=False),
+        sa.Column("severities", sa.JSON(), nullable=False),
+        sa.Column("channel", sa.String(length=16), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("result", sa.String(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["company_id"], ["company.id"], name=op.f("fk_warning_company_id_company")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_warning")),
+        sa.UniqueConstraint("reference", name=op.f("uq_warning_reference")),
     )
-    with op.batch_alter_table('warning', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_warning_company_id'), ['company_id'], unique=False)
+    with op.batch_alter_table("warning", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_warning_company_id"), ["company_id"], unique=False)
 
-    op.create_table('checkerror',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('run_id', sa.Integer(), nullable=False),
-    sa.Column('company_id', sa.String(length=64), nullable=False),
-    sa.Column('target_id', sa.Integer(), nullable=True),
-    sa.Column('target', sa.String(), nullable=False),
-    sa.Column('check_id', sa.String(length=64), nullable=False),
-    sa.Column('reason', sa.String(length=32), nullable=False),
-    sa.Column('message', sa.String(), nullable=False),
-    sa.Column('finding_ids', sa.JSON(), nullable=False),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['company_id'], ['company.id'], name=op.f('fk_checkerror_company_id_company')),
-    sa.ForeignKeyConstraint(['run_id'], ['scanrun.id'], name=op.f('fk_checkerror_run_id_scanrun')),
-    sa.ForeignKeyConstraint(['target_id'], ['target.id'], name=op.f('fk_checkerror_target_id_target')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_checkerror'))
+    op.create_table(
+        "checkerror",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("run_id", sa.Integer(), nullable=False),
+        sa.Column("company_id", sa.String(length=64), nullable=False),
+        sa.Column("target_id", sa.Integer(), nullable=True),
+        sa.Column("target", sa.String(), nullable=False),
+        sa.Column("check_id", sa.String(length=64), nullable=False),
+        sa.Column("reason", sa.String(length=32), nullable=False),
+        sa.Column("message", sa.String(), nullable=False),
+        sa.Column("finding_ids", sa.JSON(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["company_id"], ["company.id"], name=op.f("fk_checkerror_company_id_company")
+        ),
+        sa.ForeignKeyConstraint(
+            ["run_id"], ["scanrun.id"], name=op.f("fk_checkerror_run_id_scanrun")
+        ),
+        sa.ForeignKeyConstraint(
+            ["target_id"], ["target.id"], name=op.f("fk_checkerror_target_id_target")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_checkerror")),
     )
-    with op.batch_alter_table('checkerror', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_checkerror_company_id'), ['company_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_checkerror_run_id'), ['run_id'], unique=False)
+    with op.batch_alter_table("checkerror", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_checkerror_company_id"), ["company_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_checkerror_run_id"), ["run_id"], unique=False)
 
-    op.create_table('finding',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('fingerprint', sa.String(length=64), nullable=False),
-    sa.Column('company_id', sa.String(length=64), nullable=False),
-    sa.Column('target_id', sa.Integer(), nullable=True),
-    sa.Column('check_id', sa.String(length=64), nullable=False),
-    sa.Column('family', sa.String(length=32), nullable=False),
-    sa.Column('severity', sa.String(length=16), nullable=False),
-    sa.Column('target', sa.String(), nullable=False),
-    sa.Column('discriminator', sa.String(), nullable=False),
-    sa.Column('title', sa.String(), nullable=False),
-    sa.Column('detail', sa.String(), nullable=False),
-    sa.Column('evidence', sa.JSON(), nullable=False),
-    sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('first_seen', sa.DateTime(), nullable=False),
-    sa.Column('last_seen', sa.DateTime(), nullable=False),
-    sa.Column('resolved_at', sa.DateTime(), nullable=True),
-    sa.Column('first_run_id', sa.Integer(), nullable=True),
-    sa.Column('last_run_id', sa.Integer(), nullable=True),
-    sa.Column('reopened_count', sa.Integer(), nullable=False),
-    sa.Column('accepted_reason', sa.String(), nullable=False),
-    sa.Column('accepted_until', sa.DateTime(), nullable=True),
-    sa.ForeignKeyConstraint(['company_id'], ['company.id'], name=op.f('fk_finding_company_id_company')),
-    sa.ForeignKeyConstraint(['target_id'], ['target.id'], name=op.f('fk_finding_target_id_target')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_finding')),
-    sa.UniqueConstraint('fingerprint', name=op.f('uq_finding_fingerprint'))
+    op.create_table(
+        "finding",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("fingerprint", sa.String(length=64), nullable=False),
+        sa.Column("company_id", sa.String(length=64), nullable=False),
+        sa.Column("target_id", sa.Integer(), nullable=True),
+        sa.Column("check_id", sa.String(length=64), nullable=False),
+        sa.Column("family", sa.String(length=32), nullable=False),
+        sa.Column("severity", sa.String(length=16), nullable=False),
+        sa.Column("target", sa.String(), nullable=False),
+        sa.Column("discriminator", sa.String(), nullable=False),
+        sa.Column("title", sa.String(), nullable=False),
+        sa.Column("detail", sa.String(), nullable=False),
+        sa.Column("evidence", sa.JSON(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("first_seen", sa.DateTime(), nullable=False),
+        sa.Column("last_seen", sa.DateTime(), nullable=False),
+        sa.Column("resolved_at", sa.DateTime(), nullable=True),
+        sa.Column("first_run_id", sa.Integer(), nullable=True),
+        sa.Column("last_run_id", sa.Integer(), nullable=True),
+        sa.Column("reopened_count", sa.Integer(), nullable=False),
+        sa.Column("accepted_reason", sa.String(), nullable=False),
+        sa.Column("accepted_until", sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["company_id"], ["company.id"], name=op.f("fk_finding_company_id_company")
+        ),
+        sa.ForeignKeyConstraint(
+            ["target_id"], ["target.id"], name=op.f("fk_finding_target_id_target")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_finding")),
+        sa.UniqueConstraint("fingerprint", name=op.f("uq_finding_fingerprint")),
     )
-    with op.batch_alter_table('finding', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_finding_check_id'), ['check_id'], unique=False)
-        batch_op.create_index('ix_finding_company_status', ['company_id', 'status'], unique=False)
-        batch_op.create_index(batch_op.f('ix_finding_target_id'), ['target_id'], unique=False)
+    with op.batch_alter_table("finding", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_finding_check_id"), ["check_id"], unique=False)
+        batch_op.create_index("ix_finding_company_status", ["company_id", "status"], unique=False)
+        batch_op.create_index(batch_op.f("ix_finding_target_id"), ["target_id"], unique=False)
 
-    op.create_table('findingevent',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('finding_id', sa.Integer(), nullable=False),
-    sa.Column('run_id', sa.Integer(), nullable=True),
-    sa.Column('at', sa.DateTime(), nullable=False),
-    sa.Column('event', sa.String(length=16), nullable=False),
-    sa.Column('severity', sa.String(length=16), nullable=False),
-    sa.Column('note', sa.String(), nullable=False),
-    sa.ForeignKeyConstraint(['finding_id'], ['finding.id'], name=op.f('fk_findingevent_finding_id_finding')),
-    sa.ForeignKeyConstraint(['run_id'], ['scanrun.id'], name=op.f('fk_findingevent_run_id_scanrun')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_findingevent'))
+    op.create_table(
+        "findingevent",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("finding_id", sa.Integer(), nullable=False),
+        sa.Column("run_id", sa.Integer(), nullable=True),
+        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.Column("event", sa.String(length=16), nullable=False),
+        sa.Column("severity", sa.String(length=16), nullable=False),
+        sa.Column("note", sa.String(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["finding_id"], ["finding.id"], name=op.f("fk_findingevent_finding_id_finding")
+        ),
+        sa.ForeignKeyConstraint(
+            ["run_id"], ["scanrun.id"], name=op.f("fk_findingevent_run_id_scanrun")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_findingevent")),
     )
-    with op.batch_alter_table('findingevent', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_findingevent_finding_id'), ['finding_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_findingevent_run_id'), ['run_id'], unique=False)
-
+    with op.batch_alter_table("findingevent", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_findingevent_finding_id"), ["finding_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_findingevent_run_id"), ["run_id"], unique=False)
 
 
 def downgrade() -> None:
-    """Downgrade schema."""
-    with op.batch_alter_table('findingevent', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_findingevent_run_id'))
-        batch_op.drop_index(batch_op.f('ix_findingevent_finding_id'))
+    with op.batch_alter_table("findingevent", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_findingevent_run_id"))
+        batch_op.drop_index(batch_op.f("ix_findingevent_finding_id"))
 
-    op.drop_table('findingevent')
-    with op.batch_alter_table('finding', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_finding_target_id'))
-        batch_op.drop_index('ix_finding_company_status')
-        batch_op.drop_index(batch_op.f('ix_finding_check_id'))
+    op.drop_table("findingevent")
+    with op.batch_alter_table("finding", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_finding_target_id"))
+        batch_op.drop_index("ix_finding_company_status")
+        batch_op.drop_index(batch_op.f("ix_finding_check_id"))
 
-    op.drop_table('finding')
-    with op.batch_alter_table('checkerror', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_checkerror_run_id'))
-        batch_op.drop_index(batch_op.f('ix_checkerror_company_id'))
+    op.drop_table("finding")
+    with op.batch_alter_table("checkerror", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_checkerror_run_id"))
+        batch_op.drop_index(batch_op.f("ix_checkerror_company_id"))
 
-    op.drop_table('checkerror')
-    with op.batch_alter_table('warning', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_warning_company_id'))
+    op.drop_table("checkerror")
+    with op.batch_alter_table("warning", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_warning_company_id"))
 
-    op.drop_table('warning')
-    with op.batch_alter_table('target', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_target_company_id'))
+    op.drop_table("warning")
+    with op.batch_alter_table("target", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_target_company_id"))
 
-    op.drop_table('target')
-    op.drop_table('runcompany')
-    with op.batch_alter_table('sourcecache', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_sourcecache_fetched_at'))
+    op.drop_table("target")
+    op.drop_table("runcompany")
+    with op.batch_alter_table("sourcecache", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_sourcecache_fetched_at"))
 
-    op.drop_table('sourcecache')
-    with op.batch_alter_table('scanrun', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_scanrun_status'))
+    op.drop_table("sourcecache")
+    with op.batch_alter_table("scanrun", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_scanrun_status"))
 
-    op.drop_table('scanrun')
-    op.drop_table('company')
+    op.drop_table("scanrun")
+    op.drop_table("company")
