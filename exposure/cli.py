@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -15,6 +16,7 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.engine import Engine
 
 from exposure.settings import Settings, SettingsError, load_settings
 
@@ -28,8 +30,8 @@ app = typer.Typer(
 targets_app = typer.Typer(help="The member list: import and list companies and their targets.")
 app.add_typer(targets_app, name="targets")
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class UsageError(Exception):
@@ -42,9 +44,9 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
 
 class State:
-    def __init__(self, config: Path | None, overrides: dict[str, object]) -> None:
+    def __init__(self, config: Path | None, overrides: Mapping[str, object]) -> None:
         self._config = config
-        self._overrides = overrides
+        self._overrides = dict(overrides)
         self._settings: Settings | None = None
 
     @property
@@ -111,7 +113,7 @@ def main_options(
     ctx.obj = State(config, overrides)
 
 
-def _engine(settings: Settings):  # type: ignore[no-untyped-def]
+def _engine(settings: Settings) -> Engine:
     from exposure.store.db import make_engine, migrate
 
     try:
@@ -387,7 +389,7 @@ def demo(
     from exposure.demo import run_demo
 
     try:
-        code = asyncio.run(run_demo(output, out))
+        code = run_demo(output, out)
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
     raise typer.Exit(code)

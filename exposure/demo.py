@@ -7,6 +7,7 @@ under a minute and nothing leaves the machine.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
@@ -27,15 +28,22 @@ from targets.csv import read_members
 from targets.sync import apply_import, plan_import, summarise
 
 
-async def run_demo(output: Path, console: Console) -> int:
-    started = time.perf_counter()
+def run_demo(output: Path, console: Console) -> int:
+    """Prepare a fresh output folder, then run the demo; the exit code for the CLI."""
     output.mkdir(parents=True, exist_ok=True)
-    database = output / "exposure.db"
     for stale in output.glob("exposure.db*"):
         stale.unlink()
+    return asyncio.run(_demo(output, console))
+
+
+async def _demo(output: Path, console: Console) -> int:
+    started = time.perf_counter()
+    database = output / "exposure.db"
     members_csv = output / "members.csv"
 
-    console.print("[bold]exposure demo[/]: a simulated port area on loopback (no real host is contacted)")
+    console.print(
+        "[bold]exposure demo[/]: a simulated port area on loopback (no real host is contacted)"
+    )
     async with Testbed(demo_area()) as testbed:
         settings = load_settings(database=f"sqlite:///{database}", **testbed.settings_overrides())
         testbed.write_members_csv(members_csv)

@@ -37,9 +37,9 @@ class RunMemo:
                 fut.set_exception(exc)
                 fut.exception()  # mark retrieved: waiters may be none
                 raise
-            return fut.result()  # type: ignore[no-any-return]
+            return fut.result()
         self.hits += 1
-        return await asyncio.shield(fut)  # type: ignore[no-any-return]
+        return await asyncio.shield(fut)
 
     def count(self, namespace: str) -> int:
         return sum(1 for ns, _ in self._futures if ns == namespace)

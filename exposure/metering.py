@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 import types
-from collections import Counter
 from collections.abc import Coroutine, Generator
 from typing import Any, TypeVar
 
@@ -18,10 +17,10 @@ T = TypeVar("T")
 
 class CpuMeter:
     def __init__(self) -> None:
-        self.seconds: Counter[str] = Counter()
+        self.seconds: dict[str, float] = {}
 
     def add(self, bucket: str, seconds: float) -> None:
-        self.seconds[bucket] += seconds
+        self.seconds[bucket] = self.seconds.get(bucket, 0.0) + seconds
 
 
 @types.coroutine
@@ -36,7 +35,7 @@ def metered(coro: Coroutine[Any, Any, T], meter: CpuMeter, bucket: str) -> Gener
                 yielded = coro.throw(error) if error is not None else coro.send(send_value)
             except StopIteration as stop:
                 meter.add(bucket, clock() - start)
-                return stop.value  # type: ignore[no-any-return]
+                return stop.value
             finally:
                 error = None
             meter.add(bucket, clock() - start)

@@ -92,7 +92,7 @@ def test_load_refuses_a_broken_entry_point(monkeypatch):
             raise ImportError("No module named 'nowhere'")
 
     monkeypatch.setattr(registry_module, "entry_points", lambda group: [BrokenEP()])
-    with pytest.raises(RegistryError, match="'broken'.*failed to load"):
+    with pytest.raises(RegistryError, match=r"'broken'.*failed to load"):
         load()
 
 
