@@ -76,6 +76,7 @@ class RunSummary:
     open_by_severity: dict[str, int] = field(default_factory=dict)
     skipped_out_of_scope: int = 0
     cpu_by_family: dict[str, float] = field(default_factory=dict)
+    store_cpu: float = 0.0
     dns_queries: int = 0
 
     def as_dict(self) -> dict[str, Any]:
@@ -96,6 +97,7 @@ class RunSummary:
             "errors_by_reason": dict(self.stats.errors_by_reason),
             "skipped_out_of_scope": self.skipped_out_of_scope,
             "cpu_seconds_by_family": {k: round(v, 4) for k, v in self.cpu_by_family.items()},
+            "cpu_seconds_store": round(self.store_cpu, 4),
             "dns_queries": self.dns_queries,
         }
 
@@ -356,6 +358,7 @@ class Orchestrator:
             stats=writer.stats,
             skipped_out_of_scope=len(rt.skipped),
             cpu_by_family=dict(rt.cpu.seconds),
+            store_cpu=writer.cpu_seconds,
             dns_queries=getattr(inner, "total", 0),
         )
         del scanned

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -73,6 +74,7 @@ class StoreWriter:
         self.stats = ApplyStats()  # everything applied so far (read it after close())
         self.failures: list[StoreFailure] = []
         self.batches = 0  # transactions committed, for tests and progress lines
+        self.cpu_seconds = 0.0  # CPU spent applying results (in the worker thread), for benchmarks
 
     async def start(self) -> None:
         if self._task is not None:
@@ -179,7 +181,7 @@ class StoreWriter:
 
     async def _write(self, batch: list[CompanyResult]) -> None:
         try:
-            stats, failures, batches = await asyncio.to_thread(self._apply_batch, batch)
+            stats, failures, batches = await asyncio.to_thread(self._metered_batch, batch)
         except Exception as exc:  # _apply_batch records its own failures; this is a last resort
             log.exception("store writer: batch of %d results lost", len(batch))
             stats = ApplyStats()
@@ -190,6 +192,15 @@ class StoreWriter:
         self.batches += batches
 
     # --- in the worker thread ------------------------------------------------------------------
+
+    def _metered_batch(
+        self, batch: Sequence[CompanyResult]
+    ) -> tuple[ApplyStats, list[StoreFailure], int]:
+        started = time.thread_time()
+        try:
+            return self._apply_batch(batch)
+        finally:
+            self.cpu_seconds += time.thread_time() - started
 
     def _apply_batch(
         self, batch: Sequence[CompanyResult]

@@ -1,0 +1,162 @@
+"""Scan benchmark: N synthetic companies in the testbed, with injected latency.
+
+    python benchmarks/scan.py [--companies 1000] [--latency 0.02] [--repeat 3] [--json FILE]
+
+The testbed runs in its own process (its CPU is not billed to the scanner). Each repeat scans
+into a fresh SQLite database in a fresh child process, so peak RSS is that of one scan. Prints
+the median over the repeats of: companies per minute, wall time, peak RSS, CPU seconds per phase
+(import, each check family on the event loop, the store writer, the rest), DNS queries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _cpu() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
+async def _child(info_path: Path, database: Path, check_prefixes: list[str]) -> dict[str, Any]:
+    from exposure.orchestrator import Orchestrator
+    from exposure.registry import load
+    from exposure.settings import load_settings
+    from exposure.store.db import make_engine, migrate
+    from exposure.store.db import session as session_scope
+    from targets.csv import read_members
+    from targets.sync import apply_import, plan_import
+
+    info = json.loads(info_path.read_text())
+    overrides = {k: v for k, v in info["settings"].items() if v is not None}
+    settings = load_settings(database=f"sqlite:///{database}", **overrides)
+    engine = make_engine(settings.database)
+    migrate(engine)
+
+    cpu0, wall0 = _cpu(), time.perf_counter()
+    members = read_members(info["members_csv"])
+    with session_scope(engine) as session:
+        apply_import(session, plan_import(session, members, prune=False))
+    import_cpu, import_wall = _cpu() - cpu0, time.perf_counter() - wall0
+
+    orchestrator = Orchestrator(settings, load(), engine)
+    cpu1, wall1 = _cpu(), time.perf_counter()
+    summary = await orchestrator.scan(None, check_prefixes or None)
+    scan_cpu, scan_wall = _cpu() - cpu1, time.perf_counter() - wall1
+    engine.dispose()
+    families = summary.cpu_by_family
+    return {
+        "companies": summary.companies_scanned,
+        "status": summary.status,
+        "scan_wall": scan_wall,
+        "companies_per_minute": summary.companies_scanned / scan_wall * 60,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "cpu": {
+            "import": import_cpu,
+            **{f"check:{k}": v for k, v in sorted(families.items())},
+            "store": summary.store_cpu,
+            "engine+dns+other": max(0.0, scan_cpu - sum(families.values()) - summary.store_cpu),
+            "scan_total": scan_cpu,
+        },
+        "import_wall": import_wall,
+        "checks_run": summary.checks_run,
+        "dns_queries": summary.dns_queries,
+        "findings_new": summary.stats.new,
+        "errors": dict(summary.stats.errors_by_reason),
+    }
+
+
+def _start_testbed(companies: int, latency: float, workdir: Path) -> tuple[subprocess.Popen[bytes], Path]:
+    info = workdir / "testbed.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "exposure.testbed", "--area", f"synthetic:{companies}",
+         "--latency", str(latency), "--info", str(info)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while not info.exists():
+        if proc.poll() is not None:
+            raise SystemExit(f"the testbed exited with {proc.returncode}")
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise SystemExit("the testbed did not start within 120 s")
+        time.sleep(0.05)
+    return proc, info
+
+
+def _median(runs: list[dict[str, Any]], key: str) -> float:
+    return statistics.median(r[key] for r in runs)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--companies", type=int, default=1000)
+    parser.add_argument("--latency", type=float, default=0.02, help="seconds per DNS answer")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--check", action="append", default=[], help="only these check prefixes")
+    parser.add_argument("--json", type=Path, help="write every run's figures here")
+    parser.add_argument("--child", nargs=2, metavar=("INFO", "DB"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.child:
+        result = asyncio.run(_child(Path(args.child[0]), Path(args.child[1]), args.check))
+        print(json.dumps(result))
+        return 0
+
+    with tempfile.TemporaryDirectory(prefix="exposure-bench-") as tmp:
+        workdir = Path(tmp)
+        testbed, info = _start_testbed(args.companies, args.latency, workdir)
+        runs: list[dict[str, Any]] = []
+        try:
+            for i in range(args.repeat):
+                cmd = [sys.executable, __file__, "--child", str(info), str(workdir / f"run{i}.db")]
+                cmd += [f"--check={c}" for c in args.check]
+                out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True)
+                runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+                r = runs[-1]
+                print(
+                    f"run {i + 1}: {r['companies']} companies in {r['scan_wall']:.2f} s = "
+                    f"{r['companies_per_minute']:.0f}/min, peak RSS {r['peak_rss_mb']:.0f} MB, "
+                    f"status {r['status']}",
+                    flush=True,
+                )
+        finally:
+            testbed.send_signal(signal.SIGTERM)
+            testbed.wait(timeout=30)
+
+    print(f"\n{args.companies} companies, {args.latency * 1000:.0f} ms per DNS answer, "
+          f"median of {len(runs)} runs")
+    print(f"  companies/minute   {_median(runs, 'companies_per_minute'):,.0f}")
+    print(f"  scan wall time     {_median(runs, 'scan_wall'):.2f} s")
+    print(f"  peak RSS           {_median(runs, 'peak_rss_mb'):.0f} MB")
+    print(f"  checks run         {runs[0]['checks_run']}")
+    print(f"  DNS queries        {runs[0]['dns_queries']} ({runs[0]['dns_queries'] / max(1, runs[0]['companies']):.1f} per company)")
+    print("  CPU seconds by phase (median):")
+    total = statistics.median(r["cpu"]["scan_total"] + r["cpu"]["import"] for r in runs)
+    for phase in runs[0]["cpu"]:
+        if phase == "scan_total":
+            continue
+        value = statistics.median(r["cpu"].get(phase, 0.0) for r in runs)
+        print(f"    {phase:<20} {value:7.3f}  ({value / total:5.1%})")
+    if args.json:
+        args.json.write_text(json.dumps(runs, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
