@@ -80,11 +80,22 @@ async def _child(info_path: Path, database: Path, check_prefixes: list[str]) -> 
     }
 
 
-def _start_testbed(companies: int, latency: float, workdir: Path) -> tuple[subprocess.Popen[bytes], Path]:
+def _start_testbed(
+    companies: int, latency: float, workdir: Path
+) -> tuple[subprocess.Popen[bytes], Path]:
     info = workdir / "testbed.json"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "exposure.testbed", "--area", f"synthetic:{companies}",
-         "--latency", str(latency), "--info", str(info)],
+        [
+            sys.executable,
+            "-m",
+            "exposure.testbed",
+            "--area",
+            f"synthetic:{companies}",
+            "--latency",
+            str(latency),
+            "--info",
+            str(info),
+        ],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
     )
@@ -104,7 +115,9 @@ def _median(runs: list[dict[str, Any]], key: str) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--companies", type=int, default=1000)
     parser.add_argument("--latency", type=float, default=0.02, help="seconds per DNS answer")
     parser.add_argument("--repeat", type=int, default=3)
@@ -139,13 +152,17 @@ def main() -> int:
             testbed.send_signal(signal.SIGTERM)
             testbed.wait(timeout=30)
 
-    print(f"\n{args.companies} companies, {args.latency * 1000:.0f} ms per DNS answer, "
-          f"median of {len(runs)} runs")
+    print(
+        f"\n{args.companies} companies, {args.latency * 1000:.0f} ms per DNS answer, "
+        f"median of {len(runs)} runs"
+    )
     print(f"  companies/minute   {_median(runs, 'companies_per_minute'):,.0f}")
     print(f"  scan wall time     {_median(runs, 'scan_wall'):.2f} s")
     print(f"  peak RSS           {_median(runs, 'peak_rss_mb'):.0f} MB")
     print(f"  checks run         {runs[0]['checks_run']}")
-    print(f"  DNS queries        {runs[0]['dns_queries']} ({runs[0]['dns_queries'] / max(1, runs[0]['companies']):.1f} per company)")
+    print(
+        f"  DNS queries        {runs[0]['dns_queries']} ({runs[0]['dns_queries'] / max(1, runs[0]['companies']):.1f} per company)"
+    )
     print("  CPU seconds by phase (median):")
     total = statistics.median(r["cpu"]["scan_total"] + r["cpu"]["import"] for r in runs)
     for phase in runs[0]["cpu"]:
