@@ -83,17 +83,20 @@ def print_table(rows: Sequence[Any], console: Console) -> None:
         console.print("no findings")
         return
     table = Table(show_lines=False, header_style="bold")
-    for name in ("company", "severity", "finding", "target", "status", "since", "last seen"):
-        table.add_column(name, overflow="fold")
+    table.add_column("company", no_wrap=True)
+    table.add_column("severity", no_wrap=True)
+    table.add_column("finding", overflow="fold", ratio=3)
+    table.add_column("target", overflow="fold", ratio=2)
+    table.add_column("status", no_wrap=True)
+    table.add_column("first seen", no_wrap=True)
     for row in rows:
         table.add_row(
             str(row.company_id),
             f"[{_SEVERITY_STYLE.get(row.severity, '')}]{row.severity}[/]",
-            f"{row.check_id}\n[dim]{_escape(row.title)}[/]",
+            f"{_escape(row.title or row.check_id)}\n[dim]{row.check_id}[/]",
             _escape(str(row.target)),
             str(row.status),
             row.first_seen.strftime("%Y-%m-%d"),
-            row.last_seen.strftime("%Y-%m-%d %H:%M"),
         )
     console.print(table)
     console.print(f"{len(rows)} findings")
