@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo test lint typecheck unit bench bench-distributed clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ test: lint typecheck unit
 
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/scan.py
+
+# Needs a PostgreSQL (EXPOSURE_TEST_POSTGRES_URL; `source .ci/postgres.sh` starts one).
+bench-distributed: $(BIN)/.installed
+	$(BIN)/python benchmarks/distributed.py
 
 clean:
 	rm -rf $(VENV) exposure-demo .pytest_cache .mypy_cache .ruff_cache

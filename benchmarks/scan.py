@@ -75,6 +75,7 @@ async def _child(info_path: Path, database: Path, check_prefixes: list[str]) -> 
         "import_wall": import_wall,
         "checks_run": summary.checks_run,
         "dns_queries": summary.dns_queries,
+        "tls": dict(summary.tls),
         "findings_new": summary.stats.new,
         "errors": dict(summary.stats.errors_by_reason),
     }
@@ -163,6 +164,19 @@ def main() -> int:
     print(
         f"  DNS queries        {runs[0]['dns_queries']} ({runs[0]['dns_queries'] / max(1, runs[0]['companies']):.1f} per company)"
     )
+    tls = runs[0].get("tls") or {}
+    if tls.get("names"):
+        tls_cpu = statistics.median(r["cpu"].get("check:tls", 0.0) for r in runs)
+        web_cpu = statistics.median(r["cpu"].get("check:web", 0.0) for r in runs)
+        print(
+            f"  TLS handshakes     {tls['handshakes']:.0f} for {tls['names']:.0f} host names "
+            f"({tls['handshakes_per_name']:.2f} per host, {tls['repeated']:.0f} repeated), "
+            f"{tls['seconds_per_name'] * 1000:.1f} ms wall per host"
+        )
+        print(
+            f"  TLS+web CPU/host   tls {tls_cpu / tls['names'] * 1000:.2f} ms, "
+            f"web {web_cpu / tls['names'] * 1000:.2f} ms"
+        )
     print("  CPU seconds by phase (median):")
     total = statistics.median(r["cpu"]["scan_total"] + r["cpu"]["import"] for r in runs)
     for phase in runs[0]["cpu"]:

@@ -5,8 +5,6 @@ Bad input gets one clear line per problem on stderr and exit code 2; nothing hal
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import sys
 from collections.abc import Mapping
 from enum import StrEnum
@@ -18,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import Engine
 
+from exposure.ops_cli import register as _register_operations
 from exposure.settings import Settings, SettingsError, load_settings
 
 app = typer.Typer(
@@ -29,6 +28,8 @@ app = typer.Typer(
 )
 targets_app = typer.Typer(help="The member list: import and list companies and their targets.")
 app.add_typer(targets_app, name="targets")
+warnings_app = typer.Typer(help="The warnings sent to companies: the audit trail.")
+app.add_typer(warnings_app, name="warnings")
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -92,12 +93,20 @@ def main_options(
     smtp_url: Annotated[str | None, typer.Option(help="where warnings are sent")] = None,
     language: Annotated[str | None, typer.Option(help="nl (default) or en")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="debug logging")] = False,
+    log_format: Annotated[
+        str,
+        typer.Option(
+            "--log-format",
+            envvar="EXPOSURE_LOG_FORMAT",
+            help="text (default) or json: one JSON object per line on stderr",
+        ),
+    ] = "text",
 ) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    from exposure.logs import LogFormat, configure
+
+    if log_format not in {f.value for f in LogFormat}:
+        fail(f"--log-format: {log_format!r} is not one of text, json")
+    configure(log_format, verbose=verbose, stream=sys.stderr)
     overrides = {
         "database": database,
         "resolvers": resolvers,
@@ -220,29 +229,29 @@ def scan(
         list[str] | None,
         typer.Option("--check", help="run only checks with this id prefix (repeatable)"),
     ] = None,
+    distributed: Annotated[
+        bool,
+        typer.Option(
+            "--distributed", help="queue one job per company for `exposure worker` (PostgreSQL)"
+        ),
+    ] = False,
+    wait: Annotated[
+        bool,
+        typer.Option("--wait", help="with --distributed: follow the run until it is finished"),
+    ] = False,
 ) -> None:
-    """Scan the member list (or a part of it); resumes an interrupted run."""
-    from exposure.orchestrator import Orchestrator, UnknownCompanyError
-    from exposure.progress import for_terminal
-    from exposure.registry import RegistryError, load
-    from exposure.summary import print_summary
+    """Scan the member list (or a part of it); resumes an interrupted run.
+
+    Exit codes: 0 complete; 2 bad input; 3 incomplete (deadline, companies that failed);
+    4 the resolver did not answer, nothing scanned; 130 interrupted.
+    """
+    from exposure.ops_cli import scan_distributed, scan_embedded
 
     settings = _state(ctx).settings
-    engine = _engine(settings)
-    try:
-        registry = load()
-        orchestrator = Orchestrator(settings, registry, engine, progress=for_terminal())
-        summary = asyncio.run(orchestrator.scan(company or None, check or None))
-    except (UnknownCompanyError, RegistryError) as exc:
-        fail(str(exc))
-    except KeyboardInterrupt:
-        err.print(
-            "interrupted: what was scanned is stored; run `exposure scan` again to complete the run"
-        )
-        raise typer.Exit(130) from None
-    print_summary(summary, out)
-    if summary.status != "complete":
-        raise typer.Exit(3)
+    if distributed:
+        raise typer.Exit(scan_distributed(settings, company or None, check or None, wait=wait))
+    code, _run_id = scan_embedded(settings, company or None, check or None)
+    raise typer.Exit(code)
 
 
 # --- findings -----------------------------------------------------------------------------------
@@ -376,6 +385,196 @@ def runs(
         out.print(table)
 
 
+# --- warn ---------------------------------------------------------------------------------------
+
+
+@app.command()
+def warn(
+    ctx: typer.Context,
+    outbox: Annotated[
+        Path | None, typer.Option("--outbox", help="write one .eml per message to this folder")
+    ] = None,
+    send: Annotated[bool, typer.Option("--send", help="deliver over SMTP (smtp_url)")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="show what would go out; write, send, record nothing")
+    ] = False,
+    min_severity: Annotated[
+        str, typer.Option(help="warn about findings at or above: info, low, medium, high, critical")
+    ] = "medium",
+    company: Annotated[
+        list[str] | None, typer.Option("--company", help="only this company (repeatable)")
+    ] = None,
+    show: Annotated[bool, typer.Option("--show", help="print the text of every message")] = False,
+) -> None:
+    """Warn each company about what is new and serious since its last message.
+
+    Exit codes: 0 all messages written or sent (or nothing to do); 2 bad input; 3 some message
+    failed (it is tried again on the next run) or a company has no usable address.
+    """
+    from exposure.registry import RegistryError, load
+    from exposure.severity import Severity
+    from reports.warning_output import print_warn_report
+    from reports.warning_run import WarnOptions, WarnSetupError, run_warnings
+
+    try:
+        threshold = Severity.parse(min_severity)
+    except ValueError as exc:
+        fail(f"--min-severity: {exc}")
+    settings = _state(ctx).settings
+    options = WarnOptions(
+        outbox=outbox,
+        send=send,
+        dry_run=dry_run,
+        min_severity=threshold,
+        company_ids=tuple(company) if company else None,
+    )
+    try:
+        specs = load().specs()
+    except RegistryError as exc:
+        fail(str(exc))
+    engine = _engine(settings)
+    try:
+        report = run_warnings(engine, settings, specs, options)
+    except WarnSetupError as exc:
+        fail(str(exc))
+    print_warn_report(report, out, show_text=show)
+    raise typer.Exit(report.exit_code)
+
+
+class TrailFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+@warnings_app.command("list")
+def warnings_list(
+    ctx: typer.Context,
+    company: Annotated[str | None, typer.Option(help="only this company id")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="only from this date on (YYYY-MM-DD, UTC)")
+    ] = None,
+    format: Annotated[
+        TrailFormat, typer.Option("--format", help="output format")
+    ] = TrailFormat.table,
+) -> None:
+    """The audit trail: every warning written or sent, to whom, why, and how it went."""
+    from datetime import UTC, datetime
+
+    from exposure.store.db import session as session_scope
+    from exposure.store.warnings import list_warnings
+    from reports.warning_output import print_warning_rows, warning_rows_json
+
+    start = None
+    if since is not None:
+        try:
+            start = datetime.fromisoformat(since.strip())
+        except ValueError:
+            fail(f"--since: {since!r} is not a date (expected YYYY-MM-DD)")
+        if start.tzinfo is not None:
+            start = start.astimezone(UTC).replace(tzinfo=None)
+    engine = _engine(_state(ctx).settings)
+    with session_scope(engine) as session:
+        rows = list_warnings(session, company_id=company, since=start)
+    if format is TrailFormat.json:
+        sys.stdout.write(warning_rows_json(rows) + "\n")
+    else:
+        print_warning_rows(rows, out)
+
+
+# --- report -------------------------------------------------------------------------------------
+
+
+class ReportFormat(StrEnum):
+    html = "html"
+    json = "json"
+    csv = "csv"
+    pdf = "pdf"
+
+
+@app.command()
+def report(
+    ctx: typer.Context,
+    company: Annotated[str | None, typer.Option(help="the company id of the report")] = None,
+    overview: Annotated[
+        bool, typer.Option("--overview", help="the Meldpunt's overview of the whole area")
+    ] = False,
+    format: Annotated[
+        ReportFormat, typer.Option("--format", help="html (default), json, csv or pdf")
+    ] = ReportFormat.html,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            help="file or existing folder (company; default: standard output), "
+            "folder (overview: writes index.html)"
+        ),
+    ] = None,
+    language: Annotated[
+        str | None, typer.Option(help="nl or en (default: the company's, else the setting)")
+    ] = None,
+    named: Annotated[
+        bool, typer.Option("--named", help="overview: name the companies (internal use)")
+    ] = False,
+) -> None:
+    """A company's report (html) or export (json, csv), or the area overview."""
+    from exposure.registry import RegistryError, load
+    from reports.company import UnknownCompanyError
+    from reports.publish import (
+        PdfUnavailableError,
+        company_output,
+        output_path,
+        write_overview,
+    )
+    from reports.publish import ReportFormat as Fmt
+    from reports.render import write_atomic
+    from reports.specs import Specs
+
+    if (company is None) == (not overview):
+        fail("give either --company ID or --overview")
+    if language is not None and language.strip().lower() not in ("nl", "en"):
+        fail(f"--language: {language!r} is not nl or en")
+    if overview and output is None:
+        fail("--overview needs --output DIR (the folder to write index.html in)")
+    if overview and format is not ReportFormat.html:
+        fail("--overview is written as html only")
+    if named and not overview:
+        fail("--named applies to --overview only")
+    if format is ReportFormat.pdf and output is None:
+        fail("--format pdf needs --output PATH")
+    if overview and output is not None and output.exists() and not output.is_dir():
+        fail(f"--output {output}: not a folder")
+    settings = _state(ctx).settings
+    try:
+        specs = Specs.from_registry(load())
+    except RegistryError as exc:
+        fail(str(exc))
+    engine = _engine(settings)
+    if overview:
+        assert output is not None
+        try:
+            path = write_overview(engine, specs, settings, output, named=named, language=language)
+        except OSError as exc:
+            fail(f"--output {output}: {exc.strerror or exc}")
+        err.print(f"overview written to {path}", markup=False, highlight=False)
+        return
+    assert company is not None
+    try:
+        data = company_output(engine, company, specs, settings, Fmt(format.value), language)
+    except UnknownCompanyError:
+        fail(f"unknown company {company!r} (see `exposure targets list`)")
+    except PdfUnavailableError as exc:
+        fail(str(exc))
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    target = output_path(output, company, Fmt(format.value))
+    try:
+        write_atomic(target, data)
+    except OSError as exc:
+        fail(f"--output {target}: {exc.strerror or exc}")
+    err.print(f"{format.value} report of {company} written to {target}", markup=False)
+
+
 # --- demo ---------------------------------------------------------------------------------------
 
 
@@ -393,6 +592,11 @@ def demo(
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
     raise typer.Exit(code)
+
+
+# --- operations: worker, nightly, doctor, migrate (exposure/ops_cli.py) -------------------------
+
+_register_operations(app)
 
 
 def main() -> None:

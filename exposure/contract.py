@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from exposure.memo import RunMemo
     from exposure.net.dns import Resolver
     from exposure.settings import Settings
+    from exposure.sources.shodan import ShodanSource
 
 JSON = Any  # small JSON-serialisable values only: str, int, float, bool, None, lists, dicts
 
@@ -74,6 +75,23 @@ class FindingSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class CodeText:
+    """Plain words for one code a check puts in a finding's evidence.
+
+    Some findings carry a list of finer-grained codes (the RFC 9116 errors of an invalid
+    security.txt, the reason a file counts as missing). Reports must explain each of them to a
+    shop owner without importing the check, so the words travel in the check's metadata:
+    `text` says what is wrong, `fix` is one line saying what to do, `reference` names the rule
+    (an RFC section) for the IT supplier.
+    """
+
+    code: str
+    text: Text
+    fix: Text
+    reference: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class CheckMeta:
     id: str  # the family id, e.g. "tls"; every finding id it emits starts with a catalogue prefix
     title: Text
@@ -83,6 +101,14 @@ class CheckMeta:
     findings: tuple[FindingSpec, ...]
     passive: bool = True
     version: str = "1"
+    codes: tuple[CodeText, ...] = ()  # words for the evidence codes of its findings, if any
+
+    def code_text(self, code: str) -> CodeText | None:
+        """The words for an evidence code of this family (None: the family has no such code)."""
+        for entry in self.codes:
+            if entry.code == code:
+                return entry
+        return None
 
     def finding(self, finding_id: str) -> FindingSpec:
         for spec in self.findings:
@@ -167,6 +193,10 @@ class CheckContext:
     limits: Limits
     memo: RunMemo
     now: datetime  # the run's clock: one instant for a whole run, so verdicts are consistent
+    # DNSSEC-aware resolver (dnspython, DO+CD: answers carry their RRSIGs); None: not available
+    dnssec: Resolver | None = None
+    # Shodan (InternetDB + REST API): rate limit, run memo and cache across runs; None: none
+    shodan: ShodanSource | None = None
 
     def port(self, service: str) -> int:
         return self.settings.port(service)

@@ -1,8 +1,13 @@
 """Work shared across a run: done once, awaited by everybody who needs it.
 
 An MX host used by 50 domains is probed once per run; each domain's check awaits the same
-future. Failures are shared too (a host that timed out for one domain is not retried for the
+result. Failures are shared too (a host that timed out for one domain is not retried for the
 next one in the same run).
+
+The shared work runs in a task of its own. A caller that is cancelled (its check hit its
+time-out) stops waiting, but does not cancel the work others are waiting for, and they do not
+receive its cancellation. The work bounds its own waits; whatever is still running when the run
+ends is cancelled by `close()`.
 """
 
 from __future__ import annotations
@@ -16,30 +21,35 @@ T = TypeVar("T")
 
 class RunMemo:
     def __init__(self) -> None:
-        self._futures: dict[tuple[str, Any], asyncio.Future[Any]] = {}
+        self._tasks: dict[tuple[str, Any], asyncio.Task[Any]] = {}
         self.hits = 0
         self.misses = 0
 
     async def once(self, namespace: str, key: Any, make: Callable[[], Awaitable[T]]) -> T:
         full = (namespace, key)
-        fut = self._futures.get(full)
-        if fut is None:
+        task = self._tasks.get(full)
+        if task is None:
             self.misses += 1
-            fut = asyncio.get_running_loop().create_future()
-            self._futures[full] = fut
-            try:
-                fut.set_result(await make())
-            except BaseException as exc:  # shared with every waiter, then re-raised here
-                if isinstance(exc, asyncio.CancelledError):
-                    del self._futures[full]  # a cancelled producer must not poison the key
-                    fut.cancel()
-                    raise
-                fut.set_exception(exc)
-                fut.exception()  # mark retrieved: waiters may be none
-                raise
-            return fut.result()
-        self.hits += 1
-        return await asyncio.shield(fut)
+            task = asyncio.ensure_future(make())
+            task.add_done_callback(_retrieve)
+            self._tasks[full] = task
+        else:
+            self.hits += 1
+        result: T = await asyncio.shield(task)
+        return result
 
     def count(self, namespace: str) -> int:
-        return sum(1 for ns, _ in self._futures if ns == namespace)
+        return sum(1 for ns, _ in self._tasks if ns == namespace)
+
+    async def close(self) -> None:
+        """Cancel shared work nobody waits for any more (the run is over)."""
+        pending = [t for t in self._tasks.values() if not t.done()]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    """Mark a failure as seen: when no caller is left to await it, it is not a loose error."""
+    if not task.cancelled():
+        task.exception()

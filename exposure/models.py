@@ -133,7 +133,14 @@ class CheckError(SQLModel, table=True):
 
 
 class WarningRecord(SQLModel, table=True):
-    """What was sent to whom, when, for which fingerprints: the audit trail and the dedupe."""
+    """What was sent to whom, when, for which fingerprints: the audit trail and the dedupe.
+
+    Per fingerprint it keeps the severity, the finding's `reopened_count` (`episodes`) and why it
+    was in the message (`reasons`: new | reopened | raised | reminder) at the time of the
+    warning: what `exposure warn` compares with to decide what is new since the last message.
+    A row is written as `pending` before delivery and updated after it, so a crash in between
+    leaves a visible row that does not count as warned (it is sent again on the next run).
+    """
 
     __tablename__ = "warning"
 
@@ -147,8 +154,16 @@ class WarningRecord(SQLModel, table=True):
     fingerprints: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     severities: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     channel: str = Field(default="outbox", max_length=16)  # outbox | smtp
-    status: str = Field(default="written", max_length=16)  # written | sent | failed
+    status: str = Field(default="written", max_length=16)  # pending | written | sent | failed
     result: str = ""
+    episodes: dict[str, int] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
+    )
+    reasons: dict[str, str] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
+    )
+    subject: str = Field(default="", sa_column_kwargs={"server_default": ""})
+    message_id: str = Field(default="", max_length=255, sa_column_kwargs={"server_default": ""})
 
 
 class SourceCache(SQLModel, table=True):

@@ -18,7 +18,7 @@ import ssl
 import time
 import traceback
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -41,14 +41,17 @@ from exposure.limits import Limits
 from exposure.memo import RunMemo
 from exposure.metering import CpuMeter, metered
 from exposure.models import Company, Target
-from exposure.net.dns import AiodnsResolver, CachingResolver, Resolver
+from exposure.net.dns import AiodnsResolver, CachingResolver, DnspythonResolver, Resolver
 from exposure.net.scope import target_in_scope
+from exposure.net.tls import tls_summary
 from exposure.progress import NullProgress, ProgressSink
 from exposure.registry import Registry
 from exposure.results import ApplyStats, CompanyResult, TaskOutcome
 from exposure.settings import Settings
+from exposure.sources.shodan import ShodanSource
 from exposure.store import runs as store_runs
 from exposure.store.db import session as session_scope
+from exposure.store.source_cache import StoreAnswerCache
 from exposure.store.writer import StoreWriter
 
 log = logging.getLogger(__name__)
@@ -78,6 +81,8 @@ class RunSummary:
     cpu_by_family: dict[str, float] = field(default_factory=dict)
     store_cpu: float = 0.0
     dns_queries: int = 0
+    sources: dict[str, Any] = field(default_factory=dict)  # e.g. shodan: mode, requests
+    tls: dict[str, float] = field(default_factory=dict)  # handshakes (exposure.net.tls)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -99,10 +104,12 @@ class RunSummary:
             "cpu_seconds_by_family": {k: round(v, 4) for k, v in self.cpu_by_family.items()},
             "cpu_seconds_store": round(self.store_cpu, 4),
             "dns_queries": self.dns_queries,
+            "sources": self.sources,
+            "tls": dict(self.tls),
         }
 
 
-class _Runtime:
+class Runtime:
     """What one run shares between its companies: the context, the slots, the meters."""
 
     def __init__(self, ctx: CheckContext, checks: Sequence[Check], settings: Settings) -> None:
@@ -114,6 +121,9 @@ class _Runtime:
         self.checks_run = 0
         self.skipped: Counter[str] = Counter()
         self.titles = {spec.id: spec.title.en for c in self.checks for spec in c.meta.findings}
+
+
+_Runtime = Runtime  # the name it had before the distributed workers shared it
 
 
 def build_ssl_context(settings: Settings) -> ssl.SSLContext:
@@ -134,7 +144,100 @@ def build_http_client(settings: Settings, ssl_context: ssl.SSLContext) -> httpx.
     )
 
 
-async def run_check(check: Check, target: ScanTarget, rt: _Runtime) -> TaskOutcome:
+def _answer_cache(engine: Engine | None) -> StoreAnswerCache | None:
+    """Where sources keep answers across runs: the store, when the run has one."""
+    return StoreAnswerCache(engine) if engine is not None else None
+
+
+class RunResources:
+    """The clients a run's checks share (`ctx`), built from the settings and closed together.
+
+    The embedded orchestrator opens one per run. A distributed worker opens one per run it works
+    on and keeps it across that run's company jobs, so that the DNS cache and the memo (an MX
+    host probed once) serve every company of the run this worker scans. Both build the context
+    here, so a field added to `CheckContext` reaches both modes.
+
+    `resolver` replaces the resolver (tests hand in fakes; it is then not closed here), `limits`
+    the in-process limits (workers hand in limits shared with the other workers), `engine` is
+    the store, for sources that keep answers across runs.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        resolver: Resolver | None = None,
+        limits: Limits | None = None,
+        now: datetime | None = None,
+        engine: Engine | None = None,
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self._own_resolver = resolver is None
+        self._inner: Resolver = resolver or AiodnsResolver(
+            settings.resolver_addresses(),
+            timeout=settings.dns_timeout,
+            tries=settings.dns_tries,
+        )
+        self._dnssec_inner = DnspythonResolver(
+            settings.resolver_addresses(),
+            timeout=settings.dns_timeout,
+            tries=settings.dns_tries,
+            dnssec=True,
+        )
+        ssl_context = build_ssl_context(settings)
+        self.http = build_http_client(settings, ssl_context)
+        run_now = now or datetime.now(UTC)
+        self.shodan = ShodanSource.from_settings(
+            settings, cache=_answer_cache(engine), clock=lambda: run_now
+        )
+        self.ctx = CheckContext(
+            settings=settings,
+            dns=CachingResolver(self._inner),
+            http=self.http,
+            limits=limits if limits is not None else Limits(settings.per_ip_concurrency),
+            memo=RunMemo(),
+            now=run_now,
+            dnssec=CachingResolver(self._dnssec_inner),
+            shodan=self.shodan,
+        )
+
+    @property
+    def dns_queries(self) -> int:
+        """DNS queries sent so far (cache misses), for the run summary and benchmarks."""
+        return int(getattr(self._inner, "total", 0)) + self._dnssec_inner.total
+
+    def sources(self) -> dict[str, Any]:
+        """What the run's sources did (mode, requests, notes), for the run summary."""
+        return {"shodan": self.shodan.report()}
+
+    async def persist(self) -> None:
+        """Store what sources keep across runs (Shodan answers). Call it once the run's results
+        are written: on SQLite a second writer during the scan could fail the result writer."""
+        await self.shodan.persist()
+
+    async def aclose(self, *, persist: bool = True) -> None:
+        """Close everything; `persist=False` when the caller persists later (`persist()`)."""
+        try:
+            try:
+                await self.ctx.memo.close()
+                await self.shodan.aclose()
+                if persist:
+                    await self.persist()
+            finally:
+                await self.http.aclose()
+        finally:
+            if self._own_resolver and isinstance(self._inner, AiodnsResolver):
+                await self._inner.close()
+
+    async def __aenter__(self) -> RunResources:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+
+async def run_check(check: Check, target: ScanTarget, rt: Runtime) -> TaskOutcome:
     """One (target, check) pair, bounded by the global slots and the per-check time-out."""
     meta = check.meta
     async with rt.slots:
@@ -193,7 +296,7 @@ def _vet(check: Check, observations: list[Observation]) -> list[Observation]:
     return vetted
 
 
-async def scan_company(company: CompanySnapshot, rt: _Runtime, run_id: int) -> CompanyResult:
+async def scan_company(company: CompanySnapshot, rt: Runtime, run_id: int) -> CompanyResult:
     """Scan one company: every applicable (target, check) pair, concurrently."""
     tasks: list[asyncio.Task[TaskOutcome]] = []
     skipped: list[TaskOutcome] = []
@@ -267,6 +370,7 @@ class Orchestrator:
         progress: ProgressSink | None = None,
         resolver: Resolver | None = None,
         clock: Callable[[], datetime] | None = None,
+        preflight: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.settings = settings
         self.registry = registry
@@ -274,6 +378,9 @@ class Orchestrator:
         self.progress = progress or NullProgress()
         self._resolver = resolver
         self._clock = clock or (lambda: datetime.now(UTC))
+        # Awaited after the input is validated and before a run is started; it raises (e.g.
+        # `exposure.preflight.SourceDownError`) to refuse a run whose essential sources are down.
+        self._preflight = preflight
 
     async def scan(
         self,
@@ -291,6 +398,8 @@ class Orchestrator:
             "companies": sorted(company_ids) if company_ids else None,
             "checks": sorted(c.meta.id for c in checks),
         }
+        if self._preflight is not None:
+            await self._preflight()
         run_id, pending_ids = await asyncio.to_thread(
             self._start_run, [c.id for c in companies], scope
         )
@@ -298,23 +407,10 @@ class Orchestrator:
         todo = [c for c in companies if c.id in pending]
         resumed_done = len(companies) - len(todo)
 
-        inner = self._resolver or AiodnsResolver(
-            self.settings.resolver_addresses(),
-            timeout=self.settings.dns_timeout,
-            tries=self.settings.dns_tries,
+        resources = RunResources(
+            self.settings, resolver=self._resolver, now=self._clock(), engine=self.engine
         )
-        resolver = CachingResolver(inner)
-        ssl_context = build_ssl_context(self.settings)
-        http = build_http_client(self.settings, ssl_context)
-        ctx = CheckContext(
-            settings=self.settings,
-            dns=resolver,
-            http=http,
-            limits=Limits(self.settings.per_ip_concurrency),
-            memo=RunMemo(),
-            now=self._clock(),
-        )
-        rt = _Runtime(ctx, checks, self.settings)
+        rt = Runtime(resources.ctx, checks, self.settings)
         writer = StoreWriter(self.engine)
         await writer.start()
         self.progress.start(len(companies), resumed_done)
@@ -337,10 +433,17 @@ class Orchestrator:
             self.progress.close()
             raise
         finally:
-            await http.aclose()
-            if self._resolver is None and isinstance(inner, AiodnsResolver):
-                await inner.close()
+            await resources.aclose(persist=False)
         await writer.close()
+        await resources.persist()  # after the result writer: it is SQLite's only writer till now
+        if writer.failures and status == "complete":
+            # A company the store could not take stays pending in the run: the run is not
+            # complete, and `exposure scan` again completes it.
+            status = "incomplete"
+            self.progress.note(
+                f"{len(writer.failures)} companies could not be stored (see `exposure runs "
+                f"--errors {run_id}`); `exposure scan` again completes the run"
+            )
         self.progress.close()
         for value, count in sorted(rt.skipped.items()):
             self.progress.note(
@@ -359,8 +462,13 @@ class Orchestrator:
             skipped_out_of_scope=len(rt.skipped),
             cpu_by_family=dict(rt.cpu.seconds),
             store_cpu=writer.cpu_seconds,
-            dns_queries=getattr(inner, "total", 0),
+            dns_queries=resources.dns_queries,
+            sources=resources.sources(),
+            tls=await tls_summary(resources.ctx),
         )
+        for name, report in summary.sources.items():
+            for line in report.get("notes", ()):
+                self.progress.note(f"{name}: {line}")
         del scanned
         summary.open_by_severity = await asyncio.to_thread(
             self._finish_run, run_id, status, summary
@@ -368,7 +476,7 @@ class Orchestrator:
         return summary
 
     async def _scan_all(
-        self, todo: list[CompanySnapshot], rt: _Runtime, run_id: int, writer: StoreWriter
+        self, todo: list[CompanySnapshot], rt: Runtime, run_id: int, writer: StoreWriter
     ) -> int:
         """Stream companies through a bounded window; results go to the writer as they finish."""
         window = asyncio.Semaphore(self.settings.company_concurrency)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 
 from exposure.catalogue import CATALOGUE
-from exposure.contract import Check, CheckMeta, FindingSpec
+from exposure.contract import Check, CheckMeta, CodeText, FindingSpec
 
 GROUP = "exposure.checks"
 
@@ -40,6 +40,13 @@ class Registry:
 
     def family_of(self) -> dict[str, str]:
         return {spec.id: check.meta.id for check in self.checks for spec in check.meta.findings}
+
+    def code_text(self, finding_id: str, code: str) -> CodeText | None:
+        """The words for an evidence code of a finding (see `CodeText`), through its family."""
+        for check in self.checks:
+            if finding_id in check.meta.finding_ids:
+                return check.meta.code_text(code)
+        return None
 
 
 def _matches(meta: CheckMeta, prefixes: Sequence[str]) -> bool:
@@ -70,6 +77,14 @@ def validate(checks: Iterable[Check]) -> list[str]:
         for label, text in (("title", meta.title), ("description", meta.description)):
             if not text.complete():
                 problems.append(f"{where}: {label} lacks Dutch or English text")
+        codes_seen: set[str] = set()
+        for code in meta.codes:
+            if code.code in codes_seen:
+                problems.append(f"{where}: evidence code {code.code!r} declared twice")
+            codes_seen.add(code.code)
+            for label in ("text", "fix"):
+                if not getattr(code, label).complete():
+                    problems.append(f"{where}: code {code.code!r}: {label} lacks Dutch or English")
         for spec in meta.findings:
             if spec.id in seen_ids:
                 problems.append(

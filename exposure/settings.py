@@ -104,12 +104,53 @@ class Settings(BaseSettings):
     dns_tries: int = Field(default=3, ge=1, le=10)
     run_deadline: float = Field(default=6 * 3600.0, gt=0, description="seconds for a whole run")
     shodan_cache_days: float = Field(default=7.0, ge=0)
+    shodan_request_interval: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description="seconds between Shodan REST requests (the API allows 1/s; labs may go faster)",
+    )
     language: Literal["nl", "en"] = "nl"
     meldpunt_name: str = "Meldpunt Cybersecurity"
     meldpunt_phone: str = ""
     meldpunt_url: str = ""
     meldpunt_email: str = ""
     portal_url: str = ""
+    ehlo_name: str = Field(
+        default="",
+        description="host name the mail check announces in SMTP EHLO; default this machine's "
+        "fully qualified name, else an address literal",
+    )
+
+    # --- warnings (`exposure warn`) ----------------------------------------------------------------
+    smtp_ca_bundle: Path | None = Field(
+        default=None,
+        description="PEM trust store for the SMTP server's certificate; default the system store",
+    )
+    smtp_timeout: float = Field(default=30.0, gt=0, description="seconds per SMTP operation")
+    warn_reminder_days: float = Field(
+        default=14.0, gt=0, description="days before a still-open high/critical finding is recalled"
+    )
+    warn_max_reminders: int = Field(default=2, ge=0, le=100, description="reminders per finding")
+    warn_securitytxt_contacts: bool = Field(
+        default=False,
+        description="also send to a security.txt Contact address on the company's own domain",
+    )
+    warn_reference_prefix: str = Field(
+        default="MP", pattern=r"^[A-Z]{1,8}$", description="reference numbers: MP-2026-000123"
+    )
+
+    # --- operations: the nightly schedule and its follow-ups (`exposure nightly`, workers) -------
+    nightly_cron: str = Field(
+        default="30 1 * * *",
+        description="when the distributed workers start the nightly run (cron, in UTC: "
+        "01:30 UTC is 02:30 or 03:30 in the Netherlands); '' switches the schedule off",
+    )
+    after_scan: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="exposure commands run after the nightly scan, e.g. 'warn --send' "
+        "(environment: separated by ';')",
+    )
 
     @field_validator("resolvers", mode="before")
     @classmethod
@@ -117,6 +158,29 @@ class Settings(BaseSettings):
         value = _split(value)
         for spec in value or []:
             parse_resolver(spec)
+        return value
+
+    @field_validator("nightly_cron")
+    @classmethod
+    def _nightly_cron(cls, value: str) -> str:
+        value = value.strip()
+        if value:
+            from croniter import croniter
+
+            if not croniter.is_valid(value):
+                raise ValueError(f"{value!r} is not a cron expression (e.g. '30 1 * * *')")
+        return value
+
+    @field_validator("after_scan", mode="before")
+    @classmethod
+    def _after_scan(cls, value: Any) -> Any:
+        import shlex
+
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(";") if part.strip()]
+        for command in value or []:
+            if not isinstance(command, str) or not shlex.split(command):
+                raise ValueError(f"{command!r}: expected an exposure command, e.g. 'warn --send'")
         return value
 
     @field_validator("ports", mode="before")
@@ -147,7 +211,7 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not a database URL (e.g. sqlite:///exposure.db)")
         return value
 
-    @field_validator("ca_bundle")
+    @field_validator("ca_bundle", "smtp_ca_bundle")
     @classmethod
     def _ca_bundle(cls, value: Path | None) -> Path | None:
         if value is not None and not value.is_file():

@@ -33,7 +33,24 @@ def print_summary(summary: RunSummary, console: Console) -> None:
     table.add_row("open now", _by_severity(summary.open_by_severity))
     errors = ", ".join(f"{n} {reason}" for reason, n in sorted(stats.errors_by_reason.items()))
     table.add_row("could not test", errors or "none")
+    for name, report in summary.sources.items():
+        if report.get("mode", "unused") != "unused":
+            table.add_row(name, _source_line(report))
     if summary.skipped_out_of_scope:
         table.add_row("skipped", f"{summary.skipped_out_of_scope} targets in private address space")
     table.add_row("duration", f"{summary.duration:.1f} s")
     console.print(table)
+
+
+def _source_line(report: dict[str, object]) -> str:
+    """`full, 12 API requests (40 cached), 0 rate-limited` plus the source's notes."""
+    parts = [str(report.get("mode"))]
+    if "rest_requests" in report:
+        parts.append(
+            f"{report['rest_requests']} API requests ({report.get('cache_hits', 0)} cached), "
+            f"{report.get('internetdb_requests', 0)} InternetDB"
+        )
+    notes = report.get("notes")
+    if isinstance(notes, list):
+        parts.extend(str(n) for n in notes)
+    return "; ".join(parts)

@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import shlex
 import signal
 import sys
 from pathlib import Path
@@ -28,6 +29,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--info", type=Path, required=True, help="where to write the JSON info")
     parser.add_argument("--members", type=Path, default=None, help="member-list CSV to write")
     parser.add_argument("--block", type=int, default=None, help="N of 127.N.0.0/16")
+    parser.add_argument(
+        "--env-file",
+        type=Path,
+        default=None,
+        help="also write the EXPOSURE_* settings as KEY='value' lines (for `set -a; . FILE`)",
+    )
     parser.add_argument(
         "--shodan-rate", type=float, default=None, help="seconds between REST requests per key"
     )
@@ -47,6 +54,9 @@ async def _run(args: argparse.Namespace) -> None:
         tb.write_members_csv(members)
         info = tb.info()
         info["members_csv"] = str(members)
+        if args.env_file is not None:
+            lines = [f"{key}={shlex.quote(value)}" for key, value in sorted(tb.env().items())]
+            args.env_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
         tmp = args.info.with_name(args.info.name + ".tmp")
         tmp.write_text(json.dumps(info, indent=2), encoding="utf-8")
         tmp.replace(args.info)  # appears complete or not at all: a waiting parent polls for it

@@ -50,6 +50,12 @@ PROVIDER_RECORDS = (
     Record("_spf2.havenmail.test.", "TXT", "v=spf1 ip4:127.0.0.0/8 -all"),
 )
 SPF_PROVIDER = "v=spf1 include:_spf.havenmail.test -all"
+#: The SaaS senders (web shop, newsletter, invoicing, ...) a ship supplier added one by one to its
+#: SPF record, until the record needed 11 DNS look-ups (the limit is 10).
+SAAS_SPF_RECORDS = tuple(
+    Record(f"{letter}.spf.test.", "TXT", f"v=spf1 ip4:127.0.{index}.0/24 -all")
+    for index, letter in enumerate("abcdefghi", 1)
+)
 MX_PROVIDER = ("10 mx1.havenmail.test", "20 mx2.havenmail.test")
 
 
@@ -106,6 +112,7 @@ def demo_area() -> Area:
                     records=_secure_domain_records(
                         "scheepswerf-vandermade.test", "mail.scheepswerf-vandermade.test"
                     ),
+                    dnssec="signed",
                     site=SiteSpec(routes=sec_txt),
                     subsites={
                         "mta-sts": SiteSpec(
@@ -190,6 +197,7 @@ def demo_area() -> Area:
                     ],
                     site=SiteSpec(
                         cert="ec",
+                        tls="1.0-1.3",  # an old load balancer: TLS 1.0 still on next to 1.3
                         hsts=HSTS_SHORT,
                         routes={SECURITY_TXT_PATH: Route.text(security_txt(expires="past"))},
                     ),
@@ -295,7 +303,8 @@ def demo_area() -> Area:
                     mx=["0 ."],
                     txt=["v=spf1 -all"],
                     dmarc="v=DMARC1; p=reject; rua=mailto:dmarc@machinefabriek-deschroef.test",
-                    site=SiteSpec(https=False, http=HttpMode.PLAIN, hsts=None),
+                    # publishes a security.txt, but only over plain http: it does not count
+                    site=SiteSpec(https=False, http=HttpMode.PLAIN, hsts=None, routes=sec_txt),
                 )
             ],
             ips=["schroef-plc"],
@@ -341,20 +350,30 @@ def demo_area() -> Area:
     return Area(
         companies=companies,
         mail_hosts=MAIL_PROVIDER,
-        records=PROVIDER_RECORDS,
+        records=(*PROVIDER_RECORDS, *SAAS_SPF_RECORDS),
         name="Haven demo",
     )
 
 
 #: Catalogue ids each demo company should at least get from a complete scan (with Shodan).
 EXPECTED: Mapping[str, frozenset[str]] = {
-    "58120001": frozenset({"tls.cert.expired", "mail.dmarc.policy_none", "mail.dmarc.no_reports"}),
-    "58120002": frozenset(),
+    "58120001": frozenset(
+        {
+            "tls.cert.expired",
+            "web.hsts.missing",
+            "mail.dmarc.policy_none",
+            "mail.dmarc.no_reports",
+            "securitytxt.missing",
+        }
+    ),
+    "58120002": frozenset(),  # signed zone, SPF, DMARC, DKIM, MTA-STS, TLS-RPT, DANE: nothing
     "58120003": frozenset(
         {
             "tls.cert.weak_signature",
             "tls.protocol.legacy",
             "web.https.no_redirect",
+            "web.hsts.missing",
+            "securitytxt.missing",
             "mail.spf.permissive",
             "exposure.ics",
         }
@@ -362,6 +381,9 @@ EXPECTED: Mapping[str, frozenset[str]] = {
     "58120004": frozenset(
         {
             "tls.cert.hostname_mismatch",
+            "web.https.no_redirect",
+            "web.hsts.missing",
+            "securitytxt.missing",
             "mail.spf.missing",
             "mail.dmarc.missing",
             "mail.starttls.missing",
@@ -371,6 +393,9 @@ EXPECTED: Mapping[str, frozenset[str]] = {
     "58120005": frozenset(
         {
             "tls.cert.untrusted",
+            "web.https.no_redirect",
+            "web.hsts.missing",
+            "securitytxt.missing",
             "mail.spf.permissive",
             "mail.dmarc.missing",
             "exposure.remote_access",
@@ -379,15 +404,18 @@ EXPECTED: Mapping[str, frozenset[str]] = {
     "58120006": frozenset(
         {
             "web.hsts.missing",
+            "tls.protocol.legacy",
             "securitytxt.expired",
             "mail.dmarc.invalid",
             "mail.starttls.legacy",
+            "dns.dnssec.invalid",  # DNSKEY and DS published, nothing signed
             "exposure.remote_access",
         }
     ),
     "58120007": frozenset(
         {
             "tls.cert.untrusted",
+            "web.https.no_redirect",
             "securitytxt.invalid",
             "mail.spf.invalid",
             "mail.starttls.cert_invalid",
@@ -396,9 +424,15 @@ EXPECTED: Mapping[str, frozenset[str]] = {
     "58120008": frozenset(
         {"tls.cert.not_yet_valid", "securitytxt.missing", "mail.spf.invalid", "exposure.database"}
     ),
-    "58120009": frozenset({"target.unresolvable", "tls.cert.expiring"}),
+    "58120009": frozenset(
+        # security.txt: a 60 MB answer, cut at 100 KiB, that is not a security.txt
+        {"target.unresolvable", "tls.cert.expiring", "securitytxt.missing"}
+    ),
     "58120010": frozenset({"mail.mx.unreachable", "mail.dmarc.policy_none"}),
-    "58120011": frozenset({"web.https.missing", "exposure.ics"}),
+    "58120011": frozenset(
+        # security.txt only over plain http: missing, with the hint http_only
+        {"web.https.missing", "securitytxt.missing", "exposure.ics"}
+    ),
     "58120012": frozenset({"tls.cert.weak_key", "securitytxt.invalid", "exposure.compromised"}),
     "58120013": frozenset({"exposure.file_share"}),
 }

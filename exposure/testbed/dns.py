@@ -11,7 +11,9 @@ again), over UDP and TCP (2-byte length framing), with the distinctions the chec
 - UDP answers larger than the client's EDNS payload (at most 1232 bytes; 512 without EDNS) are
   truncated (TC) so the client retries over TCP;
 - knobs: a latency per answer (scheduled, never blocking the loop), names that never get an
-  answer (`timeouts`) or get SERVFAIL (`servfail`); counters of queries by type and by name.
+  answer (`timeouts`) or get SERVFAIL (`servfail`); counters of queries by type and by name;
+- DNSSEC (`signer`, exposure.testbed.dnssec): RRSIGs for signed zones when the client sets DO,
+  and with `validating=True` the AD flag and SERVFAIL-for-bogus of a validating resolver.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
+
+from exposure.testbed.dnssec import ZoneMode, ZoneSigner, wants_dnssec
 
 log = logging.getLogger(__name__)
 
@@ -212,9 +216,15 @@ class DnsServer:
         *,
         latency: float = 0.0,
         tcp_idle_timeout: float = 10.0,
+        signer: ZoneSigner | None = None,
+        validating: bool = False,
     ) -> None:
         self.records = records if records is not None else Records()
         self.latency = latency
+        #: Signs the answers of its zones for clients that set DO (see exposure.testbed.dnssec).
+        self.signer = signer
+        #: Behave as a validating resolver: AD for signed zones, SERVFAIL for bogus ones (no CD).
+        self.validating = validating
         self.tcp_idle_timeout = tcp_idle_timeout
         self.timeouts: set[dns.name.Name] = set()
         self.servfail: set[dns.name.Name] = set()
@@ -370,9 +380,30 @@ class DnsServer:
         if question.rdclass != dns.rdataclass.IN:
             response.set_rcode(dns.rcode.REFUSED)
             return response
+        if self.validating and self._bogus(qname) and not query.flags & dns.flags.CD:
+            response.set_rcode(dns.rcode.SERVFAIL)  # what a validating resolver answers
+            return response
         response.flags |= dns.flags.AA
         self._resolve(qname, qtype, response)
+        if self.signer is not None and wants_dnssec(query):
+            response.ednsflags |= dns.flags.DO
+            self.signer.sign_sections(response)
+            if self.validating and self.signer.status(qname) == ZoneMode.SIGNED:
+                response.flags |= dns.flags.AD
         return response
+
+    def _bogus(self, qname: dns.name.Name) -> bool:
+        """Would a validator call this name's data bogus? A bogus signed zone, or a DS at the
+        apex of a zone that nothing signs (keys published, nothing signed)."""
+        zone = self.signer.zone_of(qname) if self.signer is not None else None
+        if zone is not None:
+            return zone.mode.bogus
+        name = qname
+        while name != dns.name.root:
+            if self.records.get(name, dns.rdatatype.DS) is not None:
+                return True
+            name = name.parent()
+        return False
 
     def _resolve(self, qname: dns.name.Name, qtype: int, response: dns.message.Message) -> None:
         records = self.records

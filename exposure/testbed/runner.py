@@ -75,7 +75,8 @@ class Testbed:
     """The simulated port area of `area`; an async context manager.
 
     `latency` is added to every DNS answer; `block` fixes N of 127.N.0.0/16 (default random);
-    `shodan=False` leaves the Shodan look-alikes out (their URLs then point nowhere useful).
+    `shodan=False` leaves the Shodan look-alikes out (their URLs then point nowhere useful);
+    `validating=True` makes the DNS server answer as a DNSSEC-validating resolver does.
     """
 
     __test__ = False  # not a pytest test class
@@ -87,9 +88,11 @@ class Testbed:
         latency: float = 0.0,
         block: int | None = None,
         shodan: bool = True,
+        validating: bool = False,
     ) -> None:
         self.area = area
         self.latency = latency
+        self.validating = validating
         self._block = block
         self._with_shodan = shodan
         self.layout: Layout | None = None
@@ -144,7 +147,12 @@ class Testbed:
         ca = self.ca = ThrowawayCA(self.directory)
         self.ca_bundle = ca.write_bundle(self.directory / "ca-bundle.pem")
 
-        dns = self.dns = DnsServer(layout.records, latency=self.latency)
+        dns = self.dns = DnsServer(
+            layout.records,
+            latency=self.latency,
+            signer=layout.signer,
+            validating=self.validating,
+        )
         dns.time_out(*layout.dns_timeouts)
         dns.fail(*layout.dns_servfail)
         await dns.start(layout.dns_ip, 0)
@@ -277,7 +285,9 @@ class Testbed:
         return env
 
     def members_rows(self) -> list[dict[str, str]]:
+        """The member list's rows; with the optional `language` column when a company has one."""
         layout = self._require()[0]
+        with_language = any(m.language for m in layout.members)
         return [
             {
                 "id": m.id,
@@ -286,6 +296,7 @@ class Testbed:
                 "domains": ";".join(m.domains),
                 "ips": ";".join(m.ips),
                 "sector": m.sector,
+                **({"language": m.language} if with_language else {}),
             }
             for m in layout.members
         ]
@@ -294,9 +305,11 @@ class Testbed:
         """The member list in the CSV contract of DESIGN.md (UTF-8, `;` inside list fields)."""
         path = Path(path)
         with path.open("w", encoding="utf-8", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=CSV_HEADER)
+            rows = self.members_rows()
+            header = (*CSV_HEADER, "language") if rows and "language" in rows[0] else CSV_HEADER
+            writer = csv.DictWriter(fh, fieldnames=header)
             writer.writeheader()
-            writer.writerows(self.members_rows())
+            writer.writerows(rows)
         return path
 
     def info(self, *, shodan_key: bool = False) -> dict[str, Any]:

@@ -32,6 +32,7 @@ import idna
 
 from exposure.testbed.ca import CertDefect, CertSpec, TlsVersions
 from exposure.testbed.dns import Records, add_zone
+from exposure.testbed.dnssec import ZoneSigner
 from exposure.testbed.httpd import Response, stream_bytes
 from exposure.testbed.shodan_devices import Device
 from exposure.testbed.smtp import MailHostSpec
@@ -236,7 +237,9 @@ class DomainSpec:
     hosts on the same addresses, by label (`{"mta-sts": SiteSpec(...)}`), each with a certificate
     of its own. `nxdomain`: the
     domain is in the member list but does not exist in DNS at all. `dns`: "timeout"/"servfail"
-    makes every query for the domain's names fail that way.
+    makes every query for the domain's names fail that way. `dnssec`: sign the zone (`signed`),
+    or sign it in a way that fails validation (`expired` signatures, `ds_mismatch` after a bad
+    key rollover), or sign it without a DS at the parent (`no_ds`); see exposure.testbed.dnssec.
     """
 
     name: str
@@ -253,6 +256,7 @@ class DomainSpec:
     dns: Literal["ok", "timeout", "servfail"] = "ok"
     nameservers: Sequence[str] = DEFAULT_NAMESERVERS
     ttl: int = 300
+    dnssec: Literal["none", "signed", "expired", "ds_mismatch", "no_ds"] = "none"
 
     def __post_init__(self) -> None:
         _freeze(self, "a", self.a if isinstance(self.a, str) else tuple(self.a))
@@ -372,6 +376,7 @@ class MemberRow:
     domains: tuple[str, ...]
     ips: tuple[str, ...]
     sector: str
+    language: str = ""  # the optional column: "" = the Meldpunt's default
 
 
 class Allocator:
@@ -441,6 +446,7 @@ class Layout:
         self.dns_timeouts: set[str] = set()
         self.dns_servfail: set[str] = set()
         self.names_by_ip: dict[str, list[str]] = {}
+        self.signer = ZoneSigner()
         self._build()
 
     @property
@@ -492,6 +498,7 @@ class Layout:
                     domains=tuple(d.name for d in company.domains),
                     ips=tuple(ips),
                     sector=company.sector,
+                    language=company.language,
                 )
             )
         for record in area.records:
@@ -528,6 +535,10 @@ class Layout:
         elif domain.dns == "servfail":
             self.dns_servfail.update(self._names_of(domain))
         add_zone(self.records, apex, domain.nameservers, ttl=domain.ttl)
+        if domain.dnssec != "none":
+            zone = self.signer.add_zone(apex, domain.dnssec)
+            for rtype, value in self.signer.records(zone):
+                self.records.set(apex, rtype, value, ttl=domain.ttl)
         if domain.a == AUTO:
             wanted = domain.site is not None or bool(domain.subsites)
             served_ips = [self.alloc.resolve(f"site:{apex}")] if wanted else []

@@ -165,3 +165,7 @@ def test_demo_runs_fast_and_leaves_nothing_running(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert time.monotonic() - started < 60
     assert "nothing left running" in proc.stdout
+    # the demo writes its warnings to an outbox and says where
+    outbox = tmp_path / "d" / "outbox"
+    assert f"warnings: {outbox}" in " ".join(proc.stdout.split())
+    assert list(outbox.glob("MP-*.eml"))

@@ -95,3 +95,37 @@ async def test_metering_bills_cpu_to_the_right_bucket():
 
     await asyncio.gather(metered(busy(), meter, "busy"), metered(idle(), meter, "idle"))
     assert meter.seconds["busy"] > 10 * meter.seconds["idle"]
+
+
+async def test_a_cancelled_caller_does_not_cancel_shared_work_for_others():
+    memo = RunMemo()
+    release = asyncio.Event()
+
+    async def probe() -> str:
+        await release.wait()
+        return "220 mx ready"
+
+    impatient = asyncio.create_task(memo.once("smtp", "mx.test", probe))
+    patient = asyncio.create_task(memo.once("smtp", "mx.test", probe))
+    await asyncio.sleep(0.01)
+    impatient.cancel()  # e.g. its check hit the per-check time-out
+    await asyncio.sleep(0.01)
+    release.set()
+    assert await patient == "220 mx ready"
+    assert impatient.cancelled()
+    assert memo.misses == 1
+
+
+async def test_close_cancels_work_nobody_waits_for():
+    memo = RunMemo()
+    started = asyncio.Event()
+
+    async def hangs() -> None:
+        started.set()
+        await asyncio.sleep(3600)
+
+    waiter = asyncio.create_task(memo.once("x", 1, hangs))
+    await started.wait()
+    waiter.cancel()
+    await memo.close()
+    assert memo.count("x") == 1

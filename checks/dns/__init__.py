@@ -1,0 +1,1 @@
+"""dns: the DNSSEC family (`dns.dnssec.*`)."""

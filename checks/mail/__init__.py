@@ -1,0 +1,1 @@
+"""mail: SPF, DMARC, DKIM, MX/STARTTLS, MTA-STS, TLS-RPT and DANE (`mail.*`)."""

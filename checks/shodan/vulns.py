@@ -1,0 +1,108 @@
+"""`exposure.vulnerable`: CVEs Shodan lists for the software on an address.
+
+Shodan matches CVEs mostly on the version a banner shows; only some it verified. The wording
+says which: "verified by Shodan" versus "matched on the version number only". One finding per
+address (a host can carry dozens of CVEs; the list is the evidence), critical when any CVE has
+CVSS 9 or more. InternetDB lists CVE ids without scores: then the severity stays at the default
+and the evidence says the scores are unknown.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from checks.shodan.banners import Host, Vuln
+from checks.shodan.evidence import host_evidence
+from exposure.contract import Effort, FindingCandidate, FindingSpec
+from exposure.severity import Severity
+from exposure.text import Text
+
+CRITICAL_CVSS = 9.0
+MAX_LISTED = 25  # the evidence keeps the worst ones; the count keeps them all
+
+VULNERABLE = FindingSpec(
+    id="exposure.vulnerable",
+    severity=Severity.HIGH,
+    title=Text(
+        nl="Bekende beveiligingslekken in software op internet",
+        en="Known vulnerabilities in internet-facing software",
+    ),
+    risk=Text(
+        nl="De software op dit adres heeft bekende beveiligingslekken (CVE's). Voor veel van "
+        "zulke lekken bestaan kant-en-klare aanvalsprogramma's, en criminelen zoeken het "
+        "internet er automatisch naar af. Een lek met een CVSS-score van 9 of hoger kan vaak "
+        "zonder wachtwoord worden misbruikt om het systeem over te nemen.",
+        en="The software on this address has known security flaws (CVEs). Ready-made attack "
+        "tools exist for many of them, and criminals scan the internet for them "
+        "automatically. A flaw with a CVSS score of 9 or more can often be used without a "
+        "password to take the system over.",
+    ),
+    remediation=Text(
+        nl="Vraag uw IT-leverancier om de software op dit adres bij te werken naar een versie "
+        "zonder deze lekken, of de dienst van internet af te halen als hij niet nodig is.",
+        en="Ask your IT supplier to update the software on this address to a version without "
+        "these flaws, or to take the service off the internet if it is not needed.",
+    ),
+    technical=Text(
+        nl="Shodan koppelt deze CVE's aan de software en versie die het op dit adres zag. "
+        "'Niet geverifieerd' betekent dat alleen het versienummer overeenkomt (een backport "
+        "kan het lek al dichten); 'geverifieerd' betekent dat Shodan het lek heeft aangetoond. "
+        "Controleer en werk bij; kritiek vanaf CVSS 9.",
+        en="Shodan links these CVEs to the software and version it saw on this address. 'Not "
+        "verified' means only the version number matches (a backport may already fix it); "
+        "'verified' means Shodan demonstrated the flaw. Check and update; critical from "
+        "CVSS 9.",
+    ),
+    effort=Effort.MEDIUM,
+)
+
+
+def find_vulnerable(host: Host, now: datetime, via: str = "") -> FindingCandidate | None:
+    if not host.vulns:
+        return None
+    ranked = sorted(host.vulns, key=lambda v: (-(v.cvss or 0.0), v.cve))
+    scored = [v for v in ranked if v.cvss is not None]
+    verified = [v.cve for v in ranked if v.verified]
+    top = scored[0] if scored else None
+    critical = top is not None and top.cvss is not None and top.cvss >= CRITICAL_CVSS
+    evidence = host_evidence(host, via, [])
+    del evidence["services"], evidence["last_seen"], evidence["stale"]
+    evidence.update(
+        {
+            "count": len(ranked),
+            "cves": [_cve(v) for v in ranked[:MAX_LISTED]],
+            "max_cvss": top.cvss if top is not None else None,
+            "cvss_known": bool(scored),
+            "verified": verified,
+            "ports": sorted({v.port for v in ranked if v.port is not None}),
+        }
+    )
+    count = f"{len(ranked)} CVE{'s' if len(ranked) != 1 else ''}"
+    if top is not None:
+        worst = f"highest CVSS {top.cvss:g} ({top.cve})"
+    else:
+        worst = "CVSS scores unknown without a Shodan API key (InternetDB lists ids only)"
+    if verified:
+        proof = f"verified by Shodan: {', '.join(verified[:5])}"
+    elif host.full:
+        proof = "none verified: matched on the software version only"
+    else:
+        proof = "not verified: matched on the software version only"
+    detail = f"{count} listed by Shodan for {host.ip}; {worst}; {proof}"
+    return FindingCandidate(
+        check_id=VULNERABLE.id,
+        subject=host.ip,
+        severity=Severity.CRITICAL if critical else VULNERABLE.severity,
+        evidence=evidence,
+        detail=detail,
+    )
+
+
+def _cve(v: Vuln) -> dict[str, object]:
+    return {
+        "cve": v.cve,
+        "cvss": v.cvss,
+        "verified": v.verified,
+        "port": v.port,
+        "summary": v.summary[:200] or None,
+    }

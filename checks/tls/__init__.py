@@ -1,0 +1,1 @@
+"""The `tls` family: certificates and protocol versions of a company's web sites."""

@@ -1,0 +1,137 @@
+"""The `tls` family check: certificates and protocol versions of a company's web sites.
+
+For every domain target: the apex and `www.` (when they resolve), over every A/AAAA address
+(`exposure.net.website`). Each address is visited once per run, the visit shared with the web
+check; the certificate is judged on the handshake that succeeded (the modern one, else the
+legacy one, so a TLS 1.0-only server still gets its certificate judged) and legacy TLS on the
+legacy probe. Findings are per host, the worst address counting (`checks.sitefold`).
+
+"Could not test" stays apart from "fine": a host that hangs or resets every handshake is a
+`CheckFailure` for the whole family; a legacy probe that timed out after a good modern handshake
+leaves only `tls.protocol.legacy` undecided. A host with nothing on the HTTPS port gets no TLS
+verdict at all: that is the web check's `web.https.missing`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import ClassVar
+
+from checks.sitefold import AddressFailure, AddressFinding, fold
+from checks.tls.certificate import CERTIFICATE_IDS, CERTIFICATE_SPECS, judge_certificate
+from checks.tls.codes import TRUST_CODES
+from checks.tls.protocol import LEGACY, judge_protocol
+from exposure.contract import (
+    CheckContext,
+    CheckMeta,
+    FailureReason,
+    Observation,
+    ScanTarget,
+    Source,
+    TargetKind,
+)
+from exposure.net.tls import ProbeFailure
+from exposure.net.website import HttpsVisit, SiteHost, site_hosts, visit_https
+from exposure.text import Text
+
+ALL_IDS = frozenset({*CERTIFICATE_IDS, LEGACY.id})
+
+PROBE_REASONS: dict[ProbeFailure | None, FailureReason] = {
+    ProbeFailure.TIMEOUT: FailureReason.TIMEOUT,
+    ProbeFailure.REFUSED: FailureReason.REFUSED,
+    ProbeFailure.UNREACHABLE: FailureReason.UNREACHABLE,
+    ProbeFailure.OUT_OF_SCOPE: FailureReason.OUT_OF_SCOPE,
+    ProbeFailure.STARTTLS: FailureReason.PROTOCOL,
+    None: FailureReason.PROTOCOL,  # reset or closed during every handshake
+}
+
+
+def host_failures(hosts: Sequence[SiteHost], ids: frozenset[str]) -> list[AddressFailure]:
+    """DNS that did not answer, and addresses out of scope: could not test (those ids)."""
+    failures: list[AddressFailure] = []
+    for host in hosts:
+        if host.dns_error:
+            failures.append(
+                AddressFailure(
+                    host.name,
+                    "",
+                    FailureReason.DNS_ERROR,
+                    f"DNS did not answer ({host.dns_error})",
+                    ids,
+                )
+            )
+        for address in host.skipped:
+            failures.append(
+                AddressFailure(
+                    host.name,
+                    address,
+                    FailureReason.OUT_OF_SCOPE,
+                    "private, loopback or link-local address space; not scanned "
+                    "(set allow_private to scan it)",
+                    ids,
+                )
+            )
+    return failures
+
+
+async def visits_of(ctx: CheckContext, hosts: Sequence[SiteHost]) -> list[HttpsVisit]:
+    return list(
+        await asyncio.gather(*(visit_https(ctx, a, h.name) for h in hosts for a in h.addresses))
+    )
+
+
+class TlsCheck:
+    meta: ClassVar[CheckMeta] = CheckMeta(
+        id="tls",
+        title=Text(
+            nl="Certificaat en versleuteling van de website",
+            en="Website certificate and encryption",
+        ),
+        description=Text(
+            nl="Maakt per websitenaam (met en zonder www) en per adres een TLS-verbinding zoals "
+            "een browser, beoordeelt het certificaat (geldigheid, naam, uitgever, sleutel, "
+            "handtekening) en kijkt of TLS 1.0/1.1 nog wordt geaccepteerd.",
+            en="Connects to each website name (with and without www) on each address as a "
+            "browser does, judges the certificate (validity, name, issuer, key, signature) and "
+            "checks whether TLS 1.0/1.1 is still accepted.",
+        ),
+        target_kinds=frozenset({TargetKind.DOMAIN}),
+        sources=frozenset({Source.DNS, Source.TLS}),
+        findings=(*CERTIFICATE_SPECS, LEGACY),
+        codes=TRUST_CODES,
+    )
+
+    async def run(self, target: ScanTarget, ctx: CheckContext) -> Sequence[Observation]:
+        hosts = await site_hosts(ctx, target.value)
+        failures = host_failures(hosts, ALL_IDS)
+        findings: list[AddressFinding] = []
+        for visit in await visits_of(ctx, hosts):
+            shake = visit.handshake
+            if shake is not None:
+                findings.extend(judge_certificate(shake, visit.host, visit.url, ctx.now))
+                if visit.legacy_accepted is None:
+                    assert visit.legacy is not None
+                    failures.append(
+                        AddressFailure(
+                            visit.host,
+                            visit.address,
+                            PROBE_REASONS.get(visit.legacy.failure, FailureReason.PROTOCOL),
+                            f"legacy TLS probe: {visit.legacy.detail}",
+                            frozenset({LEGACY.id}),
+                        )
+                    )
+                else:
+                    findings.extend(judge_protocol(visit))
+            elif visit.undecided:
+                failures.append(
+                    AddressFailure(
+                        visit.host,
+                        visit.address,
+                        PROBE_REASONS.get(visit.undecided_reason, FailureReason.PROTOCOL),
+                        visit.undecided,
+                        ALL_IDS,
+                    )
+                )
+        checked = {h.name: h.addresses for h in hosts}
+        return fold(findings, failures, checked)

@@ -1,0 +1,1 @@
+"""The `web` family: HTTPS presence, the HTTP-to-HTTPS redirect and HSTS."""

@@ -1,0 +1,269 @@
+"""The store side of a distributed run: apply a company once, know when the run is done.
+
+Each function is one transaction on the store (call them off the event loop). They rely on
+row locks (`SELECT ... FOR UPDATE`) that PostgreSQL takes and SQLite, with its single writer,
+does not need; so the same code serves the in-memory tests on SQLite.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, func
+from sqlmodel import Session, col, select, update
+
+from exposure.contract import ScanTarget, TargetKind
+from exposure.models import (
+    CheckError,
+    Company,
+    FindingEvent,
+    RunCompany,
+    ScanRun,
+    Target,
+    utcnow,
+)
+from exposure.orchestrator import CompanySnapshot
+from exposure.results import ApplyStats, CompanyResult
+from exposure.store import runs as store_runs
+from exposure.store.db import session
+from exposure.store.lifecycle import OPENED, apply_company_result, clean_text
+
+FAILED_COMPANY = "failed"  # RunCompany.status of a company whose job failed for good
+JOB_FAILED = "job_failed"  # CheckError.reason of such a company
+WORKER_CHECK_ID = "worker"  # CheckError.check_id of such a company
+
+
+@dataclass(frozen=True, slots=True)
+class CompanyState:
+    """Where a company stands in a run, as a job finds it before scanning."""
+
+    run_status: str | None  # None: no such run
+    company_status: str | None  # None: the company is not part of the run
+    checks: tuple[str, ...]  # the run's scope: check family ids
+    started_at: datetime | None
+
+    @property
+    def runnable(self) -> bool:
+        return self.run_status == store_runs.RUNNING and self.company_status not in (
+            None,
+            store_runs.DONE,
+        )
+
+
+def company_state(engine: Engine, run_id: int, company_id: str) -> CompanyState:
+    with session(engine) as db:
+        run = db.get(ScanRun, run_id)
+        if run is None:
+            return CompanyState(None, None, (), None)
+        progress = db.get(RunCompany, (run_id, company_id))
+        checks = tuple(run.scope.get("checks") or ())
+        return CompanyState(
+            run.status, progress.status if progress else None, checks, run.started_at
+        )
+
+
+def load_company(engine: Engine, company_id: str) -> CompanySnapshot | None:
+    """One active company and its targets, as a job scans it (None: inactive or removed).
+
+    Per company, with one query per table: `orchestrator.load_companies` reads every target
+    once for a whole run, which a job that scans one company of thousands must not do.
+    """
+    with session(engine) as db:
+        company = db.get(Company, company_id)
+        if company is None or not company.active:
+            return None
+        targets = db.exec(
+            select(Target).where(Target.company_id == company_id).order_by(col(Target.id))
+        ).all()
+        return CompanySnapshot(
+            company.id,
+            company.name,
+            tuple(
+                ScanTarget(t.company_id, TargetKind(t.kind), t.value, t.display, t.id)
+                for t in targets
+            ),
+        )
+
+
+def apply_once(
+    engine: Engine, result: CompanyResult, now: datetime | None = None
+) -> ApplyStats | None:
+    """Apply a company's result unless the company is already done in its run (then None).
+
+    The company's row in the run is locked first, so two jobs that scanned the same company
+    (a retried job whose first worker was slow, not dead) apply one after the other, and the
+    second finds the company done and changes nothing: no finding opened twice, no counter
+    counted twice.
+    """
+    with session(engine) as db:
+        progress = db.exec(
+            select(RunCompany)
+            .where(RunCompany.run_id == result.run_id)
+            .where(RunCompany.company_id == result.company_id)
+            .with_for_update()
+        ).first()
+        if progress is not None and progress.status == store_runs.DONE:
+            return None
+        return apply_company_result(db, result, result.run_id, now or utcnow())
+
+
+def record_failure(engine: Engine, run_id: int, company_id: str, error: str) -> bool:
+    """A company whose job failed for good: a "could not test" in the run, never a pass.
+
+    The company is marked failed (not done), so the run cannot end `complete` and the next scan
+    with its scope scans it again. False if the company was done meanwhile (nothing recorded).
+    """
+    with session(engine) as db:
+        progress = db.exec(
+            select(RunCompany)
+            .where(RunCompany.run_id == run_id)
+            .where(RunCompany.company_id == company_id)
+            .with_for_update()
+        ).first()
+        if progress is None or progress.status == store_runs.DONE:
+            return False
+        progress.status = FAILED_COMPANY
+        progress.finished_at = utcnow()
+        db.add(progress)
+        db.add(
+            CheckError(
+                run_id=run_id,
+                company_id=company_id,
+                check_id=WORKER_CHECK_ID,
+                reason=JOB_FAILED,
+                message=clean_text(error)[:2000],
+                created_at=utcnow(),
+            )
+        )
+        db.exec(
+            update(ScanRun).where(col(ScanRun.id) == run_id).values(errors=col(ScanRun.errors) + 1)
+        )
+        return True
+
+
+def finish_if_done(engine: Engine, run_id: int) -> str | None:
+    """Finish the run if no company is pending any more; the final status if this call did.
+
+    The run row is locked while counting, so of several jobs finishing at the same moment
+    exactly one sees the last company done and finishes the run; the others find it finished.
+    A run with failed companies ends `incomplete` (resumable), otherwise `complete`.
+    """
+    with session(engine) as db:
+        run = _lock_run(db, run_id)
+        if run is None or run.status != store_runs.RUNNING:
+            return None
+        counts = _company_counts(db, run_id)
+        if counts.get(store_runs.PENDING, 0):
+            return None
+        status = store_runs.INCOMPLETE if counts.get(FAILED_COMPANY, 0) else store_runs.COMPLETE
+        store_runs.finish_run(db, run_id, status, run_summary(db, run, status))
+        return status
+
+
+def stop_at_deadline(engine: Engine, run_id: int) -> bool:
+    """The run's deadline passed: finish it `incomplete` if it is still running (True if so).
+
+    What was stored stays; the companies still pending are scanned by the next scan with the
+    run's scope, which resumes the run.
+    """
+    with session(engine) as db:
+        run = _lock_run(db, run_id)
+        if run is None or run.status != store_runs.RUNNING:
+            return False
+        status = store_runs.INCOMPLETE
+        store_runs.finish_run(db, run_id, status, run_summary(db, run, status))
+        return True
+
+
+def record_refused_run(engine: Engine, scope: dict[str, Any], reason: str) -> int:
+    """A run refused before it started (its resolver did not answer): kept for `exposure runs`
+    and monitoring. Its scope is marked, so that it never stands in for the run it would have
+    resumed."""
+    with session(engine) as db:
+        now = utcnow()
+        run = ScanRun(
+            started_at=now,
+            finished_at=now,
+            status=store_runs.FAILED,
+            scope={**scope, "refused": True},
+            summary={"error": reason, "exit_code": 4},
+        )
+        db.add(run)
+        db.flush()
+        assert run.id is not None
+        return run.id
+
+
+def run_summary(db: Session, run: ScanRun, status: str) -> dict[str, Any]:
+    """The stored summary of a distributed run: the keys of `RunSummary.as_dict`, from the
+    counters every applied company kept up to date, plus what only the store knows."""
+    from exposure.store.queries import open_by_severity
+
+    assert run.id is not None
+    counts = _company_counts(db, run.id)
+    finished = utcnow()
+    new_by_severity = dict(
+        db.exec(
+            select(FindingEvent.severity, func.count())
+            .where(FindingEvent.run_id == run.id)
+            .where(FindingEvent.event == OPENED)
+            .group_by(FindingEvent.severity)
+        ).all()
+    )
+    errors_by_reason = dict(
+        db.exec(
+            select(CheckError.reason, func.count())
+            .where(CheckError.run_id == run.id)
+            .group_by(CheckError.reason)
+        ).all()
+    )
+    return {
+        "run_id": run.id,
+        "status": status,
+        "mode": "distributed",
+        "companies_total": run.companies_total,
+        "companies_scanned": counts.get(store_runs.DONE, 0),
+        "companies_failed": counts.get(FAILED_COMPANY, 0),
+        "companies_pending": counts.get(store_runs.PENDING, 0),
+        "resumed_done": 0,
+        "checks_run": run.checks_run,
+        "duration_seconds": round((finished - run.started_at).total_seconds(), 3),
+        "findings_new": run.findings_new,
+        "findings_new_by_severity": new_by_severity,
+        "findings_resolved": run.findings_resolved,
+        "findings_reopened": run.findings_reopened,
+        "open_by_severity": open_by_severity(db),
+        "errors": run.errors,
+        "errors_by_reason": errors_by_reason,
+    }
+
+
+def company_counts(engine: Engine, run_id: int) -> dict[str, int]:
+    """Companies of a run by status (pending, done, failed): progress for a waiting person."""
+    with session(engine) as db:
+        return _company_counts(db, run_id)
+
+
+def get_run(engine: Engine, run_id: int) -> ScanRun | None:
+    with session(engine) as db:
+        return db.get(ScanRun, run_id, populate_existing=True)
+
+
+def _company_counts(db: Session, run_id: int) -> dict[str, int]:
+    rows = db.exec(
+        select(RunCompany.status, func.count())
+        .where(RunCompany.run_id == run_id)
+        .group_by(col(RunCompany.status))
+    ).all()
+    return {status: int(count) for status, count in rows}
+
+
+def _lock_run(db: Session, run_id: int) -> ScanRun | None:
+    return db.exec(
+        select(ScanRun)
+        .where(col(ScanRun.id) == run_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()

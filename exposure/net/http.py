@@ -1,0 +1,654 @@
+"""Safe fetching of public web pages: `fetch(ctx, url, ...) -> FetchResult`.
+
+Used by the web, security.txt and MTA-STS checks (and `fetch_over_stream`, one GET on a
+connection that is already open, by the TLS probe's HTTPS visit). What "safe" means here:
+
+- **Never into someone's internal network.** Every hop's host name is resolved through the run's
+  resolver (`ctx.dns`) and the connection goes to that pinned address, which must pass
+  `allowed(ip)` (by default `exposure.net.scope.in_scope(ip, settings.allow_private)`): a site
+  that redirects to `http://10.0.0.1/` or to a name resolving to 127.0.0.1 is refused
+  (`FetchError.OUT_OF_SCOPE`), and DNS cannot change between the check and the connection.
+- **Bounded.** Connect (including the TLS handshake), read and write waits are the configured
+  time-outs, and the whole fetch, redirects included, has a deadline. The body is streamed and
+  reading stops at `max_bytes` (a 60 MB page costs `max_bytes` of memory and the bytes in flight,
+  `truncated` says so); compressed bodies are inflated with the same cap (no zip bombs).
+- **Redirects are followed here, hop by hop** (httpx's `follow_redirects` is off), at most
+  `max_redirects`, and each hop is recorded (`FetchResult.hops`), because checks judge the chain
+  itself (web.https.no_redirect: "the first hop must go to HTTPS on the same host").
+- **Ports as configured.** A URL without a port, or with the default port of its scheme, goes
+  to `settings.port("http"|"https")` (the testbed's high ports in a lab); any other explicit port
+  is used as given.
+- **Polite.** Each hop holds the run's per-IP slot (`ctx.limits.ip`), and with `family` also the
+  family's "one connection at a time per IP" slot. Do not call `fetch(family=F)` while holding
+  `ctx.limits.family_ip(F, ip)` yourself: the slot is not re-entrant.
+- **Could not fetch is a value.** Time-outs, refusals, resets, TLS failures and refused
+  redirects come back as `FetchResult.error` (a `FetchError`) with a one-line `detail`; a check
+  maps that to a `CheckFailure` (`FetchResult.failure_reason`) and never to a finding.
+
+Why not the run's shared `ctx.http` client: a connection to a pinned address needs the host name
+in the Host header and in the SNI while the URL holds the IP, and a pool keyed by IP would hand a
+connection made for one host of a shared hosting server to another host. Each fetch therefore uses
+a short-lived client with `Connection: close` and no keep-alive (one connection per hop; the
+handshakes are counted in the testbed), built on the run's shared TLS contexts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import ssl
+import time
+import zlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+import h11
+import httpx
+
+from exposure.contract import FailureReason
+from exposure.net.dns import DnsStatus
+from exposure.net.politeness import connection_slot
+from exposure.net.scope import in_scope
+from exposure.net.sslcontexts import contexts
+
+if TYPE_CHECKING:
+    from exposure.contract import CheckContext
+
+DEFAULT_MAX_BYTES = 64 * 1024
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+DEFAULT_PORTS = {"http": 80, "https": 443}
+USER_AGENT = "exposure/0.1 (passive check for a Meldpunt Cybersecurity)"
+
+
+class FetchError(StrEnum):
+    """Why a fetch produced no (complete) answer."""
+
+    TIMEOUT = "timeout"  # connect, handshake or read time-out, or the fetch's deadline
+    REFUSED = "refused"  # TCP connection refused: nothing listens on the port
+    UNREACHABLE = "unreachable"  # no route, host down
+    RESET = "reset"  # the server reset or closed the connection before a complete answer
+    TLS = "tls"  # the TLS handshake failed (no common version, alert, not TLS at all)
+    CERTIFICATE = "certificate"  # verify=True and the certificate did not verify
+    PROTOCOL = "protocol"  # not a valid HTTP answer
+    NO_ADDRESS = "no_address"  # the host name has no A/AAAA record (NXDOMAIN or NODATA)
+    DNS = "dns"  # DNS did not answer (time-out, SERVFAIL): could not resolve
+    OUT_OF_SCOPE = "out_of_scope"  # the address is private/loopback/link-local (or not allowed)
+    TOO_MANY_REDIRECTS = "too_many_redirects"
+    BAD_REDIRECT = "bad_redirect"  # a Location that is not an http(s) URL
+    INSECURE_REDIRECT = "insecure_redirect"  # https_only_redirects and a hop to plain http
+    BAD_URL = "bad_url"  # the URL given by the caller
+
+
+_FAILURE_REASONS: dict[FetchError, FailureReason] = {
+    FetchError.TIMEOUT: FailureReason.TIMEOUT,
+    FetchError.REFUSED: FailureReason.REFUSED,
+    FetchError.UNREACHABLE: FailureReason.UNREACHABLE,
+    FetchError.RESET: FailureReason.PROTOCOL,
+    FetchError.TLS: FailureReason.PROTOCOL,
+    FetchError.CERTIFICATE: FailureReason.PROTOCOL,
+    FetchError.PROTOCOL: FailureReason.PROTOCOL,
+    FetchError.NO_ADDRESS: FailureReason.DNS_ERROR,
+    FetchError.DNS: FailureReason.DNS_ERROR,
+    FetchError.OUT_OF_SCOPE: FailureReason.OUT_OF_SCOPE,
+    FetchError.TOO_MANY_REDIRECTS: FailureReason.PROTOCOL,
+    FetchError.BAD_REDIRECT: FailureReason.PROTOCOL,
+    FetchError.INSECURE_REDIRECT: FailureReason.PROTOCOL,
+    FetchError.BAD_URL: FailureReason.BUG,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Hop:
+    """One request of a fetch and its answer. `location` is set on redirects (as sent)."""
+
+    url: str
+    address: str
+    status: int
+    location: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """What a fetch saw. `hops` holds every answered request in order, the final one included.
+
+    On an error, `status`, `headers` and `body` are those of the last answer, if any (a body
+    that broke off half-way keeps what arrived); `final_url` is the URL that was being fetched.
+    """
+
+    url: str
+    final_url: str
+    status: int | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+    truncated: bool = False
+    hops: tuple[Hop, ...] = ()
+    address: str = ""
+    tls_version: str | None = None
+    error: FetchError | None = None
+    detail: str = ""
+    elapsed: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """An HTTP answer arrived completely (any status; see `status`)."""
+        return self.error is None and self.status is not None
+
+    @property
+    def answered(self) -> bool:
+        """At least one HTTP answer arrived (even if the fetch then failed)."""
+        return bool(self.hops)
+
+    @property
+    def redirects(self) -> tuple[Hop, ...]:
+        return tuple(h for h in self.hops if h.location)
+
+    def header(self, name: str) -> str | None:
+        """The last value of a header (case-insensitive), or None."""
+        wanted = name.lower()
+        for key, value in reversed(self.headers):
+            if key.lower() == wanted:
+                return value
+        return None
+
+    def header_all(self, name: str) -> list[str]:
+        wanted = name.lower()
+        return [value for key, value in self.headers if key.lower() == wanted]
+
+    @property
+    def content_type(self) -> str:
+        """The media type without parameters, lower-case ("" when absent)."""
+        raw = self.header("content-type") or ""
+        return raw.split(";", 1)[0].strip().lower()
+
+    def text(self) -> str:
+        """The body as text: the declared charset, else UTF-8, undecodable bytes replaced."""
+        charset = "utf-8"
+        for param in (self.header("content-type") or "").split(";")[1:]:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "charset" and value.strip():
+                charset = value.strip().strip('"')
+        try:
+            return self.body.decode(charset, errors="replace")
+        except LookupError:
+            return self.body.decode("utf-8", errors="replace")
+
+    @property
+    def failure_reason(self) -> FailureReason | None:
+        """The `CheckFailure` reason a check should report for this error (None when ok)."""
+        return None if self.error is None else _FAILURE_REASONS[self.error]
+
+    def evidence(self) -> dict[str, Any]:
+        """A small JSON-ready summary for a finding's evidence."""
+        data: dict[str, Any] = {"url": self.url, "final_url": self.final_url}
+        if self.status is not None:
+            data["status"] = self.status
+        if self.address:
+            data["address"] = self.address
+        if self.redirects:
+            data["redirects"] = [
+                {"url": h.url, "status": h.status, "location": h.location} for h in self.redirects
+            ]
+        if self.error is not None:
+            data["error"] = str(self.error)
+            data["error_detail"] = self.detail
+        return data
+
+
+class _Stop(Exception):
+    """Ends a fetch early with an error (internal)."""
+
+    def __init__(self, error: FetchError, detail: str) -> None:
+        super().__init__(detail)
+        self.error = error
+        self.detail = detail
+
+
+def effective_port(url: httpx.URL, ports: Mapping[str, int]) -> int:
+    """The port to connect to: explicit non-default ports as given, else the configured one."""
+    default = DEFAULT_PORTS[url.scheme]
+    if url.port is None or url.port == default:
+        return ports.get(url.scheme, default)
+    return url.port
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+async def resolve_address(ctx: CheckContext, host: str, allowed: Callable[[str], bool]) -> str:
+    """The first allowed address of a host name (A before AAAA), or `_Stop` saying why not."""
+    if _is_ip(host):
+        if not allowed(host):
+            raise _Stop(FetchError.OUT_OF_SCOPE, f"{host} is not an address the scan may contact")
+        return host
+    answers = await asyncio.gather(ctx.dns.resolve(host, "A"), ctx.dns.resolve(host, "AAAA"))
+    addresses = [str(r) for a in answers if a.status is DnsStatus.OK for r in a.records]
+    for address in addresses:
+        if allowed(address):
+            return address
+    if addresses:
+        raise _Stop(
+            FetchError.OUT_OF_SCOPE,
+            f"{host} resolves to {', '.join(addresses)}: private, loopback or link-local "
+            "address space (not contacted)",
+        )
+    if all(a.decisive for a in answers):
+        raise _Stop(FetchError.NO_ADDRESS, f"{host} has no A or AAAA record")
+    statuses = ", ".join(f"{a.rdtype}: {a.status}" for a in answers if not a.decisive)
+    raise _Stop(FetchError.DNS, f"could not resolve {host} ({statuses})")
+
+
+def _classify(exc: BaseException) -> tuple[FetchError, str]:
+    """An httpx exception to a `FetchError`, looking at the original cause (OSError, SSLError)."""
+    chain: list[BaseException] = []
+    seen: BaseException | None = exc
+    while seen is not None and len(chain) < 8:
+        chain.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    text = str(exc) or type(exc).__name__
+    if isinstance(exc, httpx.TimeoutException):  # its cause may be an SSLWantReadError
+        kind = type(exc).__name__.removesuffix("Timeout").lower() or "read"
+        return FetchError.TIMEOUT, f"{kind} timed out"
+    for cause in chain:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return FetchError.CERTIFICATE, cause.verify_message or str(cause)
+        if isinstance(cause, ssl.SSLError):
+            return FetchError.TLS, cause.reason or str(cause)
+        if isinstance(cause, ConnectionRefusedError):
+            return FetchError.REFUSED, "connection refused"
+        if isinstance(cause, ConnectionResetError | BrokenPipeError | ConnectionAbortedError):
+            return FetchError.RESET, "connection reset by the server"
+    if isinstance(exc, httpx.ConnectError):
+        lowered = text.lower()
+        if "refused" in lowered:
+            return FetchError.REFUSED, "connection refused"
+        if "reset" in lowered:
+            return FetchError.RESET, "connection reset by the server"
+        if "ssl" in lowered or "tls" in lowered or "handshake" in lowered:
+            return FetchError.TLS, text
+        return FetchError.UNREACHABLE, text
+    if isinstance(exc, httpx.ReadError | httpx.WriteError):
+        return FetchError.RESET, text
+    if isinstance(exc, httpx.RemoteProtocolError):
+        if "disconnect" in text.lower() or "closed" in text.lower():
+            return FetchError.RESET, text
+        return FetchError.PROTOCOL, text
+    if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
+        return FetchError.BAD_URL, text
+    return FetchError.PROTOCOL, f"{type(exc).__name__}: {text}"
+
+
+class _Capped:
+    """Collects a body up to `cap` bytes, inflating gzip/deflate with the same cap."""
+
+    def __init__(self, cap: int, encoding: str) -> None:
+        self.cap = cap
+        self.parts: list[bytes] = []
+        self.size = 0
+        self.truncated = False
+        encoding = encoding.strip().lower()
+        self._inflate: Any = None
+        if encoding in ("gzip", "x-gzip"):
+            self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif encoding == "deflate":
+            self._inflate = zlib.decompressobj()
+
+    def feed(self, chunk: bytes) -> bool:
+        """Add raw bytes; False once the cap is reached (stop reading)."""
+        if self._inflate is not None:
+            try:
+                chunk = self._inflate.decompress(chunk, self.cap - self.size + 1)
+            except zlib.error:
+                self._inflate = None  # not really compressed: keep the raw bytes
+            else:
+                if self._inflate.unconsumed_tail:
+                    self.truncated = True
+        room = self.cap - self.size
+        if len(chunk) > room:
+            chunk = chunk[:room]
+            self.truncated = True
+        self.parts.append(chunk)
+        self.size += len(chunk)
+        return not self.truncated
+
+    @property
+    def body(self) -> bytes:
+        return b"".join(self.parts)
+
+
+@dataclass(slots=True)
+class _State:
+    url: str
+    final_url: str
+    hops: list[Hop] = field(default_factory=list)
+    status: int | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+    truncated: bool = False
+    address: str = ""
+    tls_version: str | None = None
+
+
+async def fetch(
+    ctx: CheckContext,
+    url: str,
+    *,
+    address: str | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_redirects: int = 5,
+    follow_redirects: bool = True,
+    https_only_redirects: bool = False,
+    verify: bool = True,
+    allowed: Callable[[str], bool] | None = None,
+    family: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    deadline: float | None = None,
+) -> FetchResult:
+    """GET `url` safely (see the module docstring) and say what came back.
+
+    - `address`: connect the first hop to this IP instead of resolving the URL's host (a check
+      that judges each A/AAAA address of a host separately); later hops to the same host stay
+      on it, hops to other hosts are resolved.
+    - `max_bytes`: the body cap. `max_redirects`: redirects followed; a chain longer than that
+      ends in `TOO_MANY_REDIRECTS` with the last redirect as `status`.
+    - `follow_redirects=False`: a redirect is the answer (`status`, `hops[0].location`), not an
+      error; nothing is fetched from its Location.
+    - `https_only_redirects`: a redirect to plain http ends the fetch (`INSECURE_REDIRECT`).
+    - `verify`: verify certificates against `ca_bundle` (security.txt, MTA-STS policies). With
+      `verify=False` the fetch looks at HTTP behaviour only (TLS 1.0-1.3, any certificate).
+    - `allowed(ip)`: may this address be contacted? Default: `in_scope(ip, allow_private)`.
+    - `family`: also hold the family's one-connection-per-IP slot for each hop.
+    - `deadline`: seconds for the whole fetch; default 2 x (connect + read time-out).
+    """
+    settings = ctx.settings
+    permitted = allowed or (lambda ip: in_scope(ip, settings.allow_private))
+    limit = (
+        deadline if deadline is not None else 2 * (settings.connect_timeout + settings.read_timeout)
+    )
+    state = _State(url=url, final_url=url)
+    started = time.perf_counter()
+    error: FetchError | None = None
+    detail = ""
+    try:
+        async with asyncio.timeout(limit):
+            await _run(
+                ctx,
+                state,
+                address=address,
+                max_bytes=max_bytes,
+                max_redirects=max_redirects,
+                follow=follow_redirects,
+                https_only=https_only_redirects,
+                verify=verify,
+                allowed=permitted,
+                family=family,
+                extra_headers=headers or {},
+            )
+    except _Stop as stop:
+        error, detail = stop.error, stop.detail
+    except TimeoutError:
+        error, detail = FetchError.TIMEOUT, f"no complete answer within {limit:g} s"
+    return FetchResult(
+        url=url,
+        final_url=state.final_url,
+        status=state.status,
+        headers=state.headers,
+        body=state.body,
+        truncated=state.truncated,
+        hops=tuple(state.hops),
+        address=state.address,
+        tls_version=state.tls_version,
+        error=error,
+        detail=detail,
+        elapsed=time.perf_counter() - started,
+    )
+
+
+async def _run(
+    ctx: CheckContext,
+    state: _State,
+    *,
+    address: str | None,
+    max_bytes: int,
+    max_redirects: int,
+    follow: bool,
+    https_only: bool,
+    verify: bool,
+    allowed: Callable[[str], bool],
+    family: str | None,
+    extra_headers: Mapping[str, str],
+) -> None:
+    settings = ctx.settings
+    ssl_contexts = await contexts(ctx)
+    client = httpx.AsyncClient(
+        verify=ssl_contexts.verified if verify else ssl_contexts.wide,
+        trust_env=False,
+        follow_redirects=False,
+        timeout=httpx.Timeout(
+            connect=settings.connect_timeout,
+            read=settings.read_timeout,
+            write=settings.read_timeout,
+            pool=settings.connect_timeout,
+        ),
+        limits=httpx.Limits(max_connections=1, max_keepalive_connections=0),
+        headers={
+            "User-Agent": USER_AGENT,
+            "Accept-Encoding": "identity",
+            "Connection": "close",
+            **extra_headers,
+        },
+    )
+    async with client:
+        try:
+            current = httpx.URL(state.url)
+        except httpx.InvalidURL as exc:
+            raise _Stop(FetchError.BAD_URL, f"{state.url!r}: {exc}") from None
+        if current.scheme not in DEFAULT_PORTS or not current.raw_host:
+            raise _Stop(FetchError.BAD_URL, f"{state.url!r} is not an absolute http(s) URL")
+        previous_host: str | None = None
+        pinned = address
+        for hop in range(max_redirects + 1):
+            host = current.raw_host.decode("ascii").lower()
+            if hop > 0 or pinned is None:
+                if host == previous_host and state.address:
+                    pinned = state.address
+                else:
+                    pinned = await resolve_address(ctx, host, allowed)
+            elif not allowed(pinned):
+                raise _Stop(
+                    FetchError.OUT_OF_SCOPE, f"{pinned} is not an address the scan may contact"
+                )
+            assert pinned is not None
+            state.final_url = str(current)
+            state.address = pinned
+            previous_host = host
+            location = await _one(
+                ctx, client, state, current, host, pinned, max_bytes=max_bytes, family=family
+            )
+            if location is None or not follow:
+                return
+            try:
+                target = current.join(location)
+            except httpx.InvalidURL as exc:
+                raise _Stop(FetchError.BAD_REDIRECT, f"Location {location!r}: {exc}") from None
+            if target.scheme not in DEFAULT_PORTS or not target.raw_host:
+                raise _Stop(FetchError.BAD_REDIRECT, f"Location {location!r} is not http(s)")
+            if https_only and target.scheme != "https":
+                raise _Stop(
+                    FetchError.INSECURE_REDIRECT, f"redirect from {current} to plain {target}"
+                )
+            if hop == max_redirects:
+                break
+            current = target
+        raise _Stop(
+            FetchError.TOO_MANY_REDIRECTS, f"more than {max_redirects} redirects from {state.url}"
+        )
+
+
+async def _one(
+    ctx: CheckContext,
+    client: httpx.AsyncClient,
+    state: _State,
+    url: httpx.URL,
+    host: str,
+    address: str,
+    *,
+    max_bytes: int,
+    family: str | None,
+) -> str | None:
+    """One request to a pinned address. Returns the Location of a redirect, else None."""
+    port = effective_port(url, ctx.settings.ports)
+    wire = httpx.URL(scheme=url.scheme, host=address, port=port, raw_path=url.raw_path or b"/")
+    host_header = host if url.port is None else f"{host}:{url.port}"
+    if ":" in host and not host.startswith("["):
+        host_header = f"[{host}]" if url.port is None else f"[{host}]:{url.port}"
+    extensions: dict[str, Any] = {}
+    if url.scheme == "https" and not _is_ip(host):
+        extensions["sni_hostname"] = host
+    request = client.build_request(
+        "GET", wire, headers={"Host": host_header}, extensions=extensions
+    )
+    async with connection_slot(ctx, address, family):
+        try:
+            response = await client.send(request, stream=True)
+        except httpx.HTTPError as exc:
+            raise _Stop(*_classify(exc)) from None
+        try:
+            state.status = response.status_code
+            state.headers = tuple(
+                (k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw
+            )
+            state.body, state.truncated = b"", False
+            state.tls_version = _tls_version(response)
+            location = response.headers.get("location", "")
+            if response.status_code in REDIRECT_STATUSES and location:
+                state.hops.append(Hop(str(url), address, response.status_code, location))
+                return location
+            state.hops.append(Hop(str(url), address, response.status_code))
+            capped = _Capped(max_bytes, response.headers.get("content-encoding", ""))
+            try:
+                async for chunk in response.aiter_raw():
+                    if not capped.feed(chunk):
+                        break
+            except httpx.HTTPError as exc:
+                state.body, state.truncated = capped.body, capped.truncated
+                raise _Stop(*_classify(exc)) from None
+            state.body, state.truncated = capped.body, capped.truncated
+            return None
+        finally:
+            await response.aclose()
+
+
+def _tls_version(response: httpx.Response) -> str | None:
+    stream = response.extensions.get("network_stream")
+    if stream is None:
+        return None
+    ssl_object = stream.get_extra_info("ssl_object")
+    return ssl_object.version() if ssl_object is not None else None
+
+
+async def fetch_over_stream(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    *,
+    url: str,
+    address: str,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    read_timeout: float = 10.0,
+) -> FetchResult:
+    """GET `url` over a connection that is already open (and usually already TLS).
+
+    The TLS probe uses this to look at the HTTPS answer on the very connection it judged the
+    certificate on, so a site costs one handshake, not two. One request, no redirects followed
+    (a redirect is the answer: `status` and `hops[0].location`), the body capped at `max_bytes`,
+    each read bounded by `read_timeout`. The caller owns (and closes) the connection.
+    """
+    started = time.perf_counter()
+    target = httpx.URL(url)
+    host = target.raw_host.decode("ascii")
+    host_header = host if target.port is None else f"{host}:{target.port}"
+    conn = h11.Connection(our_role=h11.CLIENT, max_incomplete_event_size=64 * 1024)
+    status: int | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    hops: list[Hop] = []
+    capped = _Capped(max_bytes, "")
+    error: FetchError | None = None
+    detail = ""
+    try:
+        request = h11.Request(
+            method="GET",
+            target=target.raw_path or b"/",
+            headers=[
+                ("Host", host_header),
+                ("User-Agent", USER_AGENT),
+                ("Accept", "*/*"),
+                ("Accept-Encoding", "identity"),
+                ("Connection", "close"),
+            ],
+        )
+        writer.write(conn.send(request) + (conn.send(h11.EndOfMessage()) or b""))
+        async with asyncio.timeout(read_timeout):
+            await writer.drain()
+        while True:
+            event = conn.next_event()
+            if event is h11.NEED_DATA:
+                async with asyncio.timeout(read_timeout):
+                    data = await reader.read(64 * 1024)
+                conn.receive_data(data)
+                continue
+            if isinstance(event, h11.InformationalResponse):
+                continue
+            if isinstance(event, h11.Response):
+                status = event.status_code
+                headers = tuple(
+                    (k.decode("latin-1"), v.decode("latin-1")) for k, v in event.headers
+                )
+                location = next((v for k, v in headers if k.lower() == "location"), "")
+                if status in REDIRECT_STATUSES and location:
+                    hops.append(Hop(url, address, status, location))
+                    break
+                hops.append(Hop(url, address, status))
+                encoding = next((v for k, v in headers if k.lower() == "content-encoding"), "")
+                capped = _Capped(max_bytes, encoding)
+                continue
+            if isinstance(event, h11.Data):
+                if not capped.feed(bytes(event.data)):
+                    break
+                continue
+            break  # EndOfMessage, ConnectionClosed
+    except TimeoutError:
+        error, detail = FetchError.TIMEOUT, f"no complete answer within {read_timeout:g} s"
+    except h11.RemoteProtocolError as exc:
+        if status is None and "closed" in str(exc).lower():
+            error, detail = FetchError.RESET, "the server closed the connection without answering"
+        else:
+            error, detail = FetchError.PROTOCOL, str(exc)
+    except (ConnectionError, ssl.SSLError, OSError) as exc:
+        error, detail = FetchError.RESET, f"{type(exc).__name__}: {exc}"
+    if status is None and error is None:
+        error, detail = FetchError.RESET, "the server closed the connection without answering"
+    return FetchResult(
+        url=url,
+        final_url=url,
+        status=status,
+        headers=headers,
+        body=capped.body,
+        truncated=capped.truncated,
+        hops=tuple(hops),
+        address=address,
+        tls_version=_stream_tls_version(writer),
+        error=error,
+        detail=detail,
+        elapsed=time.perf_counter() - started,
+    )
+
+
+def _stream_tls_version(writer: asyncio.StreamWriter) -> str | None:
+    ssl_object = writer.get_extra_info("ssl_object")
+    return ssl_object.version() if ssl_object is not None else None

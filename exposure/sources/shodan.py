@@ -1,0 +1,862 @@
+"""Shodan as a source: what Shodan already saw on an address, asked politely, once per run.
+
+The scanner is passive: for exposed cameras, remote desktops, databases and the like it never
+connects to a company's address itself; it asks what Shodan saw there.
+
+- **InternetDB** first (free, no key): ports, CPEs, tags, CVE ids and host names of an IP.
+- With an API key, the **REST API** `/shodan/host/{ip}` for the addresses InternetDB shows open
+  ports on (the banners: products, headers, titles, favicons, timestamps, CVSS), and `net:`
+  searches for networks when the plan allows filters.
+
+The REST API allows one request per second per key. `Pacer` holds the whole run to that: one
+request at a time and a full interval of quiet between one answer and the next request, so a
+server that counts arrivals never sees two closer than the interval whatever the latency. A 429
+still gets a back-off (another process may use the same key). An invalid key or spent credits
+put the source in an "unavailable" state: every later look-up returns that failure at once, so
+a night with a broken key costs one request, and the other check families run as usual.
+
+Answers are shared for the run (one task per address, awaited by every check that needs it,
+surviving a waiter that gives up) and kept across runs through an `AnswerCache` the engine
+implements over the store, for `cache_days`. InternetDB answers are not cached across runs: they
+are free, and comparing their port list with a cached host document is how a change on an
+address is noticed before the cached document expires.
+
+Outcomes are values (`HostView`, `SourceFailure`), never exceptions, and no message carries the
+API key (httpx's request log lines are redacted too).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import json
+import logging
+import re
+import time
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from exposure.contract import FailureReason
+from exposure.sources.cache import AnswerCache, CachedAnswer
+from exposure.sources.shodan_documents import hosts_from_banners, slim_host, slim_internetdb
+
+if TYPE_CHECKING:
+    from exposure.settings import Settings
+
+log = logging.getLogger(__name__)
+
+JSON = Any
+
+REST_CACHE = "shodan"  # SourceCache.source of REST answers
+USER_AGENT = "exposure/0.1 (passive check for a Meldpunt Cybersecurity)"
+MAX_ANSWER_BYTES = 16 * 1024 * 1024
+NO_KEY = "no Shodan API key (InternetDB only)"
+INTERNETDB_PORTS = "internetdb_ports"  # kept with a cached host answer: the change detector
+
+
+class ViewKind(StrEnum):
+    """How much is known about an address."""
+
+    FULL = "shodan"  # the REST host document: banners with products, headers, timestamps
+    SUMMARY = "internetdb"  # InternetDB's summary: ports, CPEs, tags, CVE ids; no banners
+    EMPTY = "none"  # Shodan has no information on the address: nothing open that it saw
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFailure:
+    """ "Could not ask": the reason a check turns into a `CheckFailure`.
+
+    `source_wide` marks the failures that stop the source for the rest of the run (invalid key,
+    credits spent, an outage), so a check can say so instead of blaming one address.
+    """
+
+    reason: FailureReason
+    message: str
+    source_wide: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class HostView:
+    """What Shodan knows about one address. `doc` is a slim REST host document (FULL) or a
+    slim InternetDB summary (SUMMARY); `degraded` says why only a summary is known."""
+
+    ip: str
+    kind: ViewKind
+    doc: Mapping[str, JSON] = field(default_factory=dict)
+    degraded: str = ""
+    cached: bool = False
+    fetched_at: datetime | None = None  # naive UTC: when the answer was fetched from Shodan
+
+    @property
+    def ports(self) -> tuple[int, ...]:
+        return tuple(p for p in self.doc.get("ports", ()) if isinstance(p, int))
+
+
+HostResult = HostView | SourceFailure
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkAnswer:
+    """What Shodan knows about a network: views of the addresses it has data on."""
+
+    views: tuple[HostView, ...] = ()
+    failures: tuple[SourceFailure, ...] = ()
+    method: str = "addresses"  # "search" (one `net:` search) or "addresses" (one by one)
+
+
+@dataclass(frozen=True, slots=True)
+class ShodanConfig:
+    """The source's knobs. `request_interval` is the REST API's rate (1 s for the real one;
+    labs and tests may configure a faster look-alike with the same, shorter interval)."""
+
+    api_url: str = "https://api.shodan.io"
+    internetdb_url: str = "https://internetdb.shodan.io"
+    api_key: str | None = field(default=None, repr=False)
+    cache_days: float = 7.0
+    request_interval: float = 1.0
+    connect_timeout: float = 5.0
+    read_timeout: float = 10.0
+    max_retries: int = 3  # 429 answers retried with back-off before giving up on a look-up
+    internetdb_concurrency: int = 8  # InternetDB is free but not ours to flood
+    max_network_addresses: int = 256  # a network looked up address by address (no search)
+    max_search_pages: int = 10  # 100 banners a page, one query credit each
+    failures_to_stop: int = 3  # transport failures in a row that mean "the API is down"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ShodanConfig:
+        return cls(
+            api_url=settings.shodan_api_url,
+            internetdb_url=settings.internetdb_url,
+            api_key=settings.shodan_key,
+            cache_days=settings.shodan_cache_days,
+            request_interval=settings.shodan_request_interval,
+            connect_timeout=settings.connect_timeout,
+            read_timeout=settings.read_timeout,
+        )
+
+    @property
+    def total_timeout(self) -> float:
+        """The most one request may take, however slowly the answer trickles in."""
+        return self.connect_timeout + self.read_timeout
+
+
+@dataclass(slots=True)
+class ShodanStats:
+    """What the source did in a run: for the run summary and for tests."""
+
+    rest_requests: int = 0
+    internetdb_requests: int = 0
+    cache_hits: int = 0
+    cache_errors: int = 0
+    rate_limited: int = 0  # 429 answers received (each one backed off and retried)
+    searches: int = 0
+    deferred: set[str] = field(default_factory=set)  # addresses not reached within a check
+    shared_hosting: set[str] = field(default_factory=set)  # addresses skipped as shared
+
+
+class Pacer:
+    """One request at a time, and `interval` seconds of quiet after each answer.
+
+    Lives on the source, so it covers everything the run sends to the REST API and nothing
+    else; a module-level limiter would leak between runs and tests. `hold` pushes the next turn
+    further out (a 429 back-off applies to every waiter: the key is over its rate, not one
+    request).
+    """
+
+    def __init__(self, interval: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.interval = interval
+        self._clock = clock
+        self._lock = asyncio.Lock()
+        self._ready_at = float("-inf")
+        self.waiting = 0
+        self.turns = 0
+
+    @contextlib.asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        self.waiting += 1
+        try:
+            await self._lock.acquire()
+        finally:
+            self.waiting -= 1
+        try:
+            delay = self._ready_at - self._clock()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self.turns += 1
+            yield
+        finally:
+            self._ready_at = max(self._ready_at, self._clock() + self.interval)
+            self._lock.release()
+
+    def hold(self, seconds: float) -> None:
+        self._ready_at = max(self._ready_at, self._clock() + seconds)
+
+
+@dataclass(frozen=True, slots=True)
+class _Reply:
+    status: int
+    body: JSON  # parsed JSON, or None when the body was not JSON
+    text: str  # the head of the body, for messages
+    retry_after: float | None = None
+
+
+class ShodanSource:
+    """InternetDB and the REST API for one run. Build with `from_settings`, close with `aclose`."""
+
+    def __init__(
+        self,
+        config: ShodanConfig,
+        *,
+        cache: AnswerCache | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.config = config
+        self._cache = cache
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._pacer = Pacer(config.request_interval)
+        self._idb_slots = asyncio.Semaphore(config.internetdb_concurrency)
+        self._shared: dict[tuple[str, str], asyncio.Future[Any]] = {}
+        self._client: httpx.AsyncClient | None = None
+        self._rest_down: SourceFailure | None = None
+        self._idb_down: SourceFailure | None = None
+        self._host_lookups = config.api_key is not None
+        self._searches = config.api_key is not None
+        self._plan_note = ""
+        self._search_note = ""
+        self._rest_failures = 0
+        self._idb_failures = 0
+        self.stats = ShodanStats()
+        _redact_httpx_logs()
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        cache: AnswerCache | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> ShodanSource:
+        return cls(ShodanConfig.from_settings(settings), cache=cache, clock=clock)
+
+    # --- state, for checks and the run summary -------------------------------------------------
+
+    @property
+    def has_key(self) -> bool:
+        return self.config.api_key is not None
+
+    @property
+    def mode(self) -> str:
+        """`full`, `degraded` (InternetDB only) or `unavailable` (the key stopped working)."""
+        if self.has_key and self._rest_down is not None:
+            return "unavailable"
+        if not self._host_lookups:
+            return "degraded"
+        return "full"
+
+    @property
+    def degraded_reason(self) -> str:
+        """Why look-ups return InternetDB summaries only ("" when they do not)."""
+        if not self.has_key:
+            return NO_KEY
+        return self._plan_note
+
+    @property
+    def unavailable(self) -> SourceFailure | None:
+        return self._rest_down if self.has_key else None
+
+    @property
+    def queued(self) -> int:
+        """REST look-ups waiting for their turn (a check reports this when it gives up)."""
+        return self._pacer.waiting
+
+    def note_deferred(self, ip: str) -> None:
+        self.stats.deferred.add(ip)
+
+    def note_shared_hosting(self, ip: str) -> None:
+        self.stats.shared_hosting.add(ip)
+
+    @property
+    def used(self) -> bool:
+        """Was anything asked of the source in this run (a run may select no Shodan check)?"""
+        return bool(self._shared)
+
+    def report(self) -> dict[str, JSON]:
+        """The source's line in the run summary ("unused" when no check asked anything)."""
+        if not self.used:
+            return {"mode": "unused", "notes": []}
+        notes = []
+        if self.mode == "unavailable" and self._rest_down is not None:
+            notes.append(self._rest_down.message)
+        elif self.mode == "degraded":
+            notes.append(f"ran degraded: {self.degraded_reason}")
+        if self._search_note:
+            notes.append(self._search_note)
+        if self._idb_down is not None:
+            notes.append(self._idb_down.message)
+        return {
+            "mode": self.mode,
+            "notes": notes,
+            "rest_requests": self.stats.rest_requests,
+            "internetdb_requests": self.stats.internetdb_requests,
+            "searches": self.stats.searches,
+            "cache_hits": self.stats.cache_hits,
+            "rate_limited": self.stats.rate_limited,
+            "deferred": len(self.stats.deferred),
+            "shared_hosting_skipped": len(self.stats.shared_hosting),
+        }
+
+    # --- look-ups ------------------------------------------------------------------------------
+
+    async def host_view(self, ip: str) -> HostResult:
+        """What Shodan knows about `ip`: InternetDB first, the REST API for open ports."""
+        ip = str(ipaddress.ip_address(ip))
+        return await self._once(("view", ip), lambda: self._host_view(ip))
+
+    async def internetdb(self, ip: str) -> HostResult:
+        """InternetDB's summary of `ip` (SUMMARY, or EMPTY when it knows nothing)."""
+        ip = str(ipaddress.ip_address(ip))
+        return await self._once(("internetdb", ip), lambda: self._internetdb(ip))
+
+    async def network(self, cidr: str) -> NetworkAnswer:
+        """What Shodan knows about the addresses of a network.
+
+        With a key whose plan allows filters: one `net:` search (a query credit per 100
+        banners). Otherwise, for networks of at most `max_network_addresses`: address by
+        address, as `host_view`.
+        """
+        net = ipaddress.ip_network(cidr, strict=False)
+        if self.unavailable is not None:
+            return NetworkAnswer(failures=(self.unavailable,), method="search")
+        if net.num_addresses == 1:  # a /32 written as a network: no query credit for it
+            one = await self.host_view(str(net.network_address))
+            if isinstance(one, SourceFailure):
+                return NetworkAnswer(failures=(one,))
+            return NetworkAnswer((one,) if one.kind is not ViewKind.EMPTY else ())
+        if self.has_key and self._searches:
+            found = await self._once(("net", str(net)), lambda: self._search(net))
+            if found is not None:
+                return found
+        addresses = _addresses(net, self.config.max_network_addresses)
+        if addresses is None:
+            why = self._search_note or "net: searches need a Shodan API key"
+            failure = SourceFailure(
+                FailureReason.UNAVAILABLE,
+                f"{net}: {net.num_addresses} addresses are too many to look up one by one "
+                f"(at most {self.config.max_network_addresses}), and {why}",
+            )
+            return NetworkAnswer(failures=(failure,))
+        results = await asyncio.gather(*(self.host_view(a) for a in addresses))
+        views = tuple(
+            r for r in results if isinstance(r, HostView) and r.kind is not ViewKind.EMPTY
+        )
+        failures: dict[str, SourceFailure] = {}
+        for r in results:
+            if isinstance(r, SourceFailure):
+                failures.setdefault(r.message, r)
+        return NetworkAnswer(views, tuple(failures.values()), "addresses")
+
+    async def persist(self) -> None:
+        """Make this run's answers durable in the cache. The engine calls it once the run's
+        results are stored (see exposure/store/source_cache.py for why not earlier)."""
+        if self._cache is None:
+            return
+        try:
+            await self._cache.flush()
+        except Exception:
+            self.stats.cache_errors += 1
+            log.warning("shodan: could not store this run's answers in the cache", exc_info=True)
+
+    async def aclose(self) -> None:
+        """Stop what is still running (deferred look-ups) and close the HTTP client."""
+        pending = [f for f in self._shared.values() if not f.done()]
+        for fut in pending:
+            fut.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    # --- the flow of one address ---------------------------------------------------------------
+
+    async def _host_view(self, ip: str) -> HostResult:
+        if self.unavailable is not None:
+            return self.unavailable
+        summary = await self.internetdb(ip)
+        if not (self.has_key and self._host_lookups):
+            return self._as_degraded(summary)
+        if isinstance(summary, SourceFailure):
+            hint: tuple[int, ...] | None = None  # InternetDB could not say: ask the API
+        elif summary.kind is ViewKind.EMPTY:
+            return summary  # nothing open that Shodan saw: no REST request spent on it
+        else:
+            hint = summary.ports
+        full = await self._rest_host(ip, hint)
+        if full is None:  # the plan does not include host look-ups (found out just now)
+            return self._as_degraded(summary)
+        if isinstance(full, SourceFailure):
+            return full
+        if (
+            full.kind is ViewKind.EMPTY
+            and isinstance(summary, HostView)
+            and summary.kind is ViewKind.SUMMARY
+        ):
+            return replace(
+                summary,
+                degraded="the Shodan API has no banners for this address (InternetDB only)",
+            )
+        return full
+
+    def _as_degraded(self, summary: HostResult) -> HostResult:
+        if isinstance(summary, HostView) and summary.kind is ViewKind.SUMMARY:
+            return replace(summary, degraded=self.degraded_reason)
+        return summary
+
+    async def _rest_host(self, ip: str, hint: tuple[int, ...] | None) -> HostResult | None:
+        key = f"host:{ip}"
+        now = self._now()
+        cached = await self._cache_load(key)
+        if (
+            cached is not None
+            and cached.fresh(now, self.config.cache_days)
+            and _agrees(cached, hint)
+        ):
+            self.stats.cache_hits += 1
+            if cached.status == 404:
+                return HostView(ip, ViewKind.EMPTY, cached=True, fetched_at=cached.fetched_at)
+            return HostView(
+                ip, ViewKind.FULL, cached.payload, cached=True, fetched_at=cached.fetched_at
+            )
+        reply = await self._rest(f"/shodan/host/{ip}", {}, allowed=lambda: self._host_lookups)
+        if reply is None or isinstance(reply, SourceFailure):
+            return reply
+        if reply.status == 200 and isinstance(reply.body, dict):
+            doc = slim_host(reply.body)
+            await self._cache_save(key, CachedAnswer(200, _noting(doc, hint), now))
+            return HostView(ip, ViewKind.FULL, doc, fetched_at=now)
+        if reply.status == 404:
+            await self._cache_save(key, CachedAnswer(404, _noting({}, hint), now))
+            return HostView(ip, ViewKind.EMPTY, fetched_at=now)
+        return self._rest_refusal(reply, "host look-up")
+
+    async def _search(
+        self, net: ipaddress.IPv4Network | ipaddress.IPv6Network
+    ) -> NetworkAnswer | None:
+        """One `net:` search, page by page. None: searches are not possible (plan, credits)."""
+        key = f"net:{net}"
+        now = self._now()
+        cached = await self._cache_load(key)
+        if cached is not None and cached.fresh(now, self.config.cache_days):
+            self.stats.cache_hits += 1
+            return NetworkAnswer(
+                self._search_views(cached.payload, cached.fetched_at, True), (), "search"
+            )
+        banners: list[Mapping[str, JSON]] = []
+        total = 0
+        page = 1
+        failures: tuple[SourceFailure, ...] = ()
+        while True:
+            self.stats.searches += 1
+            reply = await self._rest(
+                "/shodan/host/search",
+                {"query": f"net:{net}", "page": str(page)},
+                allowed=lambda: self._searches,
+            )
+            if isinstance(reply, SourceFailure):
+                return NetworkAnswer(failures=(reply,), method="search")
+            if reply is None or reply.status != 200 or not isinstance(reply.body, dict):
+                refusal = self._search_refusal(reply) if reply is not None else None
+                if refusal is None and page == 1:
+                    return None  # fall back to address by address
+                failure = refusal or SourceFailure(
+                    FailureReason.UNAVAILABLE,
+                    f"{net}: the net: search stopped at page {page} ({self._search_note})",
+                )
+                return NetworkAnswer(failures=(failure,), method="search")
+            matches = [m for m in reply.body.get("matches", []) if isinstance(m, dict)]
+            total = int(reply.body.get("total") or 0)
+            banners.extend(matches)
+            if not matches or len(banners) >= total:
+                break
+            if page >= self.config.max_search_pages:
+                failures = (
+                    SourceFailure(
+                        FailureReason.UNAVAILABLE,
+                        f"{net}: Shodan has {total} banners; only the first {len(banners)} "
+                        f"were read (max_search_pages {self.config.max_search_pages})",
+                    ),
+                )
+                break
+            page += 1
+        hosts = hosts_from_banners(banners)
+        payload: dict[str, JSON] = {"total": total, "hosts": hosts}
+        if not failures:
+            await self._cache_save(key, CachedAnswer(200, payload, now))
+        return NetworkAnswer(self._search_views(payload, now, False), failures, "search")
+
+    def _search_views(
+        self, payload: Mapping[str, JSON], fetched_at: datetime, cached: bool
+    ) -> tuple[HostView, ...]:
+        views = []
+        hosts = payload.get("hosts", {})
+        for ip, doc in sorted(hosts.items()) if isinstance(hosts, Mapping) else ():
+            view = HostView(ip, ViewKind.FULL, doc, cached=cached, fetched_at=fetched_at)
+            views.append(view)
+            key = ("view", ip)
+            if key not in self._shared:  # the same address listed as an IP: no second look-up
+                fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+                fut.set_result(view)
+                self._shared[key] = fut
+        return tuple(views)
+
+    async def _internetdb(self, ip: str) -> HostResult:
+        if self._idb_down is not None:
+            return self._idb_down
+        url = f"{self.config.internetdb_url.rstrip('/')}/{ip}"
+        reply: _Reply | SourceFailure
+        attempt = 0
+        while True:
+            async with self._idb_slots:
+                self.stats.internetdb_requests += 1
+                reply = await self._get(url, {}, "InternetDB")
+            if isinstance(reply, _Reply) and reply.status == 429:
+                self.stats.rate_limited += 1
+                if attempt >= self.config.max_retries:
+                    return SourceFailure(
+                        FailureReason.RATE_LIMITED,
+                        f"InternetDB still rate-limited after {attempt + 1} tries",
+                    )
+                await asyncio.sleep(self._backoff(attempt, reply.retry_after))
+                attempt += 1
+                continue
+            break
+        if isinstance(reply, SourceFailure) or reply.status >= 500:
+            failure = (
+                reply
+                if isinstance(reply, SourceFailure)
+                else SourceFailure(
+                    FailureReason.UNREACHABLE, f"InternetDB answered HTTP {reply.status}"
+                )
+            )
+            self._idb_failures += 1
+            if self._idb_failures >= self.config.failures_to_stop and self._idb_down is None:
+                self._idb_down = SourceFailure(
+                    FailureReason.UNAVAILABLE,
+                    f"InternetDB unavailable: {self._idb_failures} look-ups in a row failed "
+                    f"(last: {failure.message}); no more InternetDB look-ups this run",
+                    source_wide=True,
+                )
+            return failure
+        self._idb_failures = 0
+        if reply.status == 404:
+            return HostView(ip, ViewKind.EMPTY, fetched_at=self._now())
+        if reply.status == 200 and isinstance(reply.body, dict):
+            doc = slim_internetdb(reply.body)
+            kind = ViewKind.SUMMARY if doc["ports"] else ViewKind.EMPTY
+            return HostView(ip, kind, doc, fetched_at=self._now())
+        return SourceFailure(
+            FailureReason.PROTOCOL,
+            f"InternetDB answered HTTP {reply.status} for {ip}: {_error_text(reply)[:200]}",
+        )
+
+    # --- the REST API: pacing, retries, refusals -----------------------------------------------
+
+    async def _rest(
+        self, path: str, params: dict[str, str], *, allowed: Callable[[], bool] = lambda: True
+    ) -> _Reply | SourceFailure | None:
+        """One REST request in its turn. None: `allowed()` turned False while it waited (a
+        refusal by the plan learnt from an earlier answer: not asked again)."""
+        if self._rest_down is not None:
+            return self._rest_down
+        key = self.config.api_key
+        assert key is not None
+        url = self.config.api_url.rstrip("/") + path
+        rate_limited = 0
+        server_errors = 0
+        while True:
+            async with self._pacer.turn():
+                if self._rest_down is not None:  # went down while this one waited its turn
+                    return self._rest_down
+                if not allowed():
+                    return None
+                self.stats.rest_requests += 1
+                reply = await self._get(url, {**params, "key": key}, "Shodan API")
+                if isinstance(reply, _Reply) and reply.status == 429:
+                    self.stats.rate_limited += 1
+                    if rate_limited >= self.config.max_retries:
+                        return SourceFailure(
+                            FailureReason.RATE_LIMITED,
+                            f"Shodan API still rate-limited after {rate_limited + 1} tries",
+                        )
+                    self._pacer.hold(self._backoff(rate_limited, reply.retry_after))
+                    rate_limited += 1
+                    continue
+            if isinstance(reply, _Reply) and reply.status < 500:
+                self._rest_failures = 0
+                return reply
+            if isinstance(reply, _Reply) and server_errors == 0:
+                server_errors += 1  # one more try after a pause: gateways hiccup
+                self._pacer.hold(2 * self.config.request_interval)
+                continue
+            return self._rest_transport_failure(reply)
+
+    def _rest_transport_failure(self, reply: _Reply | SourceFailure) -> SourceFailure:
+        failure = (
+            reply
+            if isinstance(reply, SourceFailure)
+            else SourceFailure(
+                FailureReason.UNREACHABLE, f"Shodan API answered HTTP {reply.status}"
+            )
+        )
+        self._rest_failures += 1
+        if self._rest_failures >= self.config.failures_to_stop and self._rest_down is None:
+            self._rest_down = SourceFailure(
+                FailureReason.UNAVAILABLE,
+                f"Shodan API unavailable: {self._rest_failures} look-ups in a row failed "
+                f"(last: {failure.message}); no more Shodan look-ups this run",
+                source_wide=True,
+            )
+        return failure
+
+    def _rest_refusal(self, reply: _Reply, what: str) -> SourceFailure | None:
+        """A refused look-up: a source-wide stop, a plan without host look-ups (None), or an
+        error for this look-up only."""
+        message = _error_text(reply)
+        lowered = message.lower()
+        if reply.status == 401 and "credit" in lowered:
+            return self._stop(f"Shodan API query credits exhausted ({message})")
+        if reply.status == 401 and "upgrade" not in lowered:
+            return self._stop(
+                f"Shodan API key rejected (HTTP 401: {message}); check shodan_api_key"
+            )
+        if reply.status in (401, 403):
+            self._host_lookups = False
+            self._plan_note = (
+                f"the Shodan API key's plan does not include host look-ups (HTTP {reply.status}: "
+                f"{message}); InternetDB only"
+            )
+            return None
+        return SourceFailure(
+            FailureReason.PROTOCOL,
+            f"Shodan API answered HTTP {reply.status} to a {what}: {message[:200]}",
+        )
+
+    def _search_refusal(self, reply: _Reply) -> SourceFailure | None:
+        """A refused search: None when searches are off for the run (plan or credits)."""
+        message = _error_text(reply)
+        lowered = message.lower()
+        if reply.status in (401, 403) and ("upgrade" in lowered or reply.status == 403):
+            self._searches = False
+            self._search_note = f"the key's plan allows no net: searches ({message})"
+            return None
+        if reply.status == 401 and "credit" in lowered:
+            self._searches = False
+            self._search_note = f"query credits exhausted: no net: searches ({message})"
+            return None
+        if reply.status == 401:
+            return self._stop(
+                f"Shodan API key rejected (HTTP 401: {message}); check shodan_api_key"
+            )
+        return SourceFailure(
+            FailureReason.PROTOCOL,
+            f"Shodan API answered HTTP {reply.status} to a net: search: {message[:200]}",
+        )
+
+    def _stop(self, why: str) -> SourceFailure:
+        if self._rest_down is None:
+            self._rest_down = SourceFailure(
+                FailureReason.UNAVAILABLE,
+                f"{why}; no Shodan look-ups for the rest of this run",
+                source_wide=True,
+            )
+            log.warning("shodan: %s", self._rest_down.message)
+        return self._rest_down
+
+    def _backoff(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(max(retry_after, self.config.request_interval), 60.0)
+        return self.config.request_interval * (2**attempt)
+
+    # --- HTTP ----------------------------------------------------------------------------------
+
+    def _http(self) -> httpx.AsyncClient:
+        """The source's own client: the public trust store (not the lab's CA bundle), bounded
+        waits, no redirects, no proxy or netrc from the environment."""
+        if self._client is None:
+            self._client = httpx.AsyncClient(
+                timeout=httpx.Timeout(
+                    self.config.read_timeout, connect=self.config.connect_timeout
+                ),
+                follow_redirects=False,
+                trust_env=False,
+                headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+                limits=httpx.Limits(
+                    max_connections=self.config.internetdb_concurrency + 2,
+                    max_keepalive_connections=self.config.internetdb_concurrency + 2,
+                ),
+            )
+        return self._client
+
+    async def _get(self, url: str, params: dict[str, str], what: str) -> _Reply | SourceFailure:
+        timeout = self.config.total_timeout
+        try:
+            async with asyncio.timeout(timeout):
+                async with self._http().stream("GET", url, params=params) as response:
+                    chunks: list[bytes] = []
+                    size = 0
+                    async for chunk in response.aiter_bytes():
+                        size += len(chunk)
+                        if size > MAX_ANSWER_BYTES:
+                            return SourceFailure(
+                                FailureReason.PROTOCOL,
+                                f"{what}: answer larger than {MAX_ANSWER_BYTES} bytes",
+                            )
+                        chunks.append(chunk)
+                    status = response.status_code
+                    retry_after = _seconds(response.headers.get("retry-after"))
+        except (TimeoutError, httpx.TimeoutException):
+            return SourceFailure(FailureReason.TIMEOUT, f"{what}: no answer within {timeout:g} s")
+        except httpx.ConnectError as exc:
+            return SourceFailure(
+                FailureReason.UNREACHABLE, f"{what}: cannot connect ({type(exc).__name__})"
+            )
+        except httpx.HTTPError as exc:
+            return SourceFailure(
+                FailureReason.PROTOCOL, f"{what}: {type(exc).__name__}: {redact(str(exc))[:200]}"
+            )
+        body = b"".join(chunks)
+        try:
+            parsed: JSON = json.loads(body) if body else None
+        except ValueError:
+            parsed = None
+        return _Reply(status, parsed, body[:300].decode("utf-8", "replace"), retry_after)
+
+    # --- the cache and the clock ---------------------------------------------------------------
+
+    def _now(self) -> datetime:
+        now = self._clock()
+        return now.astimezone(UTC).replace(tzinfo=None) if now.tzinfo else now
+
+    async def _cache_load(self, key: str) -> CachedAnswer | None:
+        if self._cache is None:
+            return None
+        try:
+            return await self._cache.load(REST_CACHE, key)
+        except Exception:
+            self.stats.cache_errors += 1
+            log.warning("shodan: cache read of %s failed; asking the API", key, exc_info=True)
+            return None
+
+    async def _cache_save(self, key: str, answer: CachedAnswer) -> None:
+        if self._cache is None:
+            return
+        try:
+            await self._cache.save(REST_CACHE, key, answer)
+        except Exception:
+            self.stats.cache_errors += 1
+            log.warning("shodan: cache write of %s failed", key, exc_info=True)
+
+    # --- shared work ---------------------------------------------------------------------------
+
+    async def _once(
+        self, key: tuple[str, str], make: Callable[[], Coroutine[Any, Any, Any]]
+    ) -> Any:
+        """One task per key for the run, awaited by every caller. A caller that gives up (its
+        check's time budget) does not cancel it: the answer still lands in the caches."""
+        fut = self._shared.get(key)
+        if fut is None:
+            fut = asyncio.ensure_future(make())
+            fut.add_done_callback(_retrieve)
+            self._shared[key] = fut
+        return await asyncio.shield(fut)
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def _noting(doc: Mapping[str, JSON], hint: tuple[int, ...] | None) -> dict[str, JSON]:
+    """A host answer to cache, with the ports InternetDB showed when it was fetched."""
+    return {**doc, INTERNETDB_PORTS: sorted(hint) if hint is not None else None}
+
+
+def _agrees(cached: CachedAnswer, hint: tuple[int, ...] | None) -> bool:
+    """Does a cached host answer still stand for what InternetDB shows today?
+
+    It does when InternetDB shows the ports the answer has, or the ports it showed when the
+    answer was fetched (the two sources may disagree for a while; that alone is no reason to
+    spend a request every night). New or closed ports mean something changed: ask again.
+    """
+    if hint is None:
+        return True
+    recorded = cached.payload.get(INTERNETDB_PORTS)
+    if isinstance(recorded, list) and set(recorded) == set(hint):
+        return True
+    if cached.status == 404:
+        return not hint
+    return set(cached.payload.get("ports", [])) == set(hint)
+
+
+def _addresses(net: ipaddress.IPv4Network | ipaddress.IPv6Network, limit: int) -> list[str] | None:
+    """The addresses of a network worth a look-up (None: more than `limit`)."""
+    if net.num_addresses <= 2:
+        return [str(a) for a in net]
+    if net.num_addresses - 2 > limit:
+        return None
+    return [str(a) for a in net.hosts()]
+
+
+def _error_text(reply: _Reply) -> str:
+    """The API's own words: `{"error": ...}`; nginx's HTML 401 page means an invalid key."""
+    if isinstance(reply.body, dict):
+        for name in ("error", "detail"):
+            if isinstance(reply.body.get(name), str):
+                return str(reply.body[name])
+    if reply.status == 401:
+        return "Invalid API key"
+    text = re.sub(r"<[^>]+>", " ", reply.text)
+    return " ".join(text.split())[:200] or f"HTTP {reply.status}"
+
+
+def _seconds(value: str | None) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _retrieve(fut: asyncio.Future[Any]) -> None:
+    if not fut.cancelled():
+        fut.exception()  # a failure nobody awaited any more is still not "never retrieved"
+
+
+_KEY_PARAM = re.compile(r"([?&]key=)[^&\s\"'>]+", re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    """`?key=SECRET` -> `?key=REDACTED`: the API key travels in the query string."""
+    return _KEY_PARAM.sub(r"\1REDACTED", text)
+
+
+class _RedactKeyFilter(logging.Filter):
+    """httpx logs every request's URL at INFO, query string (and so the API key) included."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                redact(str(a)) if isinstance(a, str | httpx.URL) else a for a in record.args
+            )
+        return True
+
+
+def _redact_httpx_logs() -> None:
+    logger = logging.getLogger("httpx")
+    if not any(isinstance(f, _RedactKeyFilter) for f in logger.filters):
+        logger.addFilter(_RedactKeyFilter())

@@ -1,0 +1,561 @@
+"""A company's own report: the view model built from the store, and its HTML.
+
+The owner wants to know "how are we doing and what first"; the IT supplier wants the evidence.
+`build` gathers everything for one company, and only for that company: its open findings with
+the words of the checks that raised them, its grade (`reports.scoring`), what changed since its
+previous scan (`reports.history`), and how it compares with the anonymous averages of its
+sector and of the whole area (`reports.benchmark`). `render_html` turns that into one
+self-contained page through the shared, autoescaping environment (`reports.render`).
+
+Every string in the view model is plain text; the template escapes it. Nothing here builds
+markup, so nothing here can forget to escape.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import idna
+from markupsafe import Markup
+from sqlmodel import Session, col, select
+
+from exposure.catalogue import Theme
+from exposure.contract import Effort
+from exposure.models import CheckError, Company, Finding, FindingEvent, Target, utcnow
+from exposure.severity import Severity
+from exposure.store.queries import FindingRow, list_findings
+from reports import benchmark, history, render, scoring, svg, words
+from reports.scoring import Item, Score
+from reports.specs import Specs
+
+TOP_ACTIONS = 5
+MAX_HOSTS_SHOWN = 4
+
+
+class UnknownCompanyError(LookupError):
+    """No company with this id: the CLI says so in one line."""
+
+
+# --- the view model ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CompanyInfo:
+    id: str
+    name: str
+    sector: str
+    sector_label: str
+    domains: tuple[str, ...]
+    addresses: tuple[str, ...]  # IPs and networks
+
+
+@dataclass(frozen=True, slots=True)
+class HostFinding:
+    """One finding: one problem on one host, with its evidence (appendix material)."""
+
+    fingerprint: str
+    check_id: str
+    target: str
+    discriminator: str
+    severity: Severity
+    status: str
+    detail: str
+    evidence: dict[str, object]
+    first_seen: datetime
+    last_seen: datetime
+    accepted_reason: str = ""
+    accepted_until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One problem (one check id) on one or more hosts, in the owner's words."""
+
+    check_id: str
+    severity: Severity
+    theme: Theme | None
+    title: str
+    risk: str
+    remediation: str
+    technical: str
+    effort: Effort
+    hosts: tuple[HostFinding, ...]
+    since: datetime
+    is_new: bool = False
+    came_back: bool = False
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        """The hosts as a person reads them (Unicode names for IDN domains)."""
+        return tuple(dict.fromkeys(display_host(h.target) for h in self.hosts))
+
+
+@dataclass(frozen=True, slots=True)
+class ThemeSection:
+    theme: Theme | None
+    title: str
+    intro: str
+    problems: tuple[Problem, ...]
+    tested: bool  # an installed check covers this theme
+    partly_untested: bool  # a check of this theme could not decide at the last scan
+
+    @property
+    def worst(self) -> Severity | None:
+        return max((p.severity for p in self.problems), default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class ActionView:
+    rank: int
+    check_id: str
+    severity: Severity
+    effort: Effort
+    title: str
+    remediation: str
+    targets: tuple[str, ...]
+    more_targets: int
+    points: int
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A problem that is new, came back or was fixed since the previous scan."""
+
+    check_id: str
+    title: str
+    targets: tuple[str, ...]
+    severity: Severity
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    previous_scan: datetime | None  # None: this is the first scan
+    points_before: int | None
+    grade_before: scoring.Grade | None
+    new: tuple[Change, ...] = ()
+    came_back: tuple[Change, ...] = ()
+    resolved: tuple[Change, ...] = ()
+
+    @property
+    def any(self) -> bool:
+        return bool(self.new or self.came_back or self.resolved)
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    sector_label: str
+    sector: benchmark.Average | None  # None: the company has no sector
+    area: benchmark.Average
+    min_group: int
+
+
+@dataclass(frozen=True, slots=True)
+class Untested:
+    target: str
+    check: str
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class CompanyReport:
+    """Everything the company page shows; values only, no markup."""
+
+    language: str
+    generated_at: datetime
+    meldpunt: render.Meldpunt
+    company: CompanyInfo
+    scanned_at: datetime | None  # the latest complete scan of this company; None: never
+    score: Score
+    actions: tuple[ActionView, ...]
+    more_actions: int
+    sections: tuple[ThemeSection, ...]
+    changes: Changes
+    comparison: Comparison | None
+    accepted: tuple[Problem, ...]
+    appendix: tuple[Problem, ...]
+    untested: tuple[Untested, ...]
+    method: tuple[str, ...]
+    deductions: tuple[tuple[str, int], ...] = field(default=())  # (title, points lost)
+    budget_relief: int = 0  # points given back because low problems have a budget
+
+    @property
+    def grade_color(self) -> str:
+        return svg.GRADE_COLORS[self.score.grade]
+
+
+def display_host(value: str) -> str:
+    """`xn--bakkerij-d-haven-kqb.test` as `bakkerij-dé-haven.test`; anything else unchanged.
+
+    Findings store the canonical A-label (DESIGN.md); an owner recognises the name they typed.
+    """
+    if "xn--" not in value.lower():
+        return value
+    host, sep, rest = value.partition(":")
+    try:
+        return idna.decode(host) + sep + rest
+    except (idna.IDNAError, UnicodeError, ValueError):
+        return value
+
+
+# --- building ------------------------------------------------------------------------------------
+
+
+def build(
+    session: Session,
+    company_id: str,
+    specs: Specs,
+    language: str = "nl",
+    *,
+    meldpunt: render.Meldpunt | None = None,
+    now: datetime | None = None,
+    top: int = TOP_ACTIONS,
+    min_group: int = benchmark.MIN_GROUP,
+) -> CompanyReport:
+    """The report of one company. Raises UnknownCompanyError for an unknown id."""
+    company = session.get(Company, company_id)
+    if company is None:
+        raise UnknownCompanyError(f"unknown company {company_id!r}")
+    rows = list_findings(session, company_id=company_id, status="all")
+    current = [r for r in rows if r.status in ("open", "accepted")]
+    runs = history.company_runs(session, company_id)
+    latest = runs[-1] if runs else None
+    previous = runs[-2] if len(runs) > 1 else None
+
+    items = [_item(r) for r in current]
+    score = scoring.score(items)
+    ranked = scoring.rank_actions(items, specs.efforts())
+    flags = _flags(session, company_id, latest, previous)
+    problems = _problems([r for r in current if r.status == "open"], specs, language, flags)
+    accepted = _problems([r for r in current if r.status == "accepted"], specs, language, flags)
+    errors = _errors(session, company_id, latest)
+
+    return CompanyReport(
+        language=language,
+        generated_at=now or utcnow(),
+        meldpunt=meldpunt or render.Meldpunt(),
+        company=_company_info(session, company, language),
+        scanned_at=latest.at if latest else None,
+        score=score,
+        actions=tuple(_action(a, specs, language, rows) for a in ranked[:top]),
+        more_actions=max(len(ranked) - top, 0),
+        sections=_sections(problems, specs, language, errors),
+        changes=_changes(session, company_id, rows, previous, specs, language),
+        comparison=_comparison(session, company, language, min_group) if latest else None,
+        accepted=tuple(accepted),
+        appendix=tuple(problems) + tuple(accepted),
+        untested=tuple(
+            Untested(
+                e.target,
+                specs.family_title(e.check_id, language),
+                words.failure_reason(e.reason, language),
+                e.message,
+            )
+            for e in errors
+        ),
+        method=tuple(scoring.method_text(language)),
+        deductions=tuple(
+            (specs.title(d.check_id, language, _stored_title(rows, d.check_id)), round(d.points))
+            for d in score.deductions
+            if d.points > 0
+        ),
+        budget_relief=round(sum(score.budget_relief.values())),
+    )
+
+
+def render_html(report: CompanyReport) -> str:
+    """The self-contained HTML page of a report."""
+    return render.render("company.html.j2", report.language, report=report, charts=_charts(report))
+
+
+# --- internals -----------------------------------------------------------------------------------
+
+
+def _item(row: FindingRow) -> Item:
+    return Item(
+        row.check_id,
+        Severity.parse(row.severity),
+        row.status,
+        row.status == "accepted",
+        row.target,
+    )
+
+
+def _company_info(session: Session, company: Company, language: str) -> CompanyInfo:
+    targets = list(
+        session.exec(
+            select(Target)
+            .where(Target.company_id == company.id)
+            .order_by(col(Target.kind), col(Target.value))
+        )
+    )
+    domains = tuple(t.display or t.value for t in targets if t.kind == "domain")
+    addresses = tuple(t.display or t.value for t in targets if t.kind != "domain")
+    return CompanyInfo(
+        id=company.id,
+        name=company.name,
+        sector=company.sector,
+        sector_label=words.sector_label(company.sector, language) if company.sector else "",
+        domains=domains,
+        addresses=addresses,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Flags:
+    """Which findings opened or came back at the latest scan (when there was one before)."""
+
+    new: frozenset[int] = frozenset()
+    came_back: frozenset[int] = frozenset()
+
+
+def _window_events(
+    session: Session, company_id: str, previous: history.RunInfo | None
+) -> list[FindingEvent]:
+    """The events of this company's findings after its previous scan, oldest first."""
+    if previous is None:
+        return []
+    query = (
+        select(FindingEvent)
+        .join(Finding, col(Finding.id) == col(FindingEvent.finding_id))
+        .where(Finding.company_id == company_id)
+        .where(col(FindingEvent.run_id) > previous.id)
+        .order_by(col(FindingEvent.at), col(FindingEvent.id))
+    )
+    return list(session.exec(query))
+
+
+def _flags(
+    session: Session,
+    company_id: str,
+    latest: history.RunInfo | None,
+    previous: history.RunInfo | None,
+) -> _Flags:
+    if latest is None or previous is None:
+        return _Flags()
+    last: dict[int, str] = {}
+    for event in _window_events(session, company_id, previous):
+        if event.event in ("opened", "reopened", "resolved"):
+            last[event.finding_id] = event.event
+    return _Flags(
+        new=frozenset(f for f, e in last.items() if e == "opened"),
+        came_back=frozenset(f for f, e in last.items() if e == "reopened"),
+    )
+
+
+def _host(row: FindingRow) -> HostFinding:
+    return HostFinding(
+        fingerprint=row.fingerprint,
+        check_id=row.check_id,
+        target=row.target,
+        discriminator=row.discriminator,
+        severity=Severity.parse(row.severity),
+        status=row.status,
+        detail=row.detail,
+        evidence=dict(row.evidence),
+        first_seen=row.first_seen,
+        last_seen=row.last_seen,
+        accepted_reason=row.accepted_reason,
+        accepted_until=row.accepted_until,
+    )
+
+
+def _problems(
+    rows: Sequence[FindingRow], specs: Specs, language: str, flags: _Flags
+) -> list[Problem]:
+    groups: dict[str, list[FindingRow]] = defaultdict(list)
+    for row in rows:
+        groups[row.check_id].append(row)
+    problems = []
+    for check_id, group in groups.items():
+        hosts = sorted(group, key=lambda r: (-Severity.parse(r.severity).rank, r.target))
+        problems.append(
+            Problem(
+                check_id=check_id,
+                severity=max(Severity.parse(r.severity) for r in group),
+                theme=specs.theme(check_id),
+                title=specs.title(check_id, language, group[0].title),
+                risk=specs.risk(check_id, language),
+                remediation=specs.remediation(check_id, language),
+                technical=specs.technical(check_id, language),
+                effort=specs.effort(check_id),
+                hosts=tuple(_host(r) for r in hosts),
+                since=min(r.first_seen for r in group),
+                is_new=any(r.id in flags.new for r in group),
+                came_back=any(r.id in flags.came_back for r in group),
+            )
+        )
+    problems.sort(key=lambda p: (-p.severity.rank, p.title.lower(), p.check_id))
+    return problems
+
+
+def _errors(session: Session, company_id: str, latest: history.RunInfo | None) -> list[CheckError]:
+    if latest is None:
+        return []
+    return list(
+        session.exec(
+            select(CheckError)
+            .where(CheckError.run_id == latest.id)
+            .where(CheckError.company_id == company_id)
+            .order_by(col(CheckError.check_id), col(CheckError.target), col(CheckError.id))
+        )
+    )
+
+
+def _sections(
+    problems: Sequence[Problem], specs: Specs, language: str, errors: Sequence[CheckError]
+) -> tuple[ThemeSection, ...]:
+    tested = specs.tested_themes()
+    undecided: set[Theme] = set()
+    for error in errors:
+        ids = set(error.finding_ids) or specs.ids_of_family(error.check_id)
+        undecided.update(t for t in (specs.theme(i) for i in ids) if t is not None)
+    by_theme: dict[Theme | None, list[Problem]] = defaultdict(list)
+    for problem in problems:
+        by_theme[problem.theme].append(problem)
+    themes: list[Theme | None] = list(words.THEME_ORDER)
+    if by_theme.get(None):
+        themes.append(None)
+    return tuple(
+        ThemeSection(
+            theme=theme,
+            title=words.theme_title(theme, language),
+            intro=words.theme_intro(theme, language),
+            problems=tuple(by_theme.get(theme, ())),
+            tested=theme is None or theme in tested or bool(by_theme.get(theme)),
+            partly_untested=theme in undecided,
+        )
+        for theme in themes
+    )
+
+
+def _stored_title(rows: Sequence[FindingRow], check_id: str) -> str:
+    return next((r.title for r in rows if r.check_id == check_id and r.title), "")
+
+
+def _action(
+    action: scoring.Action, specs: Specs, language: str, rows: Sequence[FindingRow]
+) -> ActionView:
+    return ActionView(
+        rank=action.rank,
+        check_id=action.check_id,
+        severity=action.severity,
+        effort=action.effort,
+        title=specs.title(action.check_id, language, _stored_title(rows, action.check_id)),
+        remediation=specs.remediation(action.check_id, language),
+        targets=tuple(display_host(t) for t in action.targets[:MAX_HOSTS_SHOWN]),
+        more_targets=max(len(action.targets) - MAX_HOSTS_SHOWN, 0),
+        points=action.points,
+    )
+
+
+def _changes(
+    session: Session,
+    company_id: str,
+    rows: Sequence[FindingRow],
+    previous: history.RunInfo | None,
+    specs: Specs,
+    language: str,
+) -> Changes:
+    if previous is None:
+        return Changes(previous_scan=None, points_before=None, grade_before=None)
+    by_id = {r.id: r for r in rows}
+    last: dict[int, FindingEvent] = {}
+    for event in _window_events(session, company_id, previous):
+        if event.event in ("opened", "reopened", "resolved"):
+            last[event.finding_id] = event
+    kinds: dict[str, dict[str, list[FindingRow]]] = {
+        "opened": defaultdict(list),
+        "reopened": defaultdict(list),
+        "resolved": defaultdict(list),
+    }
+    for finding_id, event in last.items():
+        row = by_id.get(finding_id)
+        if row is None:
+            continue
+        # What happened must still be true: "fixed" only if it is resolved now, etc.
+        if (event.event == "resolved") != (row.status == "resolved"):
+            continue
+        kinds[event.event][row.check_id].append(row)
+
+    def changes(kind: str) -> tuple[Change, ...]:
+        result = [
+            Change(
+                check_id=check_id,
+                title=specs.title(check_id, language, group[0].title),
+                targets=tuple(sorted({display_host(r.target) for r in group})),
+                severity=max(Severity.parse(r.severity) for r in group),
+            )
+            for check_id, group in kinds[kind].items()
+        ]
+        return tuple(sorted(result, key=lambda c: (-c.severity.rank, c.title.lower())))
+
+    before = history.snapshots(session, [previous], [company_id])
+    items = [
+        Item(
+            s.key.check_id,
+            Severity.parse(s.severity),
+            s.status,
+            s.status == "accepted",
+            s.key.target,
+        )
+        for s in (before[0].findings if before else ())
+    ]
+    score_before = scoring.score(items)
+    return Changes(
+        previous_scan=previous.at,
+        points_before=score_before.points,
+        grade_before=score_before.grade,
+        new=changes("opened"),
+        came_back=changes("reopened"),
+        resolved=changes("resolved"),
+    )
+
+
+def _comparison(session: Session, company: Company, language: str, min_group: int) -> Comparison:
+    scores = benchmark.scanned_scores(session)
+    area = benchmark.average(scores.values(), min_group)
+    sector: benchmark.Average | None = None
+    if company.sector.strip():
+        key = benchmark.sector_key(company.sector)
+        group = [s for s in scores.values() if benchmark.sector_key(s.sector) == key]
+        sector = benchmark.average(group, min_group)
+    return Comparison(
+        sector_label=words.sector_label(company.sector, language) if company.sector else "",
+        sector=sector,
+        area=area,
+        min_group=min_group,
+    )
+
+
+def _charts(report: CompanyReport) -> dict[str, Markup]:
+    charts: dict[str, Markup] = {}
+    comparison = report.comparison
+    if comparison is not None:
+        lang = report.language
+        bars = [
+            svg.Bar(
+                words.ui("you", lang),
+                report.score.points,
+                report.grade_color,
+                strong=True,
+            )
+        ]
+        if comparison.sector is not None and comparison.sector.points is not None:
+            bars.append(
+                svg.Bar(
+                    f"{words.ui('sector_average', lang)} ({comparison.sector_label})",
+                    round(comparison.sector.points),
+                    svg.MUTED,
+                )
+            )
+        if comparison.area.points is not None:
+            bars.append(
+                svg.Bar(words.ui("area_average", lang), round(comparison.area.points), svg.MUTED)
+            )
+        if len(bars) > 1:
+            charts["comparison"] = svg.hbars(bars, words.ui("compare", lang), maximum=100)
+    return charts

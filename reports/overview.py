@@ -1,0 +1,356 @@
+"""The Meldpunt's overview of the whole area: grades, common problems, sectors, the trend.
+
+The board wants to see the port area improve, per sector, without reading 400 reports. The
+page shows the present (from the `Finding` table) and the past (replayed from the findings'
+events by `reports.history`, so the last point of the trend is the present again).
+
+Names: by default no company is named, and sectors with fewer than `MIN_GROUP` scanned
+companies are put together under "other sectors", so that a board member cannot recognise a
+company from a small sector's figures. `named=True` (`--named`) adds a table of all companies
+for the Meldpunt's own use, and shows every sector as it is.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, func, select
+
+from exposure.models import CheckError, Company, Finding, utcnow
+from exposure.severity import Severity
+from reports import benchmark, history, render, scoring, svg, words
+from reports.scoring import Grade, Item
+from reports.specs import Specs
+
+TOP_PROBLEMS = 10
+TREND_POINTS = 24
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemCount:
+    check_id: str
+    title: str
+    severity: Severity
+    companies: int
+    findings: int
+
+
+@dataclass(frozen=True, slots=True)
+class SectorLine:
+    label: str
+    companies: int
+    average: float | None  # None when the group is too small to show
+    grades: Mapping[Grade, int]
+    top_problem: str
+    other: bool = False  # the combined small sectors
+
+
+@dataclass(frozen=True, slots=True)
+class TrendPoint:
+    run_id: int
+    at: datetime
+    companies: int
+    average: float | None
+    grades: Mapping[Grade, int]
+    by_severity: Mapping[Severity, int]  # open findings
+    critical_companies: int
+
+
+@dataclass(frozen=True, slots=True)
+class CompanyLine:
+    id: str
+    name: str
+    sector: str
+    points: int
+    grade: Grade
+    open_by_severity: Mapping[Severity, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    language: str
+    generated_at: datetime
+    meldpunt: render.Meldpunt
+    named: bool
+    companies_total: int  # active members
+    companies_scanned: int
+    average: float | None
+    grades: Mapping[Grade, int]
+    problems: tuple[ProblemCount, ...]
+    sectors: tuple[SectorLine, ...]
+    trend: tuple[TrendPoint, ...]
+    latest_run_at: datetime | None
+    latest_run_errors: int
+    min_group: int
+    companies: tuple[CompanyLine, ...] = field(default=())  # only when named
+
+
+def build(
+    session: Session,
+    specs: Specs,
+    language: str = "nl",
+    *,
+    named: bool = False,
+    meldpunt: render.Meldpunt | None = None,
+    now: datetime | None = None,
+    top: int = TOP_PROBLEMS,
+    points: int = TREND_POINTS,
+    min_group: int = benchmark.MIN_GROUP,
+) -> Overview:
+    scores = benchmark.scanned_scores(session)
+    total = len(list(session.exec(select(Company.id).where(col(Company.active).is_(True)))))
+    open_rows = list(
+        session.exec(
+            select(Finding.company_id, Finding.check_id, Finding.severity, Finding.title).where(
+                Finding.status == "open"
+            )
+        )
+    )
+    open_rows = [r for r in open_rows if r[0] in scores]
+    runs = history.runs_with_results(session)
+    latest = runs[-1] if runs else None
+    errors = (
+        session.exec(
+            select(func.count()).select_from(CheckError).where(CheckError.run_id == latest.id)
+        ).one()
+        if latest is not None
+        else 0
+    )
+    return Overview(
+        language=language,
+        generated_at=now or utcnow(),
+        meldpunt=meldpunt or render.Meldpunt(),
+        named=named,
+        companies_total=total,
+        companies_scanned=len(scores),
+        average=scoring.average_points(s.score for s in scores.values()),
+        grades=_grade_counts(s.score.grade for s in scores.values()),
+        problems=tuple(_problems(open_rows, specs, language)[:top]),
+        sectors=_sectors(scores, open_rows, specs, language, named, min_group),
+        trend=tuple(_trend(session, runs, points, set(scores))),
+        latest_run_at=latest.at if latest else None,
+        latest_run_errors=int(errors),
+        min_group=min_group,
+        companies=_company_lines(scores, open_rows, language) if named else (),
+    )
+
+
+def render_html(overview: Overview) -> str:
+    return render.render(
+        "overview.html.j2", overview.language, o=overview, charts=_charts(overview)
+    )
+
+
+# --- internals -----------------------------------------------------------------------------------
+
+
+def _grade_counts(grades: Iterable[Grade]) -> dict[Grade, int]:
+    counts = Counter(grades)
+    return {g: counts.get(g, 0) for g in Grade}
+
+
+def _problems(
+    rows: Sequence[tuple[str, str, str, str]], specs: Specs, language: str
+) -> list[ProblemCount]:
+    """Open problems by how many companies have them (then severity, then id)."""
+    companies: dict[str, set[str]] = defaultdict(set)
+    findings: Counter[str] = Counter()
+    severity: dict[str, Severity] = {}
+    stored_title: dict[str, str] = {}
+    for company_id, check_id, sev, title in rows:
+        companies[check_id].add(company_id)
+        findings[check_id] += 1
+        s = Severity.parse(sev)
+        severity[check_id] = max(severity.get(check_id, s), s)
+        stored_title.setdefault(check_id, title)
+    result = [
+        ProblemCount(
+            check_id=check_id,
+            title=specs.title(check_id, language, stored_title.get(check_id, "")),
+            severity=severity[check_id],
+            companies=len(members),
+            findings=findings[check_id],
+        )
+        for check_id, members in companies.items()
+        if severity[check_id] > Severity.INFO
+    ]
+    result.sort(key=lambda p: (-p.companies, -p.severity.rank, p.check_id))
+    return result
+
+
+def _sectors(
+    scores: Mapping[str, benchmark.CompanyScore],
+    rows: Sequence[tuple[str, str, str, str]],
+    specs: Specs,
+    language: str,
+    named: bool,
+    min_group: int,
+) -> tuple[SectorLine, ...]:
+    groups = benchmark.by_sector(scores)
+    small = [key for key, members in groups.items() if len(members) < min_group]
+    lines: list[SectorLine] = []
+    for key, members in sorted(groups.items()):
+        if key in small and not named:
+            continue
+        label = (
+            words.sector_label(members[0].sector, language)
+            if key
+            else words.ui("unknown_sector", language)
+        )
+        lines.append(_sector_line(label, members, rows, specs, language, min_group, named))
+    if small and not named:
+        members = [m for key in small for m in groups[key]]
+        lines.append(
+            _sector_line(
+                words.ui("other_sectors", language),
+                members,
+                rows,
+                specs,
+                language,
+                min_group,
+                named,
+                other=True,
+            )
+        )
+    return tuple(lines)
+
+
+def _sector_line(
+    label: str,
+    members: Sequence[benchmark.CompanyScore],
+    rows: Sequence[tuple[str, str, str, str]],
+    specs: Specs,
+    language: str,
+    min_group: int,
+    named: bool,
+    other: bool = False,
+) -> SectorLine:
+    ids = {m.company_id for m in members}
+    problems = _problems([r for r in rows if r[0] in ids], specs, language)
+    average = benchmark.average(members, 1 if named else min_group)
+    return SectorLine(
+        label=label,
+        companies=len(members),
+        average=average.points,
+        grades=_grade_counts(m.score.grade for m in members),
+        top_problem=problems[0].title if problems else "",
+        other=other,
+    )
+
+
+def _trend(
+    session: Session, runs: Sequence[history.RunInfo], most: int, active: set[str]
+) -> list[TrendPoint]:
+    points = []
+    for snap in history.snapshots(session, history.sample(runs, most)):
+        companies = snap.companies & active
+        items: dict[str, list[Item]] = defaultdict(list)
+        by_severity: Counter[Severity] = Counter()
+        for state in snap.findings:
+            if state.key.company_id not in companies or state.status not in ("open", "accepted"):
+                continue
+            severity = Severity.parse(state.severity)
+            items[state.key.company_id].append(
+                Item(
+                    state.key.check_id,
+                    severity,
+                    state.status,
+                    state.status == "accepted",
+                    state.key.target,
+                )
+            )
+            if state.status == "open":
+                by_severity[severity] += 1
+        scores = [scoring.score(items.get(c, [])) for c in sorted(companies)]
+        points.append(
+            TrendPoint(
+                run_id=snap.run.id,
+                at=snap.run.at,
+                companies=len(scores),
+                average=scoring.average_points(scores),
+                grades=_grade_counts(s.grade for s in scores),
+                by_severity={s: by_severity.get(s, 0) for s in reversed(Severity)},
+                critical_companies=sum(1 for s in scores if s.worst is Severity.CRITICAL),
+            )
+        )
+    return points
+
+
+def _company_lines(
+    scores: Mapping[str, benchmark.CompanyScore],
+    rows: Sequence[tuple[str, str, str, str]],
+    language: str,
+) -> tuple[CompanyLine, ...]:
+    counts: dict[str, Counter[Severity]] = defaultdict(Counter)
+    for company_id, _check, sev, _title in rows:
+        counts[company_id][Severity.parse(sev)] += 1
+    lines = [
+        CompanyLine(
+            id=s.company_id,
+            name=s.name,
+            sector=words.sector_label(s.sector, language) if s.sector else "",
+            points=s.score.points,
+            grade=s.score.grade,
+            open_by_severity={sev: counts[s.company_id].get(sev, 0) for sev in reversed(Severity)},
+        )
+        for s in scores.values()
+    ]
+    lines.sort(key=lambda line: (line.points, line.name.lower(), line.id))
+    return tuple(lines)
+
+
+def _grade_pieces(grades: Mapping[Grade, int], language: str) -> list[tuple[str, float, str]]:
+    return [(g.label(language), float(grades.get(g, 0)), svg.GRADE_COLORS[g]) for g in Grade]
+
+
+def _charts(o: Overview) -> dict[str, Any]:
+    lang = o.language
+    charts: dict[str, Any] = {}
+    charts["grades"] = svg.columns(
+        [svg.Bar(g.value, o.grades.get(g, 0), svg.GRADE_COLORS[g]) for g in Grade],
+        words.ui("by_grade", lang),
+    )
+    if o.problems:
+        charts["problems"] = svg.hbars(
+            [svg.Bar(p.title, p.companies, svg.SEVERITY_COLORS[p.severity]) for p in o.problems],
+            words.ui("common_problems", lang),
+            maximum=max(o.companies_scanned, 1),
+        )
+    charts["sectors"] = {
+        s.label: svg.share_bar(
+            _grade_pieces(s.grades, lang), f"{words.ui('grades', lang)}: {s.label}"
+        )
+        for s in o.sectors
+    }
+    if len(o.trend) >= 2:
+        labels = [render.format_date(p.at, lang) for p in o.trend]
+        charts["trend_average"] = svg.line(
+            [
+                svg.Point(label, round(p.average) if p.average is not None else None)
+                for label, p in zip(labels, o.trend, strict=True)
+            ],
+            words.ui("average_score", lang),
+        )
+        charts["trend_grades"] = svg.stacked(
+            [
+                (label, _grade_pieces(p.grades, lang))
+                for label, p in zip(labels, o.trend, strict=True)
+            ],
+            words.ui("by_grade", lang),
+        )
+    return charts
+
+
+__all__ = [
+    "CompanyLine",
+    "Overview",
+    "ProblemCount",
+    "SectorLine",
+    "TrendPoint",
+    "build",
+    "render_html",
+]

@@ -1,0 +1,480 @@
+"""The words of the reports themselves, in Dutch and English.
+
+Words about a finding (title, risk, remediation) come from the check that emits it, through the
+registry; the words here are the page around them: headings, theme names, sentences that
+explain a grade or a comparison. Kept in one table so that a translation or a change of tone
+happens in one place, and so that a test can hold every entry to "both languages present".
+
+The tone is the Meldpunt's: plain, practical, personal ("u"), no jargon in the parts an owner
+reads; jargon only in the technical appendix for the IT supplier.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from exposure.catalogue import Theme
+from exposure.text import Text
+
+T = Text
+
+UI: Mapping[str, Text] = {
+    # --- the company report --------------------------------------------------------------------
+    "report_title": T("Beveiligingsrapport", "Security report"),
+    "report_for": T("voor", "for"),
+    "scanned_on": T("Gescand op", "Scanned on"),
+    "not_scanned_yet": T(
+        "Uw bedrijf is nog niet gescand. Dit rapport wordt gevuld na de eerste scan.",
+        "Your company has not been scanned yet. This report fills up after the first scan.",
+    ),
+    "what_we_scanned": T("Wat we bekeken", "What we looked at"),
+    "passive_note": T(
+        "We kijken alleen van buitenaf, zoals elke bezoeker van internet dat kan: we bekijken "
+        "uw website, uw e-mailinstellingen en wat openbare zoekmachines zoals Shodan over uw "
+        "internetadressen weten. We proberen nergens in te loggen en breken nergens in.",
+        "We only look from the outside, as any visitor of the internet can: we look at your "
+        "website, your e-mail settings and what public search engines such as Shodan know "
+        "about your internet addresses. We never try to log in or break in.",
+    ),
+    "your_grade": T("Uw cijfer", "Your grade"),
+    "points_of": T("punten van de 100", "points out of 100"),
+    "open_problems": T("problemen om op te lossen", "problems to fix"),
+    "one_open_problem": T("probleem om op te lossen", "problem to fix"),
+    "how_grade": T("Zo berekenen we uw cijfer", "How we compute your grade"),
+    "where_points_went": T("Waar de punten naartoe gingen", "Where the points went"),
+    "budget_relief": T(
+        "Problemen met ernst laag tellen samen hoogstens 15 punten",
+        "Low problems count 15 points at most together",
+    ),
+    "your_score": T("Uw score", "Your score"),
+    "start_points": T("Beginstand", "Starting score"),
+    "no_grade_yet": T("Nog geen cijfer", "No grade yet"),
+    "what_we_scan": T("Wat we gaan bekijken", "What we will look at"),
+    "no_deductions": T("Er gingen geen punten af.", "No points were taken off."),
+    "capped_note": T(
+        "Uw letter is lager dan uw punten alleen zouden geven, omdat er een ernstig probleem "
+        "openstaat.",
+        "Your letter is lower than your points alone would give, because a serious problem is "
+        "open.",
+    ),
+    "do_first": T("Doe dit eerst", "Do these first"),
+    "do_first_intro": T(
+        "De belangrijkste acties, de ernstigste en snelste eerst. Geef deze lijst aan uw "
+        "IT-leverancier of websitebouwer als u het niet zelf doet.",
+        "The most important actions, most serious and quickest first. Give this list to your "
+        "IT supplier or web designer if you do not do it yourself.",
+    ),
+    "nothing_to_do": T(
+        "Er is op dit moment niets dat u hoeft te doen. Goed bezig!",
+        "There is nothing you need to do right now. Well done!",
+    ),
+    "more_actions": T("Nog {n} andere acties staan hieronder.", "{n} more actions are below."),
+    "on_hosts": T("Op", "On"),
+    "and_more_hosts": T("en nog {n}", "and {n} more"),
+    "gain_points": T("kost nu {n} punten", "costs {n} points now"),
+    "changes": T("Wat is er veranderd?", "What changed?"),
+    "since_previous": T("Sinds de vorige scan van {date}", "Since the previous scan of {date}"),
+    "first_scan": T(
+        "Dit is de eerste scan van uw bedrijf. Bij de volgende scan ziet u hier wat er is "
+        "verbeterd.",
+        "This is the first scan of your company. After the next scan you will see here what "
+        "improved.",
+    ),
+    "score_went": T(
+        "Uw score ging van {before} naar {after}.", "Your score went from {before} to {after}."
+    ),
+    "score_same": T("Uw score bleef {after}.", "Your score stayed at {after}."),
+    "resolved_since": T("Opgelost", "Fixed"),
+    "new_since": T("Nieuw", "New"),
+    "reopened_since": T("Teruggekomen", "Came back"),
+    "nothing_changed": T(
+        "Er is niets veranderd sinds de vorige scan.", "Nothing changed since the previous scan."
+    ),
+    "compare": T("Vergeleken met anderen", "Compared with others"),
+    "compare_intro": T(
+        "Het gemiddelde van andere bedrijven, zonder namen. We tonen een gemiddelde alleen als "
+        "er minstens {n} bedrijven in de groep zitten.",
+        "The average of other companies, without names. We show an average only when a group "
+        "has at least {n} companies.",
+    ),
+    "you": T("Uw score", "Your score"),
+    "sector_average": T("Gemiddelde in uw sector", "Average in your sector"),
+    "area_average": T("Gemiddelde in het havengebied", "Average in the port area"),
+    "sector_too_small": T(
+        "Te weinig bedrijven in uw sector voor een eerlijke vergelijking.",
+        "Too few companies in your sector for a fair comparison.",
+    ),
+    "no_sector": T(
+        "Uw sector is niet bekend bij het Meldpunt.",
+        "The Meldpunt does not know your sector.",
+    ),
+    "companies_n": T("{n} bedrijven", "{n} companies"),
+    "better_than_sector": T(
+        "U scoort beter dan het gemiddelde in uw sector.",
+        "You score better than the average in your sector.",
+    ),
+    "worse_than_sector": T(
+        "U scoort lager dan het gemiddelde in uw sector.",
+        "You score below the average in your sector.",
+    ),
+    "all_findings": T("Alle bevindingen per onderwerp", "All findings by topic"),
+    "theme_ok": T("Geen problemen gevonden.", "No problems found."),
+    "theme_untested": T(
+        "Dit onderdeel hebben we nog niet getest.", "We have not tested this part yet."
+    ),
+    "theme_partly_untested": T(
+        "Let op: een deel van de tests kon de laatste keer niet worden uitgevoerd. Zie de "
+        "technische bijlage.",
+        "Note: some tests could not be run last time. See the technical appendix.",
+    ),
+    "what_means": T("Wat betekent dit?", "What does this mean?"),
+    "what_to_do": T("Wat moet u doen?", "What should you do?"),
+    "where": T("Waar?", "Where?"),
+    "since": T("gezien sinds", "seen since"),
+    "severity": T("Ernst", "Severity"),
+    "effort": T("Werk", "Effort"),
+    "new_badge": T("nieuw", "new"),
+    "reopened_badge": T("teruggekomen", "came back"),
+    "accepted": T("Aanvaarde risico's", "Accepted risks"),
+    "accepted_intro": T(
+        "Deze punten hebt u met het Meldpunt besproken en bewust zo gelaten. Ze tellen niet mee "
+        "voor uw cijfer.",
+        "You discussed these with the Meldpunt and chose to leave them as they are. They do not "
+        "count towards your grade.",
+    ),
+    "accepted_until": T("tot", "until"),
+    "appendix": T(
+        "Technische bijlage voor uw IT-leverancier", "Technical appendix for your IT supplier"
+    ),
+    "appendix_intro": T(
+        "Dit deel is bedoeld voor wie uw website, e-mail of netwerk beheert. Het bevat de "
+        "technische details en het bewijs van elke bevinding.",
+        "This part is for whoever manages your website, e-mail or network. It has the technical "
+        "details and the evidence of every finding.",
+    ),
+    "technical": T("Technische uitleg", "Technical explanation"),
+    "evidence": T("Bewijs", "Evidence"),
+    "detail": T("Detail", "Detail"),
+    "first_seen": T("Eerst gezien", "First seen"),
+    "last_seen": T("Laatst gezien", "Last seen"),
+    "status": T("Status", "Status"),
+    "untested": T("Wat we niet konden testen", "What we could not test"),
+    "untested_intro": T(
+        "Bij de laatste scan kregen we hier geen antwoord. Dat betekent niet dat het in orde "
+        "is: we weten het gewoon niet.",
+        "At the last scan we got no answer here. That does not mean it is fine: we simply do "
+        "not know.",
+    ),
+    "reason": T("Reden", "Reason"),
+    "check": T("Test", "Check"),
+    "target": T("Adres", "Address"),
+    "confidential": T(
+        "Vertrouwelijk: dit rapport is alleen bestemd voor {name}.",
+        "Confidential: this report is only for {name}.",
+    ),
+    "questions": T("Vragen? Neem contact op met", "Questions? Contact"),
+    "made_by": T("Gemaakt op {date}", "Made on {date}"),
+    "status_open": T("open", "open"),
+    "status_accepted": T("aanvaard", "accepted"),
+    "status_resolved": T("opgelost", "fixed"),
+    "contents": T("Inhoud", "Contents"),
+    # --- the area overview ---------------------------------------------------------------------
+    "overview_title": T("Overzicht van het havengebied", "Overview of the port area"),
+    "overview_intro": T(
+        "De stand van de digitale veiligheid van de aangesloten bedrijven, gezien van buitenaf. "
+        "Zonder bedrijfsnamen.",
+        "The state of digital security of the member companies, seen from the outside. Without "
+        "company names.",
+    ),
+    "overview_intro_named": T(
+        "De stand van de digitale veiligheid van de aangesloten bedrijven, gezien van buitenaf. "
+        "Met bedrijfsnamen: alleen voor intern gebruik van het Meldpunt.",
+        "The state of digital security of the member companies, seen from the outside. With "
+        "company names: for the Meldpunt's internal use only.",
+    ),
+    "companies_scanned": T(
+        "{scanned} van {total} bedrijven gescand", "{scanned} of {total} companies scanned"
+    ),
+    "average_score": T("Gemiddelde score", "Average score"),
+    "latest_scan": T("Laatste scan", "Latest scan"),
+    "no_scans": T(
+        "Er is nog geen scan gedaan. Dit overzicht wordt gevuld na de eerste scan.",
+        "No scan has been done yet. This overview fills up after the first scan.",
+    ),
+    "by_grade": T("Bedrijven per cijfer", "Companies by grade"),
+    "common_problems": T("De meest voorkomende problemen", "The most common problems"),
+    "common_problems_intro": T(
+        "Hoeveel bedrijven dit probleem hebben.", "How many companies have this problem."
+    ),
+    "no_problems_area": T("Geen open problemen.", "No open problems."),
+    "per_sector": T("Per sector", "By sector"),
+    "per_sector_intro": T(
+        "Sectoren met minder dan {n} bedrijven zijn samengevoegd onder ‘Overige sectoren’, zodat "
+        "niemand herkenbaar is.",
+        "Sectors with fewer than {n} companies are combined under ‘Other sectors’, so that no "
+        "one can be recognised.",
+    ),
+    "sector": T("Sector", "Sector"),
+    "companies": T("Bedrijven", "Companies"),
+    "average": T("Gemiddeld", "Average"),
+    "grades": T("Cijfers", "Grades"),
+    "top_problem": T("Meest voorkomend probleem", "Most common problem"),
+    "other_sectors": T("Overige sectoren", "Other sectors"),
+    "unknown_sector": T("Sector onbekend", "Sector unknown"),
+    "trend": T("Ontwikkeling over de scans", "Progress over the scans"),
+    "trend_intro": T(
+        "Gemiddelde score en cijfers van alle bedrijven na elke scan.",
+        "Average score and grades of all companies after each scan.",
+    ),
+    "trend_one_run": T(
+        "Er is pas één scan. Na de volgende scan ziet u hier de ontwikkeling.",
+        "There is only one scan so far. After the next scan you will see the progress here.",
+    ),
+    "scan": T("Scan", "Scan"),
+    "date": T("Datum", "Date"),
+    "open_findings": T("Open bevindingen", "Open findings"),
+    "critical_companies": T(
+        "Bedrijven met een kritiek probleem", "Companies with a critical problem"
+    ),
+    "company": T("Bedrijf", "Company"),
+    "grade": T("Cijfer", "Grade"),
+    "score": T("Score", "Score"),
+    "problems": T("Problemen", "Problems"),
+    "named_list": T("Alle bedrijven", "All companies"),
+    "scan_health": T(
+        "Bij de laatste scan konden {n} tests niet worden uitgevoerd.",
+        "At the latest scan {n} tests could not be run.",
+    ),
+    "scan_health_one": T(
+        "Bij de laatste scan kon 1 test niet worden uitgevoerd.",
+        "At the latest scan 1 test could not be run.",
+    ),
+    "scanned_label": T("bedrijven gescand", "companies scanned"),
+    "internal": T("Intern – niet verspreiden", "Internal – do not distribute"),
+    "table_version": T("De cijfers in een tabel", "The figures in a table"),
+    # --- the warning e-mail (`exposure warn`; reports/templates/warning.*.j2) -------------------
+    "warn_subject_one": T(
+        "{meldpunt}: 1 ding om te regelen voor {company}",
+        "{meldpunt}: 1 thing to fix for {company}",
+    ),
+    "warn_subject_many": T(
+        "{meldpunt}: {n} dingen om te regelen voor {company}",
+        "{meldpunt}: {n} things to fix for {company}",
+    ),
+    "warn_subject_reminder_one": T(
+        "{meldpunt}: herinnering, nog 1 ding te regelen voor {company}",
+        "{meldpunt}: reminder, 1 thing still to fix for {company}",
+    ),
+    "warn_subject_reminder_many": T(
+        "{meldpunt}: herinnering, nog {n} dingen te regelen voor {company}",
+        "{meldpunt}: reminder, {n} things still to fix for {company}",
+    ),
+    "warn_greeting": T("Beste {company},", "Dear {company},"),
+    "warn_intro_one": T(
+        "Wij kijken regelmatig van buitenaf naar wat iedereen op internet van uw bedrijf kan "
+        "zien: uw website, uw e-mailinstellingen en apparaten die aan internet hangen. Bij onze "
+        "controle van {date} vonden we 1 ding dat u snel moet (laten) regelen.",
+        "We regularly look from the outside at what anyone on the internet can see of your "
+        "business: your website, your e-mail settings and devices connected to the internet. "
+        "In our check of {date} we found 1 thing you should fix, or have fixed, soon.",
+    ),
+    "warn_intro_many": T(
+        "Wij kijken regelmatig van buitenaf naar wat iedereen op internet van uw bedrijf kan "
+        "zien: uw website, uw e-mailinstellingen en apparaten die aan internet hangen. Bij onze "
+        "controle van {date} vonden we {n} dingen die u snel moet (laten) regelen.",
+        "We regularly look from the outside at what anyone on the internet can see of your "
+        "business: your website, your e-mail settings and devices connected to the internet. "
+        "In our check of {date} we found {n} things you should fix, or have fixed, soon.",
+    ),
+    "warn_intro_reminder": T(
+        "Eerder schreven wij u over het onderstaande. Bij onze controle van {date} was het nog "
+        "niet opgelost. Wilt u het alsnog (laten) regelen? Is het inmiddels gedaan, dan hoeft "
+        "u niets te doen: wij zien het bij de volgende controle vanzelf.",
+        "We wrote to you about the points below before. In our check of {date} they were not "
+        "fixed yet. Could you fix them, or have them fixed? If that has been done in the "
+        "meantime, there is nothing you need to do: we will see it at the next check.",
+    ),
+    "warn_do_first_intro": T(
+        "Het belangrijkste eerst. Doet u dit niet zelf, stuur dit bericht dan door aan uw "
+        "IT-leverancier of websitebouwer.",
+        "The most important first. If you do not do this yourself, forward this message to "
+        "your IT supplier or web designer.",
+    ),
+    "warn_more_actions_one": T(
+        "En nog 1 ander punt; zie hieronder.", "And 1 more point; see below."
+    ),
+    "warn_more_actions_many": T(
+        "En nog {n} andere punten; zie hieronder.", "And {n} more points; see below."
+    ),
+    "warn_found": T("Wat we vonden", "What we found"),
+    "warn_raised": T("eerder {before}, nu {after}", "was {before}, now {after}"),
+    "warn_still_open_one": T(
+        "Daarnaast staat er nog 1 punt open waarover we u eerder schreven.",
+        "There is also 1 open point we wrote to you about before.",
+    ),
+    "warn_still_open_many": T(
+        "Daarnaast staan er nog {n} punten open waarover we u eerder schreven.",
+        "There are also {n} open points we wrote to you about before.",
+    ),
+    "warn_it_supplier": T("Voor uw IT-leverancier", "For your IT supplier"),
+    "warn_it_supplier_intro": T(
+        "Regelt u dit niet zelf? Stuur dit bericht dan door aan wie uw website, e-mail of "
+        "netwerk beheert. Dit deel is voor hen: het bevat de technische details.",
+        "Not doing this yourself? Forward this message to whoever manages your website, e-mail "
+        "or network. This part is for them: it has the technical details.",
+    ),
+    "warn_genuine": T("Is dit bericht echt?", "Is this message genuine?"),
+    "warn_genuine_never": T(
+        "Wij vragen nooit om een wachtwoord, een inlogcode of een betaling. Dit bericht heeft "
+        "geen bijlagen en geen links om op te klikken.",
+        "We never ask for a password, a login code or a payment. This message has no "
+        "attachments and no links to click.",
+    ),
+    "warn_genuine_call": T(
+        "Twijfelt u? Bel ons op {phone} en noem het referentienummer {reference}.",
+        "In doubt? Call us on {phone} and mention reference number {reference}.",
+    ),
+    "warn_genuine_lookup": T(
+        "Zoek ons telefoonnummer gerust zelf op via {url} (typ het adres zelf in uw browser).",
+        "Feel free to look up our phone number yourself at {url} (type the address into your "
+        "browser yourself).",
+    ),
+    "warn_questions": T(
+        "Vragen, of hulp nodig? Beantwoord deze e-mail of bel ons.",
+        "Questions, or need help? Reply to this e-mail or call us.",
+    ),
+    "warn_regards": T("Met vriendelijke groet,", "Kind regards,"),
+    "warn_why_you": T(
+        "U krijgt dit bericht omdat {company} is aangesloten bij {meldpunt}. Wij kijken alleen "
+        "van buitenaf, zoals elke bezoeker van internet dat kan; we proberen nergens in te "
+        "loggen en breken nergens in.",
+        "You receive this message because {company} is a member of {meldpunt}. We only look "
+        "from the outside, as any visitor of the internet can; we never try to log in or "
+        "break in.",
+    ),
+    "warn_where": T("Waar:", "Where:"),
+    "warn_reference": T("Referentie", "Reference"),
+    "warn_phone": T("Telefoon", "Phone"),
+    "warn_website": T("Website", "Website"),
+    "warn_email": T("E-mail", "E-mail"),
+}
+
+THEME_TITLE: Mapping[Theme, Text] = {
+    Theme.WEBSITE: T("Website en certificaten", "Website and certificates"),
+    Theme.EMAIL: T("E-mail", "E-mail"),
+    Theme.SECURITYTXT: T(
+        "Contact voor beveiligingsmeldingen (security.txt)", "Security contact (security.txt)"
+    ),
+    Theme.DEVICES: T("Camera's en apparaten", "Cameras and devices"),
+    Theme.DOMAIN: T("Domeinnaam", "Domain name"),
+}
+
+THEME_INTRO: Mapping[Theme, Text] = {
+    Theme.WEBSITE: T(
+        "Uw website hoort veilig bereikbaar te zijn via https, met een geldig certificaat. "
+        "Anders kunnen gegevens van bezoekers worden meegelezen, of krijgen bezoekers een "
+        "waarschuwing en haken ze af.",
+        "Your website should be reachable safely over https, with a valid certificate. "
+        "Otherwise visitors' data can be read along the way, or visitors get a warning and "
+        "leave.",
+    ),
+    Theme.EMAIL: T(
+        "Met de juiste instellingen (SPF, DKIM en DMARC) bepaalt u wie e-mail mag sturen "
+        "namens uw bedrijf. Zonder die instellingen kunnen criminelen nepmails sturen die van u "
+        "lijken te komen, zoals valse facturen.",
+        "With the right settings (SPF, DKIM and DMARC) you decide who may send e-mail on "
+        "behalf of your company. Without them, criminals can send fake e-mails that seem to "
+        "come from you, such as false invoices.",
+    ),
+    Theme.SECURITYTXT: T(
+        "Een klein bestand op uw website (security.txt) vertelt wie een beveiligingsprobleem "
+        "vindt, bij wie hij dat kan melden. Zo hoort u het op tijd.",
+        "A small file on your website (security.txt) tells anyone who finds a security "
+        "problem whom to report it to. That way you hear about it in time.",
+    ),
+    Theme.DEVICES: T(
+        "Camera's, servers en besturingen die vanaf internet bereikbaar zijn, kan iedereen "
+        "vinden. Criminelen gebruiken dat om mee te kijken, in te breken of de zaak stil te "
+        "leggen.",
+        "Cameras, servers and controllers reachable from the internet can be found by anyone. "
+        "Criminals use that to watch, to break in or to bring the business to a halt.",
+    ),
+    Theme.DOMAIN: T(
+        "Uw domeinnaam bepaalt waar uw website en e-mail naartoe gaan. Klopt die niet, dan "
+        "werkt er niets, of kan iemand anders zich als u voordoen.",
+        "Your domain name decides where your website and e-mail go. If it is wrong, nothing "
+        "works, or someone else can pretend to be you.",
+    ),
+}
+
+#: The order in which reports show the themes (the order of the issue: website first).
+THEME_ORDER: tuple[Theme, ...] = (
+    Theme.WEBSITE,
+    Theme.EMAIL,
+    Theme.SECURITYTXT,
+    Theme.DEVICES,
+    Theme.DOMAIN,
+)
+
+OTHER_THEME_TITLE = T("Overige", "Other")
+
+#: Common sector codes of member lists, in words. Unknown codes are shown as they are.
+SECTORS: Mapping[str, Text] = {
+    "fishing": T("Visserij", "Fishing"),
+    "visserij": T("Visserij", "Fishing"),
+    "food": T("Voeding", "Food"),
+    "maritime": T("Maritiem", "Maritime"),
+    "offshore": T("Offshore", "Offshore"),
+    "shipyard": T("Scheepsbouw", "Shipbuilding"),
+    "logistics": T("Logistiek", "Logistics"),
+    "cold_storage": T("Koelhuizen", "Cold storage"),
+    "automotive": T("Autobranche", "Automotive"),
+    "industry": T("Industrie", "Industry"),
+    "leisure": T("Recreatie", "Leisure"),
+    "retail": T("Winkels", "Retail"),
+    "services": T("Dienstverlening", "Services"),
+    "construction": T("Bouw", "Construction"),
+}
+
+#: Why a check could not decide, in words an owner can read (FailureReason values).
+FAILURE_REASON: Mapping[str, Text] = {
+    "timeout": T("geen antwoord binnen de tijd", "no answer in time"),
+    "refused": T("verbinding geweigerd", "connection refused"),
+    "unreachable": T("niet bereikbaar", "unreachable"),
+    "rate_limited": T("te veel verzoeken, later opnieuw", "too many requests, retry later"),
+    "dns_error": T("fout bij het opzoeken van de naam", "error looking up the name"),
+    "protocol_error": T("onverwacht antwoord", "unexpected answer"),
+    "out_of_scope": T("buiten bereik van de scan", "out of the scan's scope"),
+    "source_unavailable": T("bron niet beschikbaar", "source unavailable"),
+    "deadline": T("scan was niet op tijd klaar", "scan did not finish in time"),
+    "bug": T("fout in de scanner", "error in the scanner"),
+}
+
+
+def ui(key: str, language: str, **values: object) -> str:
+    """One UI sentence in `language`, with `{name}` placeholders filled in.
+
+    Values are inserted as plain text; the template's autoescaping escapes the whole result,
+    so a company name with markup in it stays text.
+    """
+    text = UI[key].get(language)
+    return text.format(**values) if values else text
+
+
+def sector_label(sector: str, language: str) -> str:
+    """A sector code as words; an unknown code as it was given (templates escape it)."""
+    words = SECTORS.get(sector.strip().lower())
+    return words.get(language) if words else sector.strip()
+
+
+def theme_title(theme: Theme | None, language: str) -> str:
+    return (THEME_TITLE[theme] if theme is not None else OTHER_THEME_TITLE).get(language)
+
+
+def theme_intro(theme: Theme | None, language: str) -> str:
+    return THEME_INTRO[theme].get(language) if theme is not None else ""
+
+
+def failure_reason(reason: str, language: str) -> str:
+    words = FAILURE_REASON.get(reason)
+    return words.get(language) if words else reason

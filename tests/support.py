@@ -1,0 +1,55 @@
+"""Helpers shared by tests that talk to a running testbed through a real `CheckContext`."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from exposure.contract import CheckContext
+from exposure.limits import Limits
+from exposure.memo import RunMemo
+from exposure.net.dns import AiodnsResolver, CachingResolver
+from exposure.settings import Settings
+from exposure.testbed.runner import Testbed
+
+
+def scan_settings(tb: Testbed, **overrides: Any) -> Settings:
+    """Settings that point the scanner at `tb` (no exposure.toml, no environment)."""
+    values: dict[str, Any] = {
+        **tb.settings_overrides(),
+        "database": "sqlite://",
+        "connect_timeout": 1.0,
+        "read_timeout": 1.0,
+        "dns_timeout": 1.0,
+        "dns_tries": 1,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@contextlib.asynccontextmanager
+async def scan_context(
+    tb: Testbed, *, now: datetime | None = None, **overrides: Any
+) -> AsyncIterator[CheckContext]:
+    """A run's check context on the testbed, as the orchestrator builds it."""
+    settings = scan_settings(tb, **overrides)
+    inner = AiodnsResolver(
+        settings.resolver_addresses(), timeout=settings.dns_timeout, tries=settings.dns_tries
+    )
+    http = httpx.AsyncClient(trust_env=False)
+    try:
+        yield CheckContext(
+            settings=settings,
+            dns=CachingResolver(inner),
+            http=http,
+            limits=Limits(settings.per_ip_concurrency),
+            memo=RunMemo(),
+            now=now or datetime.now(UTC),
+        )
+    finally:
+        await http.aclose()
+        await inner.close()
