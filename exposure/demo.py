@@ -20,6 +20,7 @@ from exposure.orchestrator import Orchestrator
 from exposure.progress import for_terminal
 from exposure.registry import Registry, load
 from exposure.settings import Settings, load_settings
+from exposure.severity import Severity
 from exposure.store.db import make_engine, migrate
 from exposure.store.db import session as session_scope
 from exposure.store.queries import list_findings
@@ -106,7 +107,10 @@ async def _demo(output: Path, console: Console) -> int:
             summary = await orchestrator.scan()
             print_summary(summary, console)
             with session_scope(engine) as session:
-                rows = list_findings(session, status="open")
+                rows = list_findings(session, status="open", min_severity=Severity.HIGH)
+            console.print(
+                "\n[bold]the most serious open findings[/] (all of them: `exposure findings`)"
+            )
             print_table(rows, console)
             warnings = await asyncio.to_thread(
                 demo_warnings, engine, settings, registry.specs(), outbox
