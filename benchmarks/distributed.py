@@ -59,6 +59,15 @@ def _peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (from /proc; NaN where it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _import(database: str, members_csv: str) -> None:
     from exposure.store.db import make_engine, migrate
     from exposure.store.db import session as session_scope
@@ -74,7 +83,12 @@ def _import(database: str, members_csv: str) -> None:
 
 
 def _one(
-    server: str, info: dict[str, Any], workers: int, args: argparse.Namespace, workdir: Path
+    server: str,
+    info: dict[str, Any],
+    workers: int,
+    args: argparse.Namespace,
+    workdir: Path,
+    testbed_pid: int,
 ) -> dict[str, Any]:
     name = f"exposure_bench_{uuid.uuid4().hex[:8]}"
     admin = _conninfo(server)
@@ -121,6 +135,8 @@ def _one(
                 time.sleep(0.2)
 
             scan_cmd = [*cli, "scan", "--distributed"] + [f"--check={c}" for c in args.check]
+            testbed_cpu0 = _cpu_seconds(testbed_pid)
+            workers_cpu0 = [_cpu_seconds(p.pid) for p in procs]
             t0 = time.perf_counter()
             subprocess.run(scan_cmd, env=env, cwd=ROOT, check=True, capture_output=True)
             queued = time.perf_counter() - t0
@@ -134,6 +150,8 @@ def _one(
                 time.sleep(0.5)
             wall = time.perf_counter() - t0
             peaks = [_peak_rss_mb(p.pid) for p in procs]
+            worker_cpu = [_cpu_seconds(p.pid) - c for p, c in zip(procs, workers_cpu0, strict=True)]
+            testbed_cpu = _cpu_seconds(testbed_pid) - testbed_cpu0
             run = conn.execute(
                 "SELECT status, companies_done, checks_run, findings_new, errors, summary "
                 "FROM scanrun ORDER BY id DESC LIMIT 1"
@@ -162,6 +180,8 @@ def _one(
         "wall": wall,
         "companies_per_minute": done / wall * 60,
         "peak_rss_mb": peaks,
+        "worker_cpu_seconds": worker_cpu,
+        "testbed_cpu_seconds": testbed_cpu,
         "checks_run": checks_run,
         "findings_new": findings_new,
         "errors": errors,
@@ -180,6 +200,7 @@ def main() -> int:
     parser.add_argument("--check", action="append", default=[], help="only these check prefixes")
     parser.add_argument("--database", default=os.environ.get("EXPOSURE_TEST_POSTGRES_URL", ""))
     parser.add_argument("--json", type=Path, help="write the figures here")
+    parser.add_argument("--logs", type=Path, help="keep the workers' logs in this folder")
     args = parser.parse_args()
     if not args.database:
         raise SystemExit("needs --database or EXPOSURE_TEST_POSTGRES_URL (source .ci/postgres.sh)")
@@ -187,11 +208,14 @@ def main() -> int:
     results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="exposure-dbench-") as tmp:
         workdir = Path(tmp)
+        if args.logs is not None:
+            args.logs.mkdir(parents=True, exist_ok=True)
+            workdir = args.logs
         testbed, info_path = _start_testbed(args.companies, args.latency, workdir)
         try:
             info = json.loads(info_path.read_text())
             for workers in args.workers:
-                r = _one(args.database, info, workers, args, workdir)
+                r = _one(args.database, info, workers, args, workdir, testbed.pid)
                 results.append(r)
                 rss = ", ".join(f"{p:.0f}" for p in r["peak_rss_mb"])
                 print(
@@ -199,6 +223,12 @@ def main() -> int:
                     f"{r['companies_per_minute']:,.0f}/min, peak RSS {rss} MB, status "
                     f"{r['status']}, {r['checks_run']} checks, {r['findings_new']} findings, "
                     f"errors {r['errors_by_reason']}",
+                    flush=True,
+                )
+                cpu = ", ".join(f"{c:.0f}" for c in r["worker_cpu_seconds"])
+                print(
+                    f"  CPU seconds: workers {cpu}; testbed {r['testbed_cpu_seconds']:.0f} "
+                    f"(wall {r['wall']:.0f} s, {os.cpu_count()} cores)",
                     flush=True,
                 )
         finally:

@@ -2,10 +2,13 @@
 
     python benchmarks/scan.py [--companies 1000] [--latency 0.02] [--repeat 3] [--json FILE]
 
-The testbed runs in its own process (its CPU is not billed to the scanner). Each repeat scans
-into a fresh SQLite database in a fresh child process, so peak RSS is that of one scan. Prints
-the median over the repeats of: companies per minute, wall time, peak RSS, CPU seconds per phase
-(import, each check family on the event loop, the store writer, the rest), DNS queries.
+The testbed runs in its own process (its CPU is not billed to the scanner); it delays every DNS
+answer by `--latency` and every accepted web or SMTP connection by `--connect-latency` (default:
+the same). Each repeat scans into a fresh SQLite database in a fresh child process, so peak RSS
+is that of one scan. Prints the median over the repeats of: companies per minute, wall time, peak
+RSS, CPU seconds per phase (import, each check family on the event loop, the store writer, the
+rest); and per company what the testbed saw (DNS queries, TLS handshakes, HTTP requests, SMTP
+sessions: read from the testbed process before and after each scan, SIGUSR1).
 """
 
 from __future__ import annotations
@@ -81,8 +84,41 @@ async def _child(info_path: Path, database: Path, check_prefixes: list[str]) -> 
     }
 
 
+def testbed_counters(proc: subprocess.Popen[bytes], info: Path) -> dict[str, Any]:
+    """What the testbed process has seen so far (it writes its counters on SIGUSR1)."""
+    path = info.with_name(info.name + ".counters.json")
+    path.unlink(missing_ok=True)
+    proc.send_signal(signal.SIGUSR1)
+    deadline = time.monotonic() + 30
+    while not path.exists():
+        if time.monotonic() > deadline:
+            raise SystemExit("the testbed did not write its counters within 30 s")
+        time.sleep(0.02)
+    data: dict[str, Any] = json.loads(path.read_text())
+    return data
+
+
+def counted(before: dict[str, Any], after: dict[str, Any]) -> dict[str, int]:
+    """The testbed's counts between two snapshots, as totals."""
+
+    def total(snapshot: dict[str, Any], key: str) -> int:
+        value = snapshot.get(key, 0)
+        return int(sum(value.values()) if isinstance(value, dict) else value)
+
+    keys = {
+        "dns_queries": "dns_queries",
+        "tls_handshakes_web": "tls_handshakes",
+        "tls_handshakes_smtp": "smtp_tls_handshakes",
+        "http_requests": "http_requests",
+        "web_connections": "web_connections",
+        "smtp_sessions": "smtp_sessions",
+        "shodan_requests": "shodan_requests",
+    }
+    return {name: total(after, key) - total(before, key) for name, key in keys.items()}
+
+
 def _start_testbed(
-    companies: int, latency: float, workdir: Path
+    companies: int, latency: float, workdir: Path, connect_latency: float | None = None
 ) -> tuple[subprocess.Popen[bytes], Path]:
     info = workdir / "testbed.json"
     proc = subprocess.Popen(
@@ -94,6 +130,8 @@ def _start_testbed(
             f"synthetic:{companies}",
             "--latency",
             str(latency),
+            "--connect-latency",
+            str(latency if connect_latency is None else connect_latency),
             "--info",
             str(info),
         ],
@@ -121,9 +159,21 @@ def main() -> int:
     )
     parser.add_argument("--companies", type=int, default=1000)
     parser.add_argument("--latency", type=float, default=0.02, help="seconds per DNS answer")
+    parser.add_argument(
+        "--connect-latency",
+        type=float,
+        default=None,
+        help="seconds per accepted web or SMTP connection (default: --latency)",
+    )
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--check", action="append", default=[], help="only these check prefixes")
     parser.add_argument("--json", type=Path, help="write every run's figures here")
+    parser.add_argument(
+        "--peers",
+        action="store_true",
+        help="also run the peer tools (benchmarks/peers.py) on the same domains and testbed",
+    )
+    parser.add_argument("--peer-threads", type=int, default=16, help="the peers' thread pool")
     parser.add_argument("--child", nargs=2, metavar=("INFO", "DB"), help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -134,21 +184,26 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="exposure-bench-") as tmp:
         workdir = Path(tmp)
-        testbed, info = _start_testbed(args.companies, args.latency, workdir)
+        testbed, info = _start_testbed(args.companies, args.latency, workdir, args.connect_latency)
         runs: list[dict[str, Any]] = []
+        peers: dict[str, Any] = {}
         try:
             for i in range(args.repeat):
                 cmd = [sys.executable, __file__, "--child", str(info), str(workdir / f"run{i}.db")]
                 cmd += [f"--check={c}" for c in args.check]
+                before = testbed_counters(testbed, info)
                 out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True)
                 runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
                 r = runs[-1]
+                r["testbed"] = counted(before, testbed_counters(testbed, info))
                 print(
                     f"run {i + 1}: {r['companies']} companies in {r['scan_wall']:.2f} s = "
                     f"{r['companies_per_minute']:.0f}/min, peak RSS {r['peak_rss_mb']:.0f} MB, "
                     f"status {r['status']}",
                     flush=True,
                 )
+            if args.peers:
+                peers = _peers(info, workdir, args.peer_threads)
         finally:
             testbed.send_signal(signal.SIGTERM)
             testbed.wait(timeout=30)
@@ -164,6 +219,11 @@ def main() -> int:
     print(
         f"  DNS queries        {runs[0]['dns_queries']} ({runs[0]['dns_queries'] / max(1, runs[0]['companies']):.1f} per company)"
     )
+    seen = runs[0]["testbed"]
+    per = max(1, runs[0]["companies"])
+    print("  per company, as the testbed saw them (run 1):")
+    for key, value in seen.items():
+        print(f"    {key:<20} {value / per:7.2f}  ({value} in all)")
     tls = runs[0].get("tls") or {}
     if tls.get("names"):
         tls_cpu = statistics.median(r["cpu"].get("check:tls", 0.0) for r in runs)
@@ -172,6 +232,10 @@ def main() -> int:
             f"  TLS handshakes     {tls['handshakes']:.0f} for {tls['names']:.0f} host names "
             f"({tls['handshakes_per_name']:.2f} per host, {tls['repeated']:.0f} repeated), "
             f"{tls['seconds_per_name'] * 1000:.1f} ms wall per host"
+        )
+        print(
+            f"  silent addresses   {tls.get('silent_addresses', 0):.0f} "
+            f"({tls.get('silent_skipped', 0):.0f} connections not made)"
         )
         print(
             f"  TLS+web CPU/host   tls {tls_cpu / tls['names'] * 1000:.2f} ms, "
@@ -184,9 +248,62 @@ def main() -> int:
             continue
         value = statistics.median(r["cpu"].get(phase, 0.0) for r in runs)
         print(f"    {phase:<20} {value:7.3f}  ({value / total:5.1%})")
+    if args.peers:
+        _print_peers(peers, _median(runs, "scan_wall"))
+        runs[0]["peers"] = peers
     if args.json:
         args.json.write_text(json.dumps(runs, indent=2))
     return 0
+
+
+def _peers(info: Path, workdir: Path, threads: int) -> dict[str, Any]:
+    """The peer tools on the member list's domains; their verdicts beside the first run's."""
+    import csv
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import peers
+
+    members = json.loads(info.read_text())["members_csv"]
+    with open(members, newline="", encoding="utf-8") as handle:
+        domains = [
+            d.strip()
+            for row in csv.DictReader(handle)
+            for d in (row.get("domains") or "").split(";")
+            if d.strip()
+        ]
+    results = peers.run_peers(info, domains, threads, workdir)
+    agreement = peers.compare(results, peers.scan_verdicts(workdir / "run0.db", domains))
+    return {
+        "domains": len(domains),
+        "threads": threads,
+        "wall": {tool: r["wall"] for tool, r in results.items()},
+        "agreement": agreement,
+        "verdicts": {tool: r["verdicts"] for tool, r in results.items()},
+    }
+
+
+def _print_peers(peers: dict[str, Any], scan_wall: float) -> None:
+    walls = peers["wall"]
+    total = sum(walls.values())
+    print(f"\n  peers on the same {peers['domains']} domains ({peers['threads']} threads each):")
+    for tool, wall in walls.items():
+        print(f"    {tool:<12} {wall:7.1f} s")
+    print(
+        f"    toolchain    {total:7.1f} s  = {total / scan_wall:.1f}x the scan's wall time "
+        f"(the scan runs every family; the peers cover mail and security.txt)"
+    )
+    print("  verdict agreement where both decided (run 1):")
+    for key, row in peers["agreement"].items():
+        both = row["both_decided"]
+        share = row["agree"] / both if both else 0.0
+        print(
+            f"    {key:<15} {row['agree']}/{both} ({share:.1%}); only we flag "
+            f"{row['only_we_flag']}, only they flag {row['only_they_flag']}, "
+            f"we could not test {row['we_undecided']}, no such domain {row['no_such_domain']}"
+        )
+        for side, domains in row["examples"].items():
+            if domains:
+                print(f"      {side}: {', '.join(domains)}")
 
 
 if __name__ == "__main__":

@@ -598,6 +598,10 @@ def demo(
 
 _register_operations(app)
 
+from exposure.portal.cli import register as _register_portal  # noqa: E402
+
+_register_portal(app)
+
 
 def main() -> None:
     app()

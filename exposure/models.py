@@ -174,3 +174,45 @@ class SourceCache(SQLModel, table=True):
     fetched_at: datetime = Field(default_factory=utcnow, sa_type=NAIVE, index=True)
     status: int = 200
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class AccessToken(SQLModel, table=True):
+    """A company's personal portal link (`exposure portal link`): only the token's hash is kept.
+
+    The token itself (32 random bytes, URL-safe) is shown once, when the link is made; the
+    store holds its SHA-256, so a copy of the database opens no portal.
+    """
+
+    __tablename__ = "access_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    company_id: str = Field(foreign_key="company.id", max_length=64, index=True)
+    token_hash: str = Field(unique=True, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=NAIVE)
+    expires_at: datetime = Field(sa_type=NAIVE)
+    revoked_at: datetime | None = Field(default=None, sa_type=NAIVE)
+    last_used_at: datetime | None = Field(default=None, sa_type=NAIVE)
+    created_by: str = ""
+
+
+class PortalSession(SQLModel, table=True):
+    """A logged-in browser: the cookie holds a random id, the store its SHA-256.
+
+    `kind` is `company` (opened with an access token, bound to that token and its company) or
+    `meldpunt` (the Meldpunt's log-in). `csrf` is the synchronizer token of its forms.
+    """
+
+    __tablename__ = "portal_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_hash: str = Field(unique=True, max_length=64)
+    kind: str = Field(max_length=16)  # company | meldpunt
+    company_id: str | None = Field(
+        default=None, foreign_key="company.id", max_length=64, index=True
+    )
+    token_id: int | None = Field(default=None, foreign_key="access_token.id", index=True)
+    user: str = ""
+    csrf: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=NAIVE)
+    expires_at: datetime = Field(sa_type=NAIVE)
+    ended_at: datetime | None = Field(default=None, sa_type=NAIVE)

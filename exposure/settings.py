@@ -116,6 +116,33 @@ class Settings(BaseSettings):
     meldpunt_url: str = ""
     meldpunt_email: str = ""
     portal_url: str = ""
+    # --- the portal (`exposure serve`) ----------------------------------------------------------
+    portal_secure_cookies: bool = Field(
+        default=True,
+        description="mark the portal's cookies Secure (HTTPS only); switch off only for plain "
+        "http on 127.0.0.1 (tests, a local look)",
+    )
+    portal_admin_user: str = Field(default="meldpunt", description="the Meldpunt's log-in name")
+    portal_admin_password_hash: SecretStr | None = Field(
+        default=None,
+        description="argon2 hash of the Meldpunt's password (`exposure portal hash-password`)",
+    )
+    portal_auth_header: str = Field(
+        default="",
+        description="trust this request header (e.g. X-Remote-User) as the Meldpunt user, set "
+        "by a reverse proxy that authenticates and strips it from client requests",
+    )
+    portal_link_days: int = Field(default=90, ge=1, le=3650, description="validity of a link")
+    portal_session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+    portal_token_rate: int = Field(
+        default=20, ge=1, description="link openings per client address per minute"
+    )
+    portal_login_rate: int = Field(
+        default=5, ge=1, description="Meldpunt log-in attempts per client address per minute"
+    )
+    portal_max_body: int = Field(
+        default=16_384, ge=1024, description="largest request body the portal reads (bytes)"
+    )
     ehlo_name: str = Field(
         default="",
         description="host name the mail check announces in SMTP EHLO; default this machine's "

@@ -84,6 +84,7 @@ class Sender:
     email: str
     phone: str
     url: str
+    portal: str = ""  # the portal's address (`portal_url`), shown as text to type, not a link
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Sender:
@@ -92,6 +93,7 @@ class Sender:
             email=settings.meldpunt_email.strip(),
             phone=plain(settings.meldpunt_phone, 40),
             url=plain(settings.meldpunt_url, 200),
+            portal=plain(settings.portal_url, 200),
         )
 
     def missing(self) -> list[str]:

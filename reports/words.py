@@ -357,6 +357,78 @@ UI: Mapping[str, Text] = {
     "warn_phone": T("Telefoon", "Phone"),
     "warn_website": T("Website", "Website"),
     "warn_email": T("E-mail", "E-mail"),
+    "warn_portal": T(
+        "Uw volledige rapport, altijd bijgewerkt, bekijkt u in ons portaal: {url} (typ het "
+        "adres zelf in uw browser en open het met de persoonlijke link die u van ons kreeg).",
+        "Your full report, always up to date, is in our portal: {url} (type the address into "
+        "your browser yourself and open it with the personal link we gave you).",
+    ),
+    # --- the portal (`exposure serve`) ---------------------------------------------------------
+    "portal_report": T("Rapport", "Report"),
+    "portal_history": T("Geschiedenis", "History"),
+    "portal_export_json": T("Download (JSON)", "Download (JSON)"),
+    "portal_export_csv": T("Download (CSV)", "Download (CSV)"),
+    "portal_logout": T("Uitloggen", "Log out"),
+    "portal_overview": T("Overzicht van het gebied", "Area overview"),
+    "portal_companies": T("Bedrijven", "Companies"),
+    "portal_warnings": T("Verzonden waarschuwingen", "Warnings sent"),
+    "portal_accept": T("Dit risico aanvaarden", "Accept this risk"),
+    "portal_accept_intro": T(
+        "Laat u dit bewust zo? Leg kort uit waarom. Het punt blijft zichtbaar, maar telt tot de "
+        "einddatum niet mee voor uw cijfer en waarschuwingen.",
+        "Leaving this as it is on purpose? Explain briefly why. It stays visible but does not "
+        "count for your grade and warnings until the end date.",
+    ),
+    "portal_reason": T("Reden", "Reason"),
+    "portal_until": T("Tot (standaard een jaar)", "Until (default one year)"),
+    "portal_accept_button": T("Aanvaarden", "Accept"),
+    "portal_accepted_done": T("Het risico is aanvaard.", "The risk has been accepted."),
+    "portal_accept_failed": T("Niet opgeslagen: {reason}", "Not saved: {reason}"),
+    "portal_when": T("Wanneer", "When"),
+    "portal_event": T("Gebeurtenis", "Event"),
+    "portal_note": T("Toelichting", "Note"),
+    "portal_no_history": T("Nog geen geschiedenis.", "No history yet."),
+    "portal_call": T(
+        "Vragen? Neem contact op met {name}{contact}.", "Questions? Contact {name}{contact}."
+    ),
+    "portal_link_expired": T(
+        "Deze link is verlopen. Vraag het Meldpunt om een nieuwe link.",
+        "This link has expired. Ask the Meldpunt for a new link.",
+    ),
+    "portal_link_revoked": T(
+        "Deze link is ingetrokken. Vraag het Meldpunt om een nieuwe link.",
+        "This link has been withdrawn. Ask the Meldpunt for a new link.",
+    ),
+    "portal_link_unknown": T(
+        "Deze link werkt niet. Controleer of u de hele link uit de e-mail hebt gebruikt.",
+        "This link does not work. Check that you used the whole link from the e-mail.",
+    ),
+    "portal_welcome": T(
+        "Open uw rapport met de persoonlijke link uit de e-mail van het Meldpunt.",
+        "Open your report with the personal link in the Meldpunt's e-mail.",
+    ),
+    "portal_logged_out": T("U bent uitgelogd.", "You have logged out."),
+    "portal_login": T("Inloggen Meldpunt", "Meldpunt log-in"),
+    "portal_user": T("Gebruikersnaam", "User name"),
+    "portal_password": T("Wachtwoord", "Password"),
+    "portal_login_failed": T(
+        "Onjuiste gebruikersnaam of wachtwoord.", "Wrong user name or password."
+    ),
+    "portal_too_many": T(
+        "Te veel pogingen. Probeer het over een minuut opnieuw.",
+        "Too many attempts. Try again in a minute.",
+    ),
+    "portal_not_found": T("Deze pagina bestaat niet.", "This page does not exist."),
+    "portal_forbidden": T(
+        "Dit verzoek is geweigerd. Laad de pagina opnieuw en probeer het nog eens.",
+        "This request was refused. Reload the page and try again.",
+    ),
+    "portal_error": T(
+        "Er ging iets mis aan onze kant. Probeer het later opnieuw.",
+        "Something went wrong on our side. Please try again later.",
+    ),
+    "portal_grade": T("Cijfer", "Grade"),
+    "portal_never": T("nog niet gescand", "not scanned yet"),
 }
 
 THEME_TITLE: Mapping[Theme, Text] = {

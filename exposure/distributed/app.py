@@ -7,6 +7,7 @@ come from the settings. The task bodies live in `jobs.py`; this module only wire
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -86,8 +87,6 @@ async def prepare_database(settings: Settings) -> None:
     schema is created once; its own upgrades between versions are applied with its migrations
     (see README, "Upgrading").
     """
-    import asyncio
-
     from procrastinate.schema import SchemaManager
 
     info = conninfo(settings)
@@ -166,16 +165,18 @@ def make_app(
     resolver: Resolver | None = None,
     clock: Callable[[], datetime] | None = None,
     nightly_cron: str | None = None,
+    shared_limits: bool | None = None,
 ) -> ExposureApp:
     """The application on `settings.database` (or on `connector`: tests use the in-memory one).
 
     `registry`, `resolver` and `clock` replace the installed checks, the resolver and the clock
     in the jobs this process runs (tests). `nightly_cron` (default `settings.nightly_cron`)
     schedules the nightly run; procrastinate makes sure one worker, not every worker, queues it.
+    `shared_limits` (default: when the connector is the real one on `settings.database`) backs
+    the per-IP limits with PostgreSQL advisory locks shared by every worker.
     """
     from exposure.distributed import jobs
 
-    in_memory = connector is not None and type(connector).__name__ == "InMemoryConnector"
     app = procrastinate.App(
         connector=connector if connector is not None else _connector(settings),
         # A nightly tick missed by more than an hour (every worker was down) is skipped rather
@@ -187,7 +188,7 @@ def make_app(
         app,
         registry=registry,
         resolver=resolver,
-        shared_limits=not in_memory,
+        shared_limits=connector is None if shared_limits is None else shared_limits,
         clock=clock,
     )
 

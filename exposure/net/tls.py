@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 from cryptography import x509
 
 from exposure.net.certs import ChainVerdict, load_der_chain, trust_store, verify_chain
-from exposure.net.politeness import connection_slot
+from exposure.net.politeness import connection_slot, silent_addresses, silent_detail
 from exposure.net.scope import in_scope
 from exposure.net.sslcontexts import ClientContexts, contexts
 
@@ -338,13 +338,22 @@ async def _probe(
             detail=f"{address} is private, loopback or link-local address space",
         )
     client_contexts = await contexts(ctx)
+    silent = await silent_addresses(ctx)
     async with connection_slot(ctx, address, family):
         connected = time.perf_counter()
         stats.waiting += connected - started
+        why = silent.why(address, server_name)
+        if why is not None:
+            return result(
+                Outcome.FAILED,
+                failure=ProbeFailure.TIMEOUT,
+                detail=silent_detail(address, why),
+            )
         try:
             async with asyncio.timeout(settings.connect_timeout):
                 reader, writer = await asyncio.open_connection(address, port)
         except TimeoutError:
+            silent.mark(address, f"TCP connect to port {port} timed out")
             return result(
                 Outcome.FAILED,
                 failure=ProbeFailure.TIMEOUT,
@@ -390,11 +399,10 @@ async def _probe(
                         ssl_handshake_timeout=settings.connect_timeout + 1,
                     )
             except TimeoutError:
-                return result(
-                    Outcome.FAILED,
-                    failure=ProbeFailure.TIMEOUT,
-                    detail=f"TLS handshake timed out after {settings.connect_timeout:g} s",
-                )
+                detail = f"TLS handshake timed out after {settings.connect_timeout:g} s"
+                if offer is Offer.MODERN:  # some boxes drop a legacy ClientHello silently
+                    silent.mark(address, f"{detail} on port {port}", server_name or address)
+                return result(Outcome.FAILED, failure=ProbeFailure.TIMEOUT, detail=detail)
             except (ssl.SSLError, ConnectionError, EOFError, OSError) as exc:
                 rejection, detail = _rejection(exc)
                 return result(Outcome.REJECTED, rejection=rejection, detail=detail)
@@ -497,8 +505,10 @@ async def _close(writer: Writer, graceful: bool) -> None:
 async def tls_summary(ctx: CheckContext) -> dict[str, float]:
     """The run's handshake figures for the run summary and the benchmark: attempts in total,
     distinct host names probed, attempts per name, repeats (should be 0), seconds spent
-    connected (per name: the cost per host) and seconds spent waiting for politeness slots."""
+    connected (per name: the cost per host) and seconds spent waiting for politeness slots;
+    and the connections (TLS or plain HTTP) not made because their address had been silent."""
     stats = await tls_stats(ctx)
+    silent = await silent_addresses(ctx)
     names = len(stats.by_name)
     seconds = sum(stats.seconds_by_name.values())
     return {
@@ -509,4 +519,6 @@ async def tls_summary(ctx: CheckContext) -> dict[str, float]:
         "seconds": round(seconds, 3),
         "seconds_per_name": round(seconds / names, 4) if names else 0.0,
         "waiting_seconds": round(stats.waiting, 3),
+        "silent_addresses": len(silent),
+        "silent_skipped": silent.skipped,
     }

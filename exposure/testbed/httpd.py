@@ -212,6 +212,8 @@ class _Tracked:
         self.host = ""
         self.port = 0
         self.connections = 0
+        #: seconds added before each accepted connection is served (a round trip, roughly)
+        self.latency = 0.0
 
     async def _listen(self, host: str, port: int) -> None:
         if self._sock is not None:
@@ -247,6 +249,8 @@ class _Tracked:
     async def _guard(self, conn: socket.socket) -> None:
         self._socks.add(conn)
         try:
+            if self.latency > 0:
+                await asyncio.sleep(self.latency)
             await self._connection(conn)
         except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError, TimeoutError):
             pass

@@ -74,7 +74,8 @@ class TestbedCounters:
 class Testbed:
     """The simulated port area of `area`; an async context manager.
 
-    `latency` is added to every DNS answer; `block` fixes N of 127.N.0.0/16 (default random);
+    `latency` is added to every DNS answer, `connect_latency` before each accepted web or SMTP
+    connection is served; `block` fixes N of 127.N.0.0/16 (default random);
     `shodan=False` leaves the Shodan look-alikes out (their URLs then point nowhere useful);
     `validating=True` makes the DNS server answer as a DNSSEC-validating resolver does.
     """
@@ -86,12 +87,14 @@ class Testbed:
         area: Area,
         *,
         latency: float = 0.0,
+        connect_latency: float = 0.0,
         block: int | None = None,
         shodan: bool = True,
         validating: bool = False,
     ) -> None:
         self.area = area
         self.latency = latency
+        self.connect_latency = connect_latency
         self.validating = validating
         self._block = block
         self._with_shodan = shodan
@@ -164,9 +167,11 @@ class Testbed:
             self.ports[service] = sock.getsockname()[1]
 
         self.web = Web(layout, ca, WebPorts(self.ports["http"], self.ports["https"]))
+        self.web.latency = self.connect_latency
         await self.web.start()
         for name, spec in layout.mail_hosts.items():
             server = SmtpServer(spec, ssl_context=self._mail_context(spec))
+            server.latency = self.connect_latency
             self.mail[name] = server
             assert spec.ip is not None
             await server.start(spec.ip, self.ports["smtp"])

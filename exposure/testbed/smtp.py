@@ -190,6 +190,8 @@ class SmtpServer:
         self._writers: set[asyncio.StreamWriter] = set()
         self.host = ""
         self.port = 0
+        #: seconds added before each session is served (a round trip, roughly)
+        self.latency = 0.0
 
     @property
     def mail_from_seen(self) -> int:
@@ -236,6 +238,8 @@ class SmtpServer:
         self._writers.add(writer)
         self.counters.sessions += 1
         try:
+            if self.latency > 0:
+                await asyncio.sleep(self.latency)
             await self._behave(reader, writer)
         except (_Closing, ConnectionError, TimeoutError, ssl.SSLError, asyncio.IncompleteReadError):
             pass

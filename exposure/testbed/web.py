@@ -102,10 +102,12 @@ class SiteIp:
         ports = self.web.ports
         if self.http is None and self.wants_http():
             server = HttpServer(server_header="nginx")
+            server.latency = self.web.latency
             await server.start(self.ip, ports.http, self._handle_http)
             self.http = server
         if self.https is None and self.wants_https():
             server = HttpServer(server_header="nginx")
+            server.latency = self.web.latency
             await server.start(self.ip, ports.https, self._handle_https, tls_select=self._select)
             self.https = server
 
@@ -161,6 +163,7 @@ class Web:
         self.certs = CertCache(ca)
         self.ips: dict[str, SiteIp] = {}
         self.requests: Counter[str] = Counter()  # by host (Host header)
+        self.latency = 0.0  # seconds added per accepted connection (see `HttpServer.latency`)
 
     def site_ips(self) -> list[str]:
         return sorted(

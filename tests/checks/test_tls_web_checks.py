@@ -182,8 +182,10 @@ async def test_handshakes_per_host_are_minimal(scanned):
     counts = lab.testbed.counters().tls_handshakes
     tls = scanned[1].summary.tls
     assert tls["repeated"] == 0 and tls["handshakes_per_name"] <= 2
-    # apex and www of every site, except nohttps.test whose port 443 refuses TCP (no ClientHello)
-    assert tls["names"] == 2 * (len(SITES) - 1)
+    # apex and www of every site, except nohttps.test whose port 443 refuses TCP (no ClientHello),
+    # and one name of hang.test: once one handshake of the site hung, its address is not asked
+    # again for that site within the run (`exposure.net.politeness.SilentAddresses`)
+    assert tls["names"] == 2 * (len(SITES) - 1) - 1
     for apex, (site, _) in SITES.items():
         if site.hang or site.reset or not site.https:
             assert counts.get(apex, 0) == 0

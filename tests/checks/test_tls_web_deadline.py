@@ -86,14 +86,17 @@ async def test_a_hanging_host_costs_only_its_timeouts(tmp_path: Path):
     # companies on their own addresses never wait for the hanging ones
     assert max(own) < T, sorted(own)
     # companies sharing an address with a hanging site are delayed by at most its time-outs:
-    # its two handshakes (apex and www, one at a time per address for the TLS family) hold
-    # the address; their own work on it comes after, as it would anyway
+    # its hung handshake (the www one is not tried: the address is silent for the site, see
+    # `exposure.net.politeness.SilentAddresses`) and its hung HTTP request hold the address;
+    # their own work on it comes after, as it would anyway
     delay = max(shared) - max(times(baseline, True))
     assert delay < 2 * T + 0.5, (sorted(shared), sorted(times(baseline, True)))
-    # the hanging companies cost their time-outs (apex and www one after the other), not more
+    # the hanging companies cost their time-outs (the apex's handshake and HTTP request; www is
+    # not asked again), not more; on the shared address after its neighbours' work at worst
     assert clock.done["hang-own"] < 2 * T + 0.5 + max(own)
-    assert clock.done["hang-shared"] < max(shared) + 0.5
-    assert summary.duration < max(shared) + 1.0  # type: ignore[attr-defined]
+    assert clock.done["hang-shared"] < 2 * T + 1.0 + max(times(baseline, True))
+    last = max(clock.done.values())
+    assert summary.duration < last + 1.0  # type: ignore[attr-defined]
     # and they are "could not test", never a finding, never a pass
     assert findings == []
     assert {e.target for e in errors} == {
