@@ -112,7 +112,15 @@ def _one(
             log = (workdir / f"w{workers}-{n}.log").open("wb")
             procs.append(
                 subprocess.Popen(
-                    [*cli, "worker", "--concurrency", str(args.concurrency), "--name", f"w{n}"],
+                    [
+                        *cli,
+                        "worker",
+                        "--concurrency",
+                        str(args.concurrency),
+                        "--name",
+                        f"w{n}",
+                        *(["--local-limits"] if args.local_limits else []),
+                    ],
                     env=env,
                     cwd=ROOT,
                     stdout=log,
@@ -201,6 +209,11 @@ def main() -> int:
     parser.add_argument("--database", default=os.environ.get("EXPOSURE_TEST_POSTGRES_URL", ""))
     parser.add_argument("--json", type=Path, help="write the figures here")
     parser.add_argument("--logs", type=Path, help="keep the workers' logs in this folder")
+    parser.add_argument(
+        "--local-limits",
+        action="store_true",
+        help="workers keep per-IP limits in-process only (measures what sharing them costs)",
+    )
     args = parser.parse_args()
     if not args.database:
         raise SystemExit("needs --database or EXPOSURE_TEST_POSTGRES_URL (source .ci/postgres.sh)")

@@ -8,7 +8,9 @@ the same). Each repeat scans into a fresh SQLite database in a fresh child proce
 is that of one scan. Prints the median over the repeats of: companies per minute, wall time, peak
 RSS, CPU seconds per phase (import, each check family on the event loop, the store writer, the
 rest); and per company what the testbed saw (DNS queries, TLS handshakes, HTTP requests, SMTP
-sessions: read from the testbed process before and after each scan, SIGUSR1).
+sessions: read from the testbed process before and after each scan, SIGUSR1). With `--peers`
+the peer tools (benchmarks/peers.py) then run on the same domains and testbed, and their wall
+time and verdict agreement are printed beside the scan's.
 """
 
 from __future__ import annotations

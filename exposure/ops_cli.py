@@ -317,6 +317,15 @@ def worker(
     keep_jobs: Annotated[
         bool, typer.Option("--keep-jobs", help="keep finished jobs in the queue (debugging)")
     ] = False,
+    shared_limits: Annotated[
+        bool,
+        typer.Option(
+            "--shared-limits/--local-limits",
+            envvar="EXPOSURE_WORKER_SHARED_LIMITS",
+            help="per-IP limits shared with the other workers through PostgreSQL (default); "
+            "--local-limits only where this is the only worker",
+        ),
+    ] = True,
 ) -> None:
     """Run a worker of the distributed mode (PostgreSQL): scans queued companies until stopped."""
     from exposure.cli import fail
@@ -336,7 +345,7 @@ def worker(
         )
     except (DistributedModeError, ValueError) as exc:
         fail(str(exc))
-    exp = make_app(settings, nightly_cron=None if schedule else "")
+    exp = make_app(settings, nightly_cron=None if schedule else "", shared_limits=shared_limits)
     logging.getLogger("exposure.worker").warning(
         "worker %s starting: %d companies at a time, nightly run %s",
         name or "",

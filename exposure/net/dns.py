@@ -366,9 +366,15 @@ class CachingResolver:
 
     Bounded (LRU) so that a run over many thousands of companies keeps a flat memory profile.
     Time-outs and server failures are not cached: the next check may ask again.
+
+    The bound: a company's own names are asked within its few seconds in the window (64
+    companies, ~13 answers each), and what companies share (MX hosts, SPF includes, providers'
+    names) is asked again all the time and so stays; 10,000 answers hold both many times over.
+    An answer costs ~0.5 KB, so 50,000 (twice: the run has a DNSSEC cache too) was ~50 MB of
+    the peak RSS of a 10,000-company run (benchmarks/README.md).
     """
 
-    def __init__(self, inner: Resolver, max_entries: int = 50_000) -> None:
+    def __init__(self, inner: Resolver, max_entries: int = 10_000) -> None:
         self._inner = inner
         self._max = max_entries
         self._cache: OrderedDict[tuple[str, str], DnsAnswer] = OrderedDict()

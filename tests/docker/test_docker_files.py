@@ -114,7 +114,7 @@ def test_compose_commands_are_commands_the_cli_knows():
     from exposure.cli import app
 
     known = set(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
-    for name in ("migrate", "worker"):
+    for name in ("migrate", "worker", "portal"):
         assert _compose()["services"][name]["command"][0] in known
     healthcheck = _compose()["services"]["worker"]["healthcheck"]["test"]
     assert healthcheck[1:4] == ["exposure", "doctor", "--check"]
