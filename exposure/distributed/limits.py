@@ -15,8 +15,13 @@ killed gives back every slot it held the moment its connection drops: a dead wor
 block an address.
 
 Session advisory locks are re-entrant per session: one worker holding slot 0 of an address
-would get slot 0 again. Each worker therefore remembers which keys it holds and only tries the
-others; with the in-process semaphore in front, a worker never holds one key twice.
+would get slot 0 again. Each worker therefore remembers which keys it holds (or is asking for)
+and only tries the others; with the in-process semaphore in front, a worker never holds one key
+twice.
+
+Round trips: a slot given back while another connection of the same worker waits for that
+address is handed to it still locked (no statement, no polling), at most `max_handovers` times
+in a row; a shared hosting address with twenty sites then costs a few statements, not forty.
 """
 
 from __future__ import annotations
@@ -57,6 +62,7 @@ class AdvisoryLimits(Limits):
         *,
         poll: float = 0.02,
         max_poll: float = 0.5,
+        max_handovers: int = 16,
     ) -> None:
         super().__init__(per_ip)
         self.per_ip = per_ip
@@ -66,12 +72,31 @@ class AdvisoryLimits(Limits):
         self._conn: psycopg.AsyncConnection[Any] | None = None
         self._db = asyncio.Lock()  # one statement at a time on the connection
         self._held: set[int] = set()
+        # Handing over: a slot given back while another connection of this worker waits for the
+        # same address stays locked in the database and goes straight to that connection (no
+        # round trip, no polling), at most `max_handovers` times in a row, then it is given back
+        # for real so that the other workers get their turn.
+        self.max_handovers = max_handovers
+        self._demand: dict[tuple[str, ...], int] = {}  # holding or waiting, per scope
+        self._in_use: dict[tuple[str, ...], int] = {}
+        self._idle: dict[tuple[str, ...], list[int]] = {}  # handed over, not yet taken
+        self._streak: dict[int, int] = {}
+        self._background: set[asyncio.Task[None]] = set()
+        self._timers: dict[int, asyncio.TimerHandle] = {}  # idle key -> its reclaim
         self.waits = 0  # times a connection found every global slot taken (for tests, benchmarks)
+        self.round_trips = 0  # statements sent (for tests and benchmarks)
+        self.handovers = 0
 
     async def open(self) -> None:
         self._conn = await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True)
 
     async def close(self) -> None:
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers.clear()
+        self._idle.clear()
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
         if self._conn is not None:
             await self._conn.close()
             self._conn = None
@@ -79,20 +104,77 @@ class AdvisoryLimits(Limits):
 
     def ip(self, address: str) -> AsyncIterator[None]:
         keys = [lock_key("ip", address, slot) for slot in range(self.per_ip)]
-        return self._hold(super().ip(address), keys)  # type: ignore[return-value]
+        scope = ("ip", address)
+        return self._hold(super().ip(address), scope, keys)  # type: ignore[return-value]
 
     def family_ip(self, family: str, address: str) -> AsyncIterator[None]:
         keys = [lock_key("family", family, address)]
-        return self._hold(super().family_ip(family, address), keys)  # type: ignore[return-value]
+        scope = ("family", family, address)
+        return self._hold(super().family_ip(family, address), scope, keys)  # type: ignore[return-value]
 
     @contextlib.asynccontextmanager
-    async def _hold(self, local: Any, keys: Sequence[int]) -> AsyncIterator[None]:
-        async with local:
-            key = await self._acquire(keys)
-            try:
-                yield
-            finally:
-                await asyncio.shield(self._release(key))
+    async def _hold(
+        self, local: Any, scope: tuple[str, ...], keys: Sequence[int]
+    ) -> AsyncIterator[None]:
+        self._demand[scope] = self._demand.get(scope, 0) + 1
+        try:
+            async with local:
+                key = self._take_idle(scope)
+                if key is None:
+                    key = await self._acquire(keys)
+                self._in_use[scope] = self._in_use.get(scope, 0) + 1
+                try:
+                    yield
+                finally:
+                    self._in_use[scope] -= 1
+                    self._give_back(scope, key)
+        finally:
+            self._demand[scope] -= 1
+            if not self._demand[scope]:
+                del self._demand[scope]
+                self._in_use.pop(scope, None)
+
+    def _give_back(self, scope: tuple[str, ...], key: int) -> None:
+        """Hand the slot to a connection of this worker that waits for it, or release it."""
+        waiting = self._demand.get(scope, 0) - 1 - self._in_use.get(scope, 0)
+        streak = self._streak.get(key, 0) + 1
+        if waiting > 0 and streak <= self.max_handovers:
+            self._streak[key] = streak
+            self._idle.setdefault(scope, []).append(key)
+            self.handovers += 1
+            # A waiter that gives up (cancelled) would leave it idle: reclaim it shortly.
+            loop = asyncio.get_running_loop()
+            self._timers[key] = loop.call_later(0.5, self._reclaim, scope, key)
+            return
+        self._streak.pop(key, None)
+        self._spawn(self._release(key))
+
+    def _take_idle(self, scope: tuple[str, ...]) -> int | None:
+        idle = self._idle.get(scope)
+        if not idle:
+            return None
+        key = idle.pop()
+        if not idle:
+            del self._idle[scope]
+        timer = self._timers.pop(key, None)
+        if timer is not None:
+            timer.cancel()
+        return key
+
+    def _reclaim(self, scope: tuple[str, ...], key: int) -> None:
+        self._timers.pop(key, None)
+        idle = self._idle.get(scope)
+        if idle and key in idle:
+            idle.remove(key)
+            if not idle:
+                del self._idle[scope]
+            self._streak.pop(key, None)
+            self._spawn(self._release(key))
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def _acquire(self, keys: Sequence[int]) -> int:
         delay = self._poll
@@ -145,6 +227,7 @@ class AdvisoryLimits(Limits):
                     await self.open()
                 assert self._conn is not None
                 try:
+                    self.round_trips += 1
                     cursor = await self._conn.execute(statement, (key,))
                     row = await cursor.fetchone()
                     return bool(row and row[0])
