@@ -370,6 +370,7 @@ async def test_a_second_run_within_the_cache_period_makes_no_rest_request(tmp_pa
 
         await scan(lab, now=t0 + timedelta(days=9), shodan_cache_days=0)  # cache off
         assert la.counters.requests["host"] == 6
+        assert la.counters.rate_limited == 0
 
 
 async def test_a_change_internetdb_shows_refetches_before_the_cache_expires(tmp_path):
