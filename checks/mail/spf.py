@@ -740,6 +740,18 @@ async def _include(
     if target in stack:
         chain = " -> ".join((*stack, target))
         raise _PermError(SpfError.INCLUDE_LOOP, f"include loop: {chain}")
+    text, record = await _target_record(
+        walk, target, f"{mechanism.text} in {domain}", SpfError.INCLUDE_WITHOUT_SPF, "5.2"
+    )
+    walk.nodes.append(SpfNode(target, text, "include", depth + 1, record.lookup_terms))
+    await _walk(walk, target, record, (*stack, target), depth=depth + 1, passing=opens)
+
+
+async def _target_record(
+    walk: _Walk, target: str, label: str, missing: SpfError, section: str
+) -> tuple[str, SpfRecord]:
+    """The one SPF record at an include or redirect target, counted and judged as RFC 7208
+    says: no answer is a temperror, none or several records a permerror."""
     answer, records = await fetch_records(walk.resolver, target)
     if not answer.decisive:
         raise _temp(answer)
@@ -747,16 +759,12 @@ async def _include(
         if answer.status in (DnsStatus.NXDOMAIN, DnsStatus.NODATA):
             walk.void_lookup(f"TXT {target}")
         raise _PermError(
-            SpfError.INCLUDE_WITHOUT_SPF,
-            f"{mechanism.text} in {domain}: {target} has no SPF record (a permerror, section 5.2)",
+            missing,
+            f"{label}: {target} has no SPF record (a permerror, section {section})",
         )
     if len(records) > 1:
-        raise _PermError(
-            SpfError.MULTIPLE_RECORDS, f"{mechanism.text} in {domain}: {target} has several"
-        )
-    record = _parse(records[0], target)
-    walk.nodes.append(SpfNode(target, records[0], "include", depth + 1, record.lookup_terms))
-    await _walk(walk, target, record, (*stack, target), depth=depth + 1, passing=opens)
+        raise _PermError(SpfError.MULTIPLE_RECORDS, f"{label}: {target} has several")
+    return records[0], _parse(records[0], target)
 
 
 async def _redirect(
@@ -774,20 +782,10 @@ async def _redirect(
     if target in stack:
         chain = " -> ".join((*stack, target))
         raise _PermError(SpfError.REDIRECT_LOOP, f"redirect loop: {chain}")
-    answer, records = await fetch_records(walk.resolver, target)
-    if not answer.decisive:
-        raise _temp(answer)
-    if not records:
-        if answer.status in (DnsStatus.NXDOMAIN, DnsStatus.NODATA):
-            walk.void_lookup(f"TXT {target}")
-        raise _PermError(
-            SpfError.REDIRECT_WITHOUT_SPF,
-            f"redirect={spec} in {domain}: {target} has no SPF record (a permerror, section 6.1)",
-        )
-    if len(records) > 1:
-        raise _PermError(SpfError.MULTIPLE_RECORDS, f"redirect={spec}: {target} has several")
-    record = _parse(records[0], target)
-    walk.nodes.append(SpfNode(target, records[0], "redirect", depth, record.lookup_terms))
+    text, record = await _target_record(
+        walk, target, f"redirect={spec} in {domain}", SpfError.REDIRECT_WITHOUT_SPF, "6.1"
+    )
+    walk.nodes.append(SpfNode(target, text, "redirect", depth, record.lookup_terms))
     # The redirect target's policy replaces this one: same depth, same "passing".
     return await _walk(walk, target, record, (*stack, target), depth=depth, passing=passing)
 
