@@ -220,6 +220,10 @@ class ShodanSource:
         self._cache = cache
         self._clock = clock or (lambda: datetime.now(UTC))
         self._pacer = Pacer(config.request_interval)
+        # The key's rate is per key, not per run: a run that ended a moment ago (another
+        # `exposure scan`, the previous job of a worker) may have spent this second already.
+        # Waiting one interval before the first request costs a second a night and spares a 429.
+        self._pacer.hold(config.request_interval)
         self._idb_slots = asyncio.Semaphore(config.internetdb_concurrency)
         self._shared: dict[tuple[str, str], asyncio.Future[Any]] = {}
         self._client: httpx.AsyncClient | None = None

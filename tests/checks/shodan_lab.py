@@ -8,7 +8,6 @@ scanner the same interval (`shodan_request_interval`), except the one test at th
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Iterable, Mapping
 from datetime import UTC, datetime
@@ -107,10 +106,8 @@ async def scan(
 ) -> ScanOutcome:
     """One run of `registry`'s checks (default: the Shodan family only) on the lab.
 
-    Each run paces its own REST requests, while the look-alike remembers the key's last request
-    across runs: runs back to back within one interval (never the case for nightly runs) would
-    provoke a rate-limit answer, so a run starts one interval after the previous one."""
-    await asyncio.sleep(interval)
+    The look-alike remembers the key's last request across runs; runs back to back stay
+    within the rate because each source waits one interval before its first request."""
     settings = lab.settings(**overrides(lab, key=key, interval=interval, **more))
     orchestrator = Orchestrator(
         settings, registry, lab.engine, clock=(lambda: now) if now is not None else None

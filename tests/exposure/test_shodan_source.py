@@ -385,3 +385,15 @@ async def test_httpx_request_logs_carry_no_key(la, caplog):
     await src.aclose()
     assert "key=REDACTED" in caplog.text
     assert DEFAULT_KEY not in caplog.text
+
+
+async def test_runs_back_to_back_stay_within_the_keys_rate(la):
+    """The look-alike remembers the key across runs, as Shodan does: a new run's first request
+    must not land within one interval of the previous run's last one."""
+    ips = la.add_devices(*(Device.rdp(f"127.30.9.{n}") for n in range(10, 16)))
+    for ip in ips:
+        src = source(la)
+        await src.host_view(ip)
+        await src.aclose()
+    assert la.counters.requests["host"] == len(ips)
+    assert la.counters.rate_limited == 0
