@@ -197,6 +197,10 @@ class CheckContext:
     dnssec: Resolver | None = None
     # Shodan (InternetDB + REST API): rate limit, run memo and cache across runs; None: none
     shodan: ShodanSource | None = None
+    # The check families of this run (ids). Shared work reads it to ask, in one go, for what a
+    # later family will need: a site visit fetches security.txt on its connection only when the
+    # securitytxt family runs. Empty: unknown, every family fetches for itself.
+    families: frozenset[str] = frozenset()
 
     def port(self, service: str) -> int:
         return self.settings.port(service)

@@ -18,7 +18,7 @@ import ssl
 import time
 import traceback
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -159,7 +159,7 @@ class RunResources:
 
     `resolver` replaces the resolver (tests hand in fakes; it is then not closed here), `limits`
     the in-process limits (workers hand in limits shared with the other workers), `engine` is
-    the store, for sources that keep answers across runs.
+    the store, for sources that keep answers across runs, `families` the run's check ids.
     """
 
     def __init__(
@@ -170,6 +170,7 @@ class RunResources:
         limits: Limits | None = None,
         now: datetime | None = None,
         engine: Engine | None = None,
+        families: Iterable[str] = (),
     ) -> None:
         self.settings = settings
         self.engine = engine
@@ -200,6 +201,7 @@ class RunResources:
             now=run_now,
             dnssec=CachingResolver(self._dnssec_inner),
             shodan=self.shodan,
+            families=frozenset(families),
         )
 
     @property
@@ -408,7 +410,11 @@ class Orchestrator:
         resumed_done = len(companies) - len(todo)
 
         resources = RunResources(
-            self.settings, resolver=self._resolver, now=self._clock(), engine=self.engine
+            self.settings,
+            resolver=self._resolver,
+            now=self._clock(),
+            engine=self.engine,
+            families=(c.meta.id for c in checks),
         )
         rt = Runtime(resources.ctx, checks, self.settings)
         writer = StoreWriter(self.engine)

@@ -33,9 +33,14 @@ def scan_settings(tb: Testbed, **overrides: Any) -> Settings:
 
 @contextlib.asynccontextmanager
 async def scan_context(
-    tb: Testbed, *, now: datetime | None = None, **overrides: Any
+    tb: Testbed,
+    *,
+    now: datetime | None = None,
+    families: frozenset[str] = frozenset(),
+    **overrides: Any,
 ) -> AsyncIterator[CheckContext]:
-    """A run's check context on the testbed, as the orchestrator builds it."""
+    """A run's check context on the testbed, as the orchestrator builds it (`families`: the
+    run's check ids, which let a site visit fetch security.txt for that family)."""
     settings = scan_settings(tb, **overrides)
     inner = AiodnsResolver(
         settings.resolver_addresses(), timeout=settings.dns_timeout, tries=settings.dns_tries
@@ -49,6 +54,7 @@ async def scan_context(
             limits=Limits(settings.per_ip_concurrency),
             memo=RunMemo(),
             now=now or datetime.now(UTC),
+            families=families,
         )
     finally:
         await http.aclose()

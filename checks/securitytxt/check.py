@@ -39,6 +39,7 @@ How a domain is judged (each rule is a decision; the report's words come from `m
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -67,10 +68,16 @@ from exposure.contract import (
     TargetKind,
 )
 from exposure.net.http import FetchError, FetchResult, fetch
+from exposure.net.website import (
+    SECURITY_TXT_FAMILY,
+    browser_verdict,
+    resolve_host,
+    visit_https,
+)
 from exposure.severity import Severity
 from exposure.text import Text
 
-FAMILY = "securitytxt"
+FAMILY = SECURITY_TXT_FAMILY  # "securitytxt": the site visit fetches the file for it
 MAX_BYTES = 100 * 1024  # the issue's cap; a security.txt is a few hundred bytes
 MAX_REDIRECTS = 5
 MAX_EVIDENCE_ITEMS = 20  # per list in the evidence: a finding's evidence stays small
@@ -217,7 +224,7 @@ class SecurityTxtCheck:
         hosts = (domain,) if domain.startswith("www.") else (domain, f"www.{domain}")
         no_site: list[tuple[str, Retrieval]] = []
         for host in hosts:
-            got = await self._retrieve(ctx, f"https://{host}{WELL_KNOWN_PATH}")
+            got = await self._retrieve(ctx, host, f"https://{host}{WELL_KNOWN_PATH}")
             result = got.result
             if result.error is None or (result.answered and result.error in _BROKEN_CHAIN):
                 return await self._judge(target, ctx, host, got, budget)
@@ -260,8 +267,12 @@ class SecurityTxtCheck:
             deadline=deadline,
         )
 
-    async def _retrieve(self, ctx: CheckContext, url: str) -> Retrieval:
-        """Verified first; on a certificate or TLS failure once more without verification."""
+    async def _retrieve(self, ctx: CheckContext, host: str, url: str) -> Retrieval:
+        """From the site visit when it settles it; else verified first, and on a certificate or
+        TLS failure once more without verification."""
+        visited = await self._from_visit(ctx, host, url)
+        if visited is not None:
+            return visited
         first = await self._get(ctx, url)
         if first.error not in (FetchError.CERTIFICATE, FetchError.TLS):
             return Retrieval(first)
@@ -269,6 +280,28 @@ class SecurityTxtCheck:
         if second.error is FetchError.TLS and not second.answered:
             return Retrieval(second)  # no TLS spoken at all: the host has no HTTPS site
         return Retrieval(second, certificate_valid=False, tls_problem=first.detail)
+
+    async def _from_visit(self, ctx: CheckContext, host: str, url: str) -> Retrieval | None:
+        """The file as the run's visit of the site saw it (`exposure.net.website`: asked for on
+        the handshake the tls and web checks judge), or None when that does not settle it and
+        the file is fetched the usual way: no visit (DNS, connection, handshake failed), a
+        redirect to follow, an answer that broke off or was too large to keep, a certificate
+        only a client's own policy could judge."""
+        if SECURITY_TXT_FAMILY not in ctx.families or self._allowed is not None:
+            return None
+        site = await resolve_host(ctx, host)
+        if not site.addresses:
+            return None
+        visit = await visit_https(ctx, site.addresses[0], host)
+        file = visit.security_txt
+        if file is None or file.error is not None or file.truncated or file.redirects:
+            return None
+        verdict = browser_verdict(visit.modern, host, ctx.now)
+        if verdict is None:
+            return None
+        valid, problem = verdict
+        file = dataclasses.replace(file, url=url, final_url=url)
+        return Retrieval(file, certificate_valid=valid, tls_problem=problem)
 
     async def _http_hints(
         self, ctx: CheckContext, hosts: Sequence[str], budget: _Budget

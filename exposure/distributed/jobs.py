@@ -134,6 +134,7 @@ class WorkerState:
             limits=await self.limits(),
             now=now,
             engine=self.engine,
+            families=(c.meta.id for c in checks),
         )
         log.info("run %s: opened in this worker", run_id, extra={"run_id": run_id})
         return _OpenRun(resources, Runtime(resources.ctx, checks, self.settings))

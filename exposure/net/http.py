@@ -585,84 +585,148 @@ async def fetch_over_stream(
     (a redirect is the answer: `status` and `hops[0].location`), the body capped at `max_bytes`,
     each read bounded by `read_timeout`. The caller owns (and closes) the connection.
     """
-    started = time.perf_counter()
-    target = httpx.URL(url)
-    host = target.raw_host.decode("ascii")
-    host_header = host if target.port is None else f"{host}:{target.port}"
-    conn = h11.Connection(our_role=h11.CLIENT, max_incomplete_event_size=64 * 1024)
-    status: int | None = None
-    headers: tuple[tuple[str, str], ...] = ()
-    hops: list[Hop] = []
-    capped = _Capped(max_bytes, "")
-    error: FetchError | None = None
-    detail = ""
-    try:
-        request = h11.Request(
-            method="GET",
-            target=target.raw_path or b"/",
-            headers=[
-                ("Host", host_header),
-                ("User-Agent", USER_AGENT),
-                ("Accept", "*/*"),
-                ("Accept-Encoding", "identity"),
-                ("Connection", "close"),
-            ],
-        )
-        writer.write(conn.send(request) + (conn.send(h11.EndOfMessage()) or b""))
-        async with asyncio.timeout(read_timeout):
-            await writer.drain()
-        while True:
-            event = conn.next_event()
-            if event is h11.NEED_DATA:
-                async with asyncio.timeout(read_timeout):
-                    data = await reader.read(64 * 1024)
-                conn.receive_data(data)
-                continue
-            if isinstance(event, h11.InformationalResponse):
-                continue
-            if isinstance(event, h11.Response):
-                status = event.status_code
-                headers = tuple(
-                    (k.decode("latin-1"), v.decode("latin-1")) for k, v in event.headers
+    stream = StreamClient(reader, writer, address=address, read_timeout=read_timeout)
+    return await stream.get(url, max_bytes=max_bytes)
+
+
+class StreamClient:
+    """HTTP/1.1 requests one after another on one open connection (keep-alive).
+
+    A site visit asks for `/.well-known/security.txt` and then `/` over the handshake it judged,
+    instead of opening a second connection (and a second handshake) for the file. `get(...,
+    keep_alive=True)` reads the whole answer so that the connection can carry the next request;
+    `reusable` says whether it can (the server may close, or the answer may exceed the cap). A
+    request that cannot be sent because the connection is spent fails with `FetchError.RESET`.
+    """
+
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        *,
+        address: str,
+        read_timeout: float = 10.0,
+    ) -> None:
+        self._reader = reader
+        self._writer = writer
+        self._address = address
+        self._read_timeout = read_timeout
+        self._conn = h11.Connection(our_role=h11.CLIENT, max_incomplete_event_size=64 * 1024)
+        self.reusable = True
+
+    async def get(
+        self, url: str, *, max_bytes: int = DEFAULT_MAX_BYTES, keep_alive: bool = False
+    ) -> FetchResult:
+        started = time.perf_counter()
+        if not self.reusable:
+            return FetchResult(
+                url=url,
+                final_url=url,
+                address=self._address,
+                error=FetchError.RESET,
+                detail="the connection cannot carry another request",
+            )
+        self.reusable = False
+        conn = self._conn
+        target = httpx.URL(url)
+        host = target.raw_host.decode("ascii")
+        host_header = host if target.port is None else f"{host}:{target.port}"
+        status: int | None = None
+        headers: tuple[tuple[str, str], ...] = ()
+        hops: list[Hop] = []
+        capped = _Capped(max_bytes, "")
+        error: FetchError | None = None
+        detail = ""
+        complete = False
+        try:
+            request = h11.Request(
+                method="GET",
+                target=target.raw_path or b"/",
+                headers=[
+                    ("Host", host_header),
+                    ("User-Agent", USER_AGENT),
+                    ("Accept", "*/*"),
+                    ("Accept-Encoding", "identity"),
+                    ("Connection", "keep-alive" if keep_alive else "close"),
+                ],
+            )
+            self._writer.write(conn.send(request) + (conn.send(h11.EndOfMessage()) or b""))
+            async with asyncio.timeout(self._read_timeout):
+                await self._writer.drain()
+            while True:
+                event = conn.next_event()
+                if event is h11.NEED_DATA:
+                    async with asyncio.timeout(self._read_timeout):
+                        data = await self._reader.read(64 * 1024)
+                    conn.receive_data(data)
+                    continue
+                if isinstance(event, h11.InformationalResponse):
+                    continue
+                if isinstance(event, h11.Response):
+                    status = event.status_code
+                    headers = tuple(
+                        (k.decode("latin-1"), v.decode("latin-1")) for k, v in event.headers
+                    )
+                    location = next((v for k, v in headers if k.lower() == "location"), "")
+                    if status in REDIRECT_STATUSES and location:
+                        hops.append(Hop(url, self._address, status, location))
+                        if not keep_alive:
+                            break
+                    else:
+                        hops.append(Hop(url, self._address, status))
+                    encoding = next((v for k, v in headers if k.lower() == "content-encoding"), "")
+                    capped = _Capped(max_bytes, encoding)
+                    continue
+                if isinstance(event, h11.Data):
+                    if not capped.feed(bytes(event.data)):
+                        break
+                    continue
+                complete = isinstance(event, h11.EndOfMessage)
+                break  # EndOfMessage, ConnectionClosed
+        except TimeoutError:
+            error, detail = (
+                FetchError.TIMEOUT,
+                f"no complete answer within {self._read_timeout:g} s",
+            )
+        except h11.RemoteProtocolError as exc:
+            if status is None and "closed" in str(exc).lower():
+                error, detail = (
+                    FetchError.RESET,
+                    "the server closed the connection without answering",
                 )
-                location = next((v for k, v in headers if k.lower() == "location"), "")
-                if status in REDIRECT_STATUSES and location:
-                    hops.append(Hop(url, address, status, location))
-                    break
-                hops.append(Hop(url, address, status))
-                encoding = next((v for k, v in headers if k.lower() == "content-encoding"), "")
-                capped = _Capped(max_bytes, encoding)
-                continue
-            if isinstance(event, h11.Data):
-                if not capped.feed(bytes(event.data)):
-                    break
-                continue
-            break  # EndOfMessage, ConnectionClosed
-    except TimeoutError:
-        error, detail = FetchError.TIMEOUT, f"no complete answer within {read_timeout:g} s"
-    except h11.RemoteProtocolError as exc:
-        if status is None and "closed" in str(exc).lower():
+            else:
+                error, detail = FetchError.PROTOCOL, str(exc)
+        except (ConnectionError, ssl.SSLError, OSError) as exc:
+            error, detail = FetchError.RESET, f"{type(exc).__name__}: {exc}"
+        if status is None and error is None:
             error, detail = FetchError.RESET, "the server closed the connection without answering"
-        else:
-            error, detail = FetchError.PROTOCOL, str(exc)
-    except (ConnectionError, ssl.SSLError, OSError) as exc:
-        error, detail = FetchError.RESET, f"{type(exc).__name__}: {exc}"
-    if status is None and error is None:
-        error, detail = FetchError.RESET, "the server closed the connection without answering"
-    return FetchResult(
-        url=url,
-        final_url=url,
-        status=status,
-        headers=headers,
-        body=capped.body,
-        truncated=capped.truncated,
-        hops=tuple(hops),
-        address=address,
-        tls_version=_stream_tls_version(writer),
-        error=error,
-        detail=detail,
-        elapsed=time.perf_counter() - started,
-    )
+        if keep_alive and complete and error is None and not capped.truncated:
+            self.reusable = self._next_cycle()
+        redirected = bool(hops and hops[-1].location)
+        return FetchResult(
+            url=url,
+            final_url=url,
+            status=status,
+            headers=headers,
+            body=b"" if redirected else capped.body,
+            truncated=capped.truncated and not redirected,
+            hops=tuple(hops),
+            address=self._address,
+            tls_version=_stream_tls_version(self._writer),
+            error=error,
+            detail=detail,
+            elapsed=time.perf_counter() - started,
+        )
+
+    def _next_cycle(self) -> bool:
+        conn = self._conn
+        if conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
+            return False  # the server said `Connection: close` (or spoke HTTP/1.0)
+        try:
+            conn.start_next_cycle()
+        except h11.LocalProtocolError:
+            return False
+        return True
 
 
 def _stream_tls_version(writer: asyncio.StreamWriter) -> str | None:

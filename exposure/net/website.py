@@ -10,16 +10,25 @@ connection, then the legacy probe (TLS 1.0-1.1, also with `GET /`, so that a ser
 speaks legacy TLS is still looked at over one handshake). Both are memoised by the TLS probe,
 so the TLS check and the web check share them: a site costs one handshake, plus one refused
 legacy ClientHello (two handshakes when it still accepts legacy TLS).
+
+When the run also has the security.txt family (`CheckContext.families`), the modern visit first
+asks for `/.well-known/security.txt` on that connection (keep-alive) and then for `/`, so the
+file costs one request instead of a connection and a handshake of its own. A server that closes
+after the first answer gets a second connection for `/` (`purpose` "https-get"): the web check
+always has its page to judge.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
+from exposure.net.certs import describe, matches_host
 from exposure.net.dns import DnsStatus
-from exposure.net.http import FetchResult, fetch_over_stream
+from exposure.net.http import FetchResult, StreamClient, fetch_over_stream
 from exposure.net.scope import in_scope
 from exposure.net.tls import Offer, Outcome, ProbeFailure, Rejection, TlsResult, probe
 
@@ -27,6 +36,15 @@ if TYPE_CHECKING:
     from exposure.contract import CheckContext
 
 PURPOSE = "https-get"
+PURPOSE_WITH_SECURITY_TXT = "https-get+security.txt"
+SECURITY_TXT_FAMILY = "securitytxt"
+SECURITY_TXT_PATH = "/.well-known/security.txt"
+#: What a visit reads of a security.txt answer: the family's cap (RFC 9116 files are a few
+#: hundred bytes; a 60 MB answer costs 100 KiB).
+SECURITY_TXT_MAX_BYTES = 100 * 1024
+#: What a visit keeps of it in the run's probe memo: a body larger than this is dropped (the
+#: check then fetches the file itself), so thousands of memoised visits stay small.
+SECURITY_TXT_KEEP_BYTES = 16 * 1024
 #: The web checks judge the status and headers of `GET /` only. The body is not kept: the visit
 #: lives in the run's probe memo, and home pages are often larger than the 64 KiB fetch cap.
 VISIT_BODY_BYTES = 0
@@ -53,11 +71,12 @@ def host_names(domain: str) -> tuple[str, ...]:
 
 async def site_hosts(ctx: CheckContext, domain: str) -> tuple[SiteHost, ...]:
     """The apex and www of `domain` that resolve (or whose DNS could not be decided)."""
-    hosts = await asyncio.gather(*(_resolve(ctx, name) for name in host_names(domain)))
+    hosts = await asyncio.gather(*(resolve_host(ctx, name) for name in host_names(domain)))
     return tuple(h for h in hosts if h.addresses or h.skipped or h.dns_error)
 
 
-async def _resolve(ctx: CheckContext, name: str) -> SiteHost:
+async def resolve_host(ctx: CheckContext, name: str) -> SiteHost:
+    """One host name's A and AAAA addresses (through the run's DNS cache), in that order."""
     answers = await asyncio.gather(ctx.dns.resolve(name, "A"), ctx.dns.resolve(name, "AAAA"))
     addresses: list[str] = []
     for answer in answers:
@@ -77,6 +96,14 @@ def origin(scheme: str, host: str, port: int) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class SiteAnswers:
+    """What one modern visit asked on its connection: `/` and, maybe, the security.txt."""
+
+    page: FetchResult | None  # None: the connection could not carry a second request
+    security_txt: FetchResult | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class HttpsVisit:
     """The modern and legacy probes of one host on one address, and what they mean together."""
 
@@ -86,6 +113,7 @@ class HttpsVisit:
     url: str
     modern: TlsResult
     legacy: TlsResult | None  # None when the modern probe could not even connect
+    page_shake: TlsResult | None = None  # a second modern connection for `/` (see module doc)
 
     @property
     def handshake(self) -> TlsResult | None:
@@ -97,16 +125,34 @@ class HttpsVisit:
         return None
 
     @property
+    def _page_shake(self) -> TlsResult | None:
+        shake = self.handshake
+        if shake is self.modern and self.page_shake is not None and self.page_shake.accepted:
+            return self.page_shake
+        return shake
+
+    @property
     def page(self) -> FetchResult | None:
         """The answer to `GET /` on the accepted handshake, if any."""
-        shake = self.handshake
-        if shake is None or not isinstance(shake.exchange, FetchResult):
+        shake = self._page_shake
+        if shake is None:
             return None
-        return shake.exchange
+        answer = shake.exchange
+        if isinstance(answer, SiteAnswers):
+            return answer.page
+        return answer if isinstance(answer, FetchResult) else None
+
+    @property
+    def security_txt(self) -> FetchResult | None:
+        """The answer to `GET /.well-known/security.txt` on the modern handshake, when the
+        visit asked for it and kept it (see `SECURITY_TXT_KEEP_BYTES`)."""
+        if not self.modern.accepted or not isinstance(self.modern.exchange, SiteAnswers):
+            return None
+        return self.modern.exchange.security_txt
 
     @property
     def page_error(self) -> str:
-        shake = self.handshake
+        shake = self._page_shake
         if shake is None:
             return ""
         if shake.exchange_error:
@@ -174,12 +220,61 @@ async def visit_https(ctx: CheckContext, address: str, host: str) -> HttpsVisit:
             read_timeout=read_timeout,
         )
 
+    async def get_both(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> SiteAnswers:
+        stream = StreamClient(reader, writer, address=address, read_timeout=read_timeout)
+        file = await stream.get(
+            url.rstrip("/") + SECURITY_TXT_PATH, max_bytes=SECURITY_TXT_MAX_BYTES, keep_alive=True
+        )
+        if len(file.body) > SECURITY_TXT_KEEP_BYTES:
+            file = dataclasses.replace(file, body=b"", truncated=True)
+        if not stream.reusable:
+            return SiteAnswers(None, file)
+        return SiteAnswers(await stream.get(url, max_bytes=VISIT_BODY_BYTES), file)
+
+    both = SECURITY_TXT_FAMILY in ctx.families
     modern = await probe(
-        ctx, address, port, host, offer=Offer.MODERN, exchange=get, purpose=PURPOSE
+        ctx,
+        address,
+        port,
+        host,
+        offer=Offer.MODERN,
+        exchange=get_both if both else get,
+        purpose=PURPOSE_WITH_SECURITY_TXT if both else PURPOSE,
     )
+    page_shake: TlsResult | None = None
+    answers = modern.exchange
+    if isinstance(answers, SiteAnswers) and answers.page is None:
+        # The server closed after the security.txt answer: `/` on a connection of its own.
+        page_shake = await probe(
+            ctx, address, port, host, offer=Offer.MODERN, exchange=get, purpose=PURPOSE
+        )
     legacy: TlsResult | None = None
     if modern.outcome is not Outcome.FAILED:
         legacy = await probe(
             ctx, address, port, host, offer=Offer.LEGACY, exchange=get, purpose=PURPOSE
         )
-    return HttpsVisit(host, address, port, url, modern, legacy)
+    return HttpsVisit(host, address, port, url, modern, legacy, page_shake)
+
+
+def browser_verdict(shake: TlsResult, host: str, now: datetime) -> tuple[bool, str] | None:
+    """Would a browser (or httpx with verification) accept this handshake's certificate for
+    `host`? (valid, why not). None when only the client's own policy could say: a weak key or
+    signature, which OpenSSL's security level may or may not refuse."""
+    leaf = shake.leaf
+    if leaf is None or shake.trust is None:
+        return None
+    for cert in shake.chain:
+        described = describe(cert)
+        if described.weak_key or described.weak_signature:
+            return None
+    info = describe(leaf)
+    if info.expired(now):
+        return False, f"certificate has expired (notAfter {info.evidence(now)['not_after']})"
+    if info.not_yet_valid(now):
+        return False, f"certificate is not yet valid (notBefore {info.evidence(now)['not_before']})"
+    if not matches_host(leaf, host):
+        return False, f"certificate is not valid for {host}"
+    if not shake.trust.trusted:
+        reason = str(shake.trust.problem) if shake.trust.problem else "untrusted"
+        return False, f"certificate verify failed: {reason}: {shake.trust.detail}"
+    return True, ""
