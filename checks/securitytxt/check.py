@@ -70,6 +70,7 @@ from exposure.contract import (
 from exposure.net.http import FetchError, FetchResult, fetch
 from exposure.net.website import (
     SECURITY_TXT_FAMILY,
+    HttpsVisit,
     browser_verdict,
     resolve_host,
     visit_https,
@@ -281,18 +282,25 @@ class SecurityTxtCheck:
             return Retrieval(second)  # no TLS spoken at all: the host has no HTTPS site
         return Retrieval(second, certificate_valid=False, tls_problem=first.detail)
 
+    async def _visit(self, ctx: CheckContext, host: str) -> HttpsVisit | None:
+        """The run's visit of `host` on its first address (memoised: the tls and web checks
+        share it), or None when the run has no such visit for this family to use."""
+        if SECURITY_TXT_FAMILY not in ctx.families or self._allowed is not None:
+            return None
+        site = await resolve_host(ctx, host)
+        if not site.addresses:
+            return None
+        return await visit_https(ctx, site.addresses[0], host)
+
     async def _from_visit(self, ctx: CheckContext, host: str, url: str) -> Retrieval | None:
         """The file as the run's visit of the site saw it (`exposure.net.website`: asked for on
         the handshake the tls and web checks judge), or None when that does not settle it and
         the file is fetched the usual way: no visit (DNS, connection, handshake failed), a
         redirect to follow, an answer that broke off or was too large to keep, a certificate
         only a client's own policy could judge."""
-        if SECURITY_TXT_FAMILY not in ctx.families or self._allowed is not None:
+        visit = await self._visit(ctx, host)
+        if visit is None:
             return None
-        site = await resolve_host(ctx, host)
-        if not site.addresses:
-            return None
-        visit = await visit_https(ctx, site.addresses[0], host)
         file = visit.security_txt
         if file is None or file.error is not None or file.truncated or file.redirects:
             return None
@@ -321,6 +329,10 @@ class SecurityTxtCheck:
         self, ctx: CheckContext, host: str, verify: bool, budget: _Budget
     ) -> list[str]:
         """Does a file exist at the legacy /security.txt? (A hint too, RFC 9116 §2.3.)"""
+        visit = await self._visit(ctx, host)
+        answer = visit.legacy_security_txt if visit is not None else None
+        if answer is not None and not (answer.error or answer.redirects or answer.truncated):
+            return ["legacy_location"] if _is_file(answer) else []
         deadline = budget.for_hint()
         if deadline is None:
             return []

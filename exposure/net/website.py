@@ -12,8 +12,9 @@ so the TLS check and the web check share them: a site costs one handshake, plus 
 legacy ClientHello (two handshakes when it still accepts legacy TLS).
 
 When the run also has the security.txt family (`CheckContext.families`), the modern visit first
-asks for `/.well-known/security.txt` on that connection (keep-alive) and then for `/`, so the
-file costs one request instead of a connection and a handshake of its own. A server that closes
+asks for `/.well-known/security.txt` on that connection (keep-alive), then, when that is not a
+plain-text 200, for the legacy `/security.txt` (the family's hint), and then for `/`: the file
+costs one or two requests instead of connections and handshakes of their own. A server that closes
 after the first answer gets a second connection for `/` (`purpose` "https-get"): the web check
 always has its page to judge.
 """
@@ -39,6 +40,7 @@ PURPOSE = "https-get"
 PURPOSE_WITH_SECURITY_TXT = "https-get+security.txt"
 SECURITY_TXT_FAMILY = "securitytxt"
 SECURITY_TXT_PATH = "/.well-known/security.txt"
+LEGACY_SECURITY_TXT_PATH = "/security.txt"  # RFC 9116 §2.3: not a place to publish, a hint
 #: What a visit reads of a security.txt answer: the family's cap (RFC 9116 files are a few
 #: hundred bytes; a 60 MB answer costs 100 KiB).
 SECURITY_TXT_MAX_BYTES = 100 * 1024
@@ -101,6 +103,7 @@ class SiteAnswers:
 
     page: FetchResult | None  # None: the connection could not carry a second request
     security_txt: FetchResult | None = None
+    legacy_security_txt: FetchResult | None = None  # asked only when the file is not found
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +152,13 @@ class HttpsVisit:
         if not self.modern.accepted or not isinstance(self.modern.exchange, SiteAnswers):
             return None
         return self.modern.exchange.security_txt
+
+    @property
+    def legacy_security_txt(self) -> FetchResult | None:
+        """The answer to `GET /security.txt` on the modern handshake, when the visit asked."""
+        if not self.modern.accepted or not isinstance(self.modern.exchange, SiteAnswers):
+            return None
+        return self.modern.exchange.legacy_security_txt
 
     @property
     def page_error(self) -> str:
@@ -222,14 +232,22 @@ async def visit_https(ctx: CheckContext, address: str, host: str) -> HttpsVisit:
 
     async def get_both(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> SiteAnswers:
         stream = StreamClient(reader, writer, address=address, read_timeout=read_timeout)
-        file = await stream.get(
-            url.rstrip("/") + SECURITY_TXT_PATH, max_bytes=SECURITY_TXT_MAX_BYTES, keep_alive=True
-        )
-        if len(file.body) > SECURITY_TXT_KEEP_BYTES:
-            file = dataclasses.replace(file, body=b"", truncated=True)
+
+        async def get_file(path: str) -> FetchResult:
+            answer = await stream.get(
+                url.rstrip("/") + path, max_bytes=SECURITY_TXT_MAX_BYTES, keep_alive=True
+            )
+            if len(answer.body) > SECURITY_TXT_KEEP_BYTES:
+                answer = dataclasses.replace(answer, body=b"", truncated=True)
+            return answer
+
+        file = await get_file(SECURITY_TXT_PATH)
+        legacy: FetchResult | None = None
+        if stream.reusable and not _plain_text_200(file):
+            legacy = await get_file(LEGACY_SECURITY_TXT_PATH)
         if not stream.reusable:
-            return SiteAnswers(None, file)
-        return SiteAnswers(await stream.get(url, max_bytes=VISIT_BODY_BYTES), file)
+            return SiteAnswers(None, file, legacy)
+        return SiteAnswers(await stream.get(url, max_bytes=VISIT_BODY_BYTES), file, legacy)
 
     both = SECURITY_TXT_FAMILY in ctx.families
     modern = await probe(
@@ -254,6 +272,11 @@ async def visit_https(ctx: CheckContext, address: str, host: str) -> HttpsVisit:
             ctx, address, port, host, offer=Offer.LEGACY, exchange=get, purpose=PURPOSE
         )
     return HttpsVisit(host, address, port, url, modern, legacy, page_shake)
+
+
+def _plain_text_200(answer: FetchResult) -> bool:
+    kind = (answer.header("content-type") or "").split(";")[0].strip().lower()
+    return answer.status == 200 and kind == "text/plain"
 
 
 def browser_verdict(shake: TlsResult, host: str, now: datetime) -> tuple[bool, str] | None:

@@ -91,8 +91,10 @@ async def test_the_visit_and_the_fetch_give_the_same_verdict(tb: Testbed, varian
     assert _verdict(visited) == _verdict(fetched)
 
 
-async def test_the_file_costs_no_handshake_of_its_own(tb: Testbed):
-    target = ScanTarget("x", TargetKind.DOMAIN, "valid.test")
+@pytest.mark.parametrize("domain", ["valid.test", "none.test", "legacy-only.test"])
+async def test_the_file_costs_no_handshake_of_its_own(tb: Testbed, domain: str):
+    """Valid, missing (the legacy-location hint asked too), and only at the legacy location."""
+    target = ScanTarget("x", TargetKind.DOMAIN, domain)
 
     async def handshakes(families: frozenset[str], checks: tuple[Any, ...]) -> int:
         before = tb.counters().tls_handshakes
@@ -100,7 +102,7 @@ async def test_the_file_costs_no_handshake_of_its_own(tb: Testbed):
             for check in checks:
                 await check.run(target, ctx)
         after = tb.counters().tls_handshakes
-        return sum(after.get(k, 0) - before.get(k, 0) for k in after if k.endswith("valid.test"))
+        return sum(after.get(k, 0) - before.get(k, 0) for k in after if k.endswith(domain))
 
     sites = await handshakes(frozenset({"tls", "web"}), (TlsCheck(), WebCheck()))
     alone = await handshakes(frozenset(), (SecurityTxtCheck(),))
