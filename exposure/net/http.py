@@ -12,7 +12,7 @@ connection that is already open, by the TLS probe's HTTPS visit). What "safe" me
   time-outs, and the whole fetch, redirects included, has a deadline. The body is streamed and
   reading stops at `max_bytes` (a 60 MB page costs `max_bytes` of memory and the bytes in flight,
   `truncated` says so); compressed bodies are inflated with the same cap (no zip bombs).
-- **Redirects are followed here, hop by hop** (httpx's `follow_redirects` is off), at most
+- **Redirects are followed here, hop by hop**, at most
   `max_redirects`, and each hop is recorded (`FetchResult.hops`), because checks judge the chain
   itself (web.https.no_redirect: "the first hop must go to HTTPS on the same host").
 - **Ports as configured.** A URL without a port, or with the default port of its scheme, goes
@@ -25,16 +25,22 @@ connection that is already open, by the TLS probe's HTTPS visit). What "safe" me
   redirects come back as `FetchResult.error` (a `FetchError`) with a one-line `detail`; a check
   maps that to a `CheckFailure` (`FetchResult.failure_reason`) and never to a finding.
 
-Why not the run's shared `ctx.http` client: a connection to a pinned address needs the host name
-in the Host header and in the SNI while the URL holds the IP, and a pool keyed by IP would hand a
-connection made for one host of a shared hosting server to another host. Each fetch therefore uses
-a short-lived client with `Connection: close` and no keep-alive (one connection per hop; the
-handshakes are counted in the testbed), built on the run's shared TLS contexts.
+Why not an HTTP client library's pool (`ctx.http`, httpx): a connection to a pinned address
+needs the host name in the Host header and in the SNI while the connection goes to the IP, and a
+pool keyed by IP would hand a connection made for one host of a shared hosting server to
+another host. And why not a short-lived httpx client per fetch (what this module did first):
+building one and sending one request through httpx, httpcore and anyio cost several times the
+exchange itself (benchmarks/README.md), and a nightly scan makes thousands. So each hop is one
+connection of our own: `asyncio.open_connection` to the pinned address, `start_tls` with the
+run's shared TLS contexts and the host name as SNI, and one HTTP/1.1 request through h11
+(`StreamClient`, which the site visit also uses on the TLS probe's connection), with
+`Connection: close`. httpx still parses and joins URLs.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.util
 import ipaddress
 import ssl
@@ -432,76 +438,60 @@ async def _run(
     family: str | None,
     extra_headers: Mapping[str, str],
 ) -> None:
-    settings = ctx.settings
     ssl_contexts = await contexts(ctx)
-    client = httpx.AsyncClient(
-        verify=ssl_contexts.verified if verify else ssl_contexts.wide,
-        trust_env=False,
-        follow_redirects=False,
-        timeout=httpx.Timeout(
-            connect=settings.connect_timeout,
-            read=settings.read_timeout,
-            write=settings.read_timeout,
-            pool=settings.connect_timeout,
-        ),
-        limits=httpx.Limits(max_connections=1, max_keepalive_connections=0),
-        headers={
-            "User-Agent": USER_AGENT,
-            "Accept-Encoding": "identity",
-            "Connection": "close",
-            **extra_headers,
-        },
-    )
-    async with client:
-        try:
-            current = httpx.URL(state.url)
-        except httpx.InvalidURL as exc:
-            raise _Stop(FetchError.BAD_URL, f"{state.url!r}: {exc}") from None
-        if current.scheme not in DEFAULT_PORTS or not current.raw_host:
-            raise _Stop(FetchError.BAD_URL, f"{state.url!r} is not an absolute http(s) URL")
-        previous_host: str | None = None
-        pinned = address
-        for hop in range(max_redirects + 1):
-            host = current.raw_host.decode("ascii").lower()
-            if hop > 0 or pinned is None:
-                if host == previous_host and state.address:
-                    pinned = state.address
-                else:
-                    pinned = await resolve_address(ctx, host, allowed)
-            elif not allowed(pinned):
-                raise _Stop(
-                    FetchError.OUT_OF_SCOPE, f"{pinned} is not an address the scan may contact"
-                )
-            assert pinned is not None
-            state.final_url = str(current)
-            state.address = pinned
-            previous_host = host
-            location = await _one(
-                ctx, client, state, current, host, pinned, max_bytes=max_bytes, family=family
-            )
-            if location is None or not follow:
-                return
-            try:
-                target = current.join(location)
-            except httpx.InvalidURL as exc:
-                raise _Stop(FetchError.BAD_REDIRECT, f"Location {location!r}: {exc}") from None
-            if target.scheme not in DEFAULT_PORTS or not target.raw_host:
-                raise _Stop(FetchError.BAD_REDIRECT, f"Location {location!r} is not http(s)")
-            if https_only and target.scheme != "https":
-                raise _Stop(
-                    FetchError.INSECURE_REDIRECT, f"redirect from {current} to plain {target}"
-                )
-            if hop == max_redirects:
-                break
-            current = target
-        raise _Stop(
-            FetchError.TOO_MANY_REDIRECTS, f"more than {max_redirects} redirects from {state.url}"
+    tls_context = ssl_contexts.verified if verify else ssl_contexts.wide
+    try:
+        current = httpx.URL(state.url)
+    except httpx.InvalidURL as exc:
+        raise _Stop(FetchError.BAD_URL, f"{state.url!r}: {exc}") from None
+    if current.scheme not in DEFAULT_PORTS or not current.raw_host:
+        raise _Stop(FetchError.BAD_URL, f"{state.url!r} is not an absolute http(s) URL")
+    previous_host: str | None = None
+    pinned = address
+    for hop in range(max_redirects + 1):
+        host = current.raw_host.decode("ascii").lower()
+        if hop > 0 or pinned is None:
+            if host == previous_host and state.address:
+                pinned = state.address
+            else:
+                pinned = await resolve_address(ctx, host, allowed)
+        elif not allowed(pinned):
+            raise _Stop(FetchError.OUT_OF_SCOPE, f"{pinned} is not an address the scan may contact")
+        assert pinned is not None
+        state.final_url = str(current)
+        state.address = pinned
+        previous_host = host
+        location = await _one(
+            ctx,
+            state,
+            current,
+            host,
+            pinned,
+            max_bytes=max_bytes,
+            family=family,
+            tls_context=tls_context,
+            extra_headers=extra_headers,
         )
+        if location is None or not follow:
+            return
+        try:
+            target = current.join(location)
+        except httpx.InvalidURL as exc:
+            raise _Stop(FetchError.BAD_REDIRECT, f"Location {location!r}: {exc}") from None
+        if target.scheme not in DEFAULT_PORTS or not target.raw_host:
+            raise _Stop(FetchError.BAD_REDIRECT, f"Location {location!r} is not http(s)")
+        if https_only and target.scheme != "https":
+            raise _Stop(FetchError.INSECURE_REDIRECT, f"redirect from {current} to plain {target}")
+        if hop == max_redirects:
+            break
+        current = target
+    raise _Stop(
+        FetchError.TOO_MANY_REDIRECTS, f"more than {max_redirects} redirects from {state.url}"
+    )
 
 
 async def _one(
     ctx: CheckContext,
-    client: httpx.AsyncClient,
     state: _State,
     url: httpx.URL,
     host: str,
@@ -509,64 +499,108 @@ async def _one(
     *,
     max_bytes: int,
     family: str | None,
+    tls_context: ssl.SSLContext,
+    extra_headers: Mapping[str, str],
 ) -> str | None:
     """One request to a pinned address. Returns the Location of a redirect, else None."""
-    port = effective_port(url, ctx.settings.ports)
-    wire = httpx.URL(scheme=url.scheme, host=address, port=port, raw_path=url.raw_path or b"/")
-    host_header = host if url.port is None else f"{host}:{url.port}"
-    if ":" in host and not host.startswith("["):
-        host_header = f"[{host}]" if url.port is None else f"[{host}]:{url.port}"
-    extensions: dict[str, Any] = {}
-    if url.scheme == "https" and not _is_ip(host):
-        extensions["sni_hostname"] = host
-    request = client.build_request(
-        "GET", wire, headers={"Host": host_header}, extensions=extensions
-    )
+    settings = ctx.settings
+    port = effective_port(url, settings.ports)
+    https = url.scheme == "https"
     silent = await silent_addresses(ctx)
     async with connection_slot(ctx, address, family):
         why = silent.why(address, host)
         if why is not None:
             raise _Stop(FetchError.TIMEOUT, silent_detail(address, why))
         try:
-            response = await client.send(request, stream=True)
-        except httpx.HTTPError as exc:
-            if isinstance(exc, httpx.ConnectTimeout):
-                # plain HTTP: the TCP connect; HTTPS: maybe the handshake (see SilentAddresses)
-                name = host if url.scheme == "https" else None
-                silent.mark(address, f"connect to port {port} timed out", name)
-            raise _Stop(*_classify(exc)) from None
-        try:
-            state.status = response.status_code
-            state.headers = tuple(
-                (k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw
-            )
-            state.body, state.truncated = b"", False
-            state.tls_version = _tls_version(response)
-            location = response.headers.get("location", "")
-            if response.status_code in REDIRECT_STATUSES and location:
-                state.hops.append(Hop(str(url), address, response.status_code, location))
-                return location
-            state.hops.append(Hop(str(url), address, response.status_code))
-            capped = _Capped(max_bytes, response.headers.get("content-encoding", ""))
+            async with asyncio.timeout(settings.connect_timeout):
+                reader, writer = await asyncio.open_connection(address, port)
+        except TimeoutError:
+            silent.mark(address, f"TCP connect to port {port} timed out")
+            raise _Stop(FetchError.TIMEOUT, "connect timed out") from None
+        except OSError as exc:
+            raise _Stop(*_connect_error(exc)) from None
+        if https:
             try:
-                async for chunk in response.aiter_raw():
-                    if not capped.feed(chunk):
-                        break
-            except httpx.HTTPError as exc:
-                state.body, state.truncated = capped.body, capped.truncated
-                raise _Stop(*_classify(exc)) from None
-            state.body, state.truncated = capped.body, capped.truncated
-            return None
+                async with asyncio.timeout(settings.connect_timeout):
+                    await writer.start_tls(
+                        tls_context,
+                        server_hostname=host,
+                        ssl_handshake_timeout=settings.connect_timeout + 1,
+                    )
+            except TimeoutError:
+                writer.transport.abort()
+                detail = f"TLS handshake timed out after {settings.connect_timeout:g} s"
+                silent.mark(address, f"{detail} on port {port}", host)
+                raise _Stop(FetchError.TIMEOUT, "connect timed out (TLS handshake)") from None
+            except (OSError, EOFError) as exc:
+                writer.transport.abort()
+                raise _Stop(*_handshake_error(exc)) from None
+        answer: FetchResult | None = None
+        stream = StreamClient(reader, writer, address=address, read_timeout=settings.read_timeout)
+        try:
+            answer = await stream.get(str(url), max_bytes=max_bytes, headers=extra_headers)
+        except BaseException:
+            if stream.answer is not None:  # the fetch's deadline: keep what had arrived
+                _keep(state, stream.partial())
+            raise
         finally:
-            await response.aclose()
+            await _close_stream(writer, graceful=answer is not None and answer.error is None)
+    location = _keep(state, answer)
+    if location:
+        return location
+    if answer.error is not None:
+        raise _Stop(answer.error, answer.detail)
+    return None
 
 
-def _tls_version(response: httpx.Response) -> str | None:
-    stream = response.extensions.get("network_stream")
-    if stream is None:
-        return None
-    ssl_object = stream.get_extra_info("ssl_object")
-    return ssl_object.version() if ssl_object is not None else None
+def _keep(state: _State, answer: FetchResult) -> str:
+    """Record one hop's answer in the fetch's state; the Location of a redirect, else ""."""
+    state.tls_version = answer.tls_version
+    if not answer.hops:
+        return ""
+    hop = answer.hops[0]
+    state.status, state.headers = answer.status, answer.headers
+    state.hops.append(hop)
+    if hop.location:
+        return hop.location
+    state.body, state.truncated = answer.body, answer.truncated
+    return ""
+
+
+def _connect_error(exc: OSError) -> tuple[FetchError, str]:
+    """Why a TCP connection could not be made, as a `FetchError`."""
+    if isinstance(exc, ConnectionRefusedError):
+        return FetchError.REFUSED, "connection refused"
+    if isinstance(exc, ConnectionResetError | BrokenPipeError | ConnectionAbortedError):
+        return FetchError.RESET, "connection reset by the server"
+    return FetchError.UNREACHABLE, exc.strerror or str(exc) or type(exc).__name__
+
+
+def _handshake_error(exc: BaseException) -> tuple[FetchError, str]:
+    """Why the TLS handshake failed: the certificate (when verifying), or TLS itself (an alert,
+    no common version, a server that closes or resets on our ClientHello, not TLS at all)."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return FetchError.CERTIFICATE, exc.verify_message or str(exc)
+    if isinstance(exc, ssl.SSLError):
+        return FetchError.TLS, exc.reason or str(exc)
+    if isinstance(exc, ConnectionResetError | BrokenPipeError) and exc.errno is not None:
+        return FetchError.RESET, "connection reset by the server"  # a TCP reset
+    if isinstance(exc, ConnectionError | EOFError):
+        # asyncio reports an orderly close during the handshake as a ConnectionResetError
+        # without an errno: the server hung up on our ClientHello (an old or picky server)
+        return FetchError.TLS, "the server closed the connection during the TLS handshake"
+    return FetchError.TLS, f"{type(exc).__name__}: {exc}"[:300]
+
+
+async def _close_stream(writer: asyncio.StreamWriter, *, graceful: bool) -> None:
+    """Close after a complete answer (briefly awaited); abort at once after a failure."""
+    if not graceful:
+        writer.transport.abort()
+        return
+    writer.close()
+    with contextlib.suppress(Exception):
+        async with asyncio.timeout(0.5):
+            await writer.wait_closed()
 
 
 async def fetch_over_stream(
@@ -587,6 +621,18 @@ async def fetch_over_stream(
     """
     stream = StreamClient(reader, writer, address=address, read_timeout=read_timeout)
     return await stream.get(url, max_bytes=max_bytes)
+
+
+@dataclass(slots=True)
+class _Answer:
+    """The answer a `StreamClient` is reading, as far as it got (kept when a deadline cuts the
+    read short, so the caller can still say what had arrived)."""
+
+    url: str
+    capped: _Capped
+    status: int | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    hops: list[Hop] = field(default_factory=list)
 
 
 class StreamClient:
@@ -613,10 +659,18 @@ class StreamClient:
         self._read_timeout = read_timeout
         self._conn = h11.Connection(our_role=h11.CLIENT, max_incomplete_event_size=64 * 1024)
         self.reusable = True
+        self.answer: _Answer | None = None  # the last request's answer, as far as it got
 
     async def get(
-        self, url: str, *, max_bytes: int = DEFAULT_MAX_BYTES, keep_alive: bool = False
+        self,
+        url: str,
+        *,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        keep_alive: bool = False,
+        headers: Mapping[str, str] | None = None,
     ) -> FetchResult:
+        """GET `url` (its host and port go in the Host header; the connection is already made
+        to wherever that is). A redirect is the answer, as in `fetch_over_stream`."""
         started = time.perf_counter()
         if not self.reusable:
             return FetchResult(
@@ -630,11 +684,10 @@ class StreamClient:
         conn = self._conn
         target = httpx.URL(url)
         host = target.raw_host.decode("ascii")
+        if ":" in host:
+            host = f"[{host}]"  # an IPv6 literal
         host_header = host if target.port is None else f"{host}:{target.port}"
-        status: int | None = None
-        headers: tuple[tuple[str, str], ...] = ()
-        hops: list[Hop] = []
-        capped = _Capped(max_bytes, "")
+        a = self.answer = _Answer(url, _Capped(max_bytes, ""))
         error: FetchError | None = None
         detail = ""
         complete = False
@@ -648,6 +701,7 @@ class StreamClient:
                     ("Accept", "*/*"),
                     ("Accept-Encoding", "identity"),
                     ("Connection", "keep-alive" if keep_alive else "close"),
+                    *(headers or {}).items(),
                 ],
             )
             self._writer.write(conn.send(request) + (conn.send(h11.EndOfMessage()) or b""))
@@ -663,22 +717,24 @@ class StreamClient:
                 if isinstance(event, h11.InformationalResponse):
                     continue
                 if isinstance(event, h11.Response):
-                    status = event.status_code
-                    headers = tuple(
+                    a.status = event.status_code
+                    a.headers = tuple(
                         (k.decode("latin-1"), v.decode("latin-1")) for k, v in event.headers
                     )
-                    location = next((v for k, v in headers if k.lower() == "location"), "")
-                    if status in REDIRECT_STATUSES and location:
-                        hops.append(Hop(url, self._address, status, location))
+                    location = next((v for k, v in a.headers if k.lower() == "location"), "")
+                    if a.status in REDIRECT_STATUSES and location:
+                        a.hops.append(Hop(url, self._address, a.status, location))
                         if not keep_alive:
                             break
                     else:
-                        hops.append(Hop(url, self._address, status))
-                    encoding = next((v for k, v in headers if k.lower() == "content-encoding"), "")
-                    capped = _Capped(max_bytes, encoding)
+                        a.hops.append(Hop(url, self._address, a.status))
+                    encoding = next(
+                        (v for k, v in a.headers if k.lower() == "content-encoding"), ""
+                    )
+                    a.capped = _Capped(max_bytes, encoding)
                     continue
                 if isinstance(event, h11.Data):
-                    if not capped.feed(bytes(event.data)):
+                    if not a.capped.feed(bytes(event.data)):
                         break
                     continue
                 complete = isinstance(event, h11.EndOfMessage)
@@ -689,33 +745,44 @@ class StreamClient:
                 f"no complete answer within {self._read_timeout:g} s",
             )
         except h11.RemoteProtocolError as exc:
-            if status is None and "closed" in str(exc).lower():
+            text = str(exc)
+            if a.status is None and "closed" in text.lower():
                 error, detail = (
                     FetchError.RESET,
                     "the server closed the connection without answering",
                 )
+            elif "closed" in text.lower() or "disconnect" in text.lower():
+                error, detail = FetchError.RESET, text  # the body broke off
             else:
-                error, detail = FetchError.PROTOCOL, str(exc)
+                error, detail = FetchError.PROTOCOL, text
         except (ConnectionError, ssl.SSLError, OSError) as exc:
             error, detail = FetchError.RESET, f"{type(exc).__name__}: {exc}"
-        if status is None and error is None:
+        if a.status is None and error is None:
             error, detail = FetchError.RESET, "the server closed the connection without answering"
-        if keep_alive and complete and error is None and not capped.truncated:
+        if keep_alive and complete and error is None and not a.capped.truncated:
             self.reusable = self._next_cycle()
-        redirected = bool(hops and hops[-1].location)
+        return self.partial(error, detail, time.perf_counter() - started)
+
+    def partial(
+        self, error: FetchError | None = None, detail: str = "", elapsed: float = 0.0
+    ) -> FetchResult:
+        """The last request's answer as far as it got (all of it, once `get` has returned)."""
+        a = self.answer
+        assert a is not None, "no request made yet"
+        redirected = bool(a.hops and a.hops[-1].location)
         return FetchResult(
-            url=url,
-            final_url=url,
-            status=status,
-            headers=headers,
-            body=b"" if redirected else capped.body,
-            truncated=capped.truncated and not redirected,
-            hops=tuple(hops),
+            url=a.url,
+            final_url=a.url,
+            status=a.status,
+            headers=a.headers,
+            body=b"" if redirected else a.capped.body,
+            truncated=a.capped.truncated and not redirected,
+            hops=tuple(a.hops),
             address=self._address,
             tls_version=_stream_tls_version(self._writer),
             error=error,
             detail=detail,
-            elapsed=time.perf_counter() - started,
+            elapsed=elapsed,
         )
 
     def _next_cycle(self) -> bool:

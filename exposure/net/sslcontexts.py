@@ -14,8 +14,8 @@ server like "no HTTPS". So:
 - `legacy_context()`: security level 0, TLS 1.0 and 1.1 only: "does the server still accept
   legacy TLS?" (SSLv3 is compiled out of modern OpenSSL and cannot be offered).
 
-No ALPN is set: the probe contexts also serve STARTTLS (SMTP), where an HTTP ALPN has no place;
-httpx sets its own on the contexts it is given (`verified`, `wide`), which the probes never use.
+No ALPN is set: the probe contexts also serve STARTTLS (SMTP), where an HTTP ALPN has no place,
+and a server that is offered no ALPN speaks HTTP/1.1, which is what `exposure.net.http` speaks.
 
 Making a context costs a little (the verified one parses the whole trust store), so contexts are
 made once per run (`contexts(ctx)`) and shared; an `SSLContext` is safe to share between
