@@ -23,6 +23,7 @@ would contact a third party); the verdict then says the issuer was not found.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import ipaddress
 import ssl
@@ -122,8 +123,14 @@ def _iso(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+@functools.lru_cache(maxsize=2048)
 def describe(cert: x509.Certificate) -> CertInfo:
-    """The facts of a certificate; never raises on odd but parseable certificates."""
+    """The facts of a certificate; never raises on odd but parseable certificates.
+
+    Cached (a certificate hashes and compares by its DER): the tls, web, security.txt and mail
+    checks each describe the same leaf, and a handful of intermediates sign most of an area's
+    sites. `CertInfo` is immutable and holds no client, so sharing it across runs is safe; the
+    bound keeps the cache at a few MB."""
     key_type, bits = key_strength(cert)
     try:
         hash_algorithm = cert.signature_hash_algorithm
