@@ -4,7 +4,10 @@ SQLite allows one writer at a time, and the event loop must never wait on the da
 hundreds of checks are in flight. So the orchestrator `submit`s each company's result to a
 bounded queue (a full queue makes the scanners wait: back-pressure instead of unbounded
 memory), and one background task takes what is queued and applies it in a worker thread,
-one transaction per batch. Only this task writes while a scan runs.
+one transaction per batch. Only this task writes while a scan runs. The worker thread holds
+the GIL while it works, so a batch is applied with a handful of Core statements
+(`exposure.store.lifecycle.batched`: the batch's findings and run rows read with one query
+each, the writes made with executemany), not row by row through the ORM.
 
 A batch that fails is rolled back and retried company by company, so one bad result cannot
 take the others with it. A company that still fails is logged, recorded in the run (a
@@ -28,7 +31,7 @@ from sqlmodel import col, update
 from exposure.models import CheckError, RunCompany, ScanRun, utcnow
 from exposure.results import ApplyStats, CompanyResult
 from exposure.store.db import session
-from exposure.store.lifecycle import apply_company_result, clean_text
+from exposure.store.lifecycle import apply_company_result, batched, clean_text
 
 log = logging.getLogger(__name__)
 
@@ -208,7 +211,7 @@ class StoreWriter:
         """One transaction for the batch; on failure one per company. Runs in a thread."""
         stats = ApplyStats()
         try:
-            with session(self._engine) as db:
+            with session(self._engine) as db, batched(db, batch):
                 for result in batch:
                     stats.add(apply_company_result(db, result, result.run_id, self._clock()))
             return stats, [], 1

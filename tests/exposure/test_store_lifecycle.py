@@ -383,3 +383,24 @@ def test_nothing_is_half_applied(world: StoreWorld) -> None:
             "pending",
             "pending",
         ]
+
+
+def test_a_batch_with_a_failed_result_writes_nothing(world: StoreWorld) -> None:
+    """In a batch the writes wait for the end of the block: a result that fails half-way must
+    not let the others be written without it, even if its exception was swallowed."""
+    from exposure.store.lifecycle import apply_company_result, batched
+
+    run = world.new_run()
+    good = mail_result(world, run, spf_missing(world))
+    bad = world.result(
+        run,
+        "c2",
+        world.outcome("kade.nl", "mail", MAIL_IDS, world.candidate("x", "kade.nl", "bogus")),
+    )
+    refused = pytest.raises(RuntimeError, match="roll back")
+    with refused, session(world.engine) as db, batched(db, [good, bad]):
+        apply_company_result(db, good, run, T0)
+        with pytest.raises(ValueError):
+            apply_company_result(db, bad, run, T0)
+    assert world.findings() == []
+    assert world.run(run).companies_done == 0

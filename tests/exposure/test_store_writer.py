@@ -7,6 +7,7 @@ import time
 from datetime import datetime
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import select
 
 from exposure.models import RunCompany
@@ -187,3 +188,68 @@ async def test_submit_needs_a_running_writer(world: StoreWorld) -> None:
     with pytest.raises(RuntimeError, match="closed"):
         await writer.submit(result)
     await writer.close()  # twice is fine
+
+
+async def test_a_batch_costs_a_few_statements_whatever_its_size(world: StoreWorld) -> None:
+    """One SELECT of findings and one of run rows for the whole batch, then a few writes: not
+    statements per company or per finding (issue #11: the writer competes with the loop)."""
+    first = world.new_run()
+    async with StoreWriter(world.engine, batch_size=50, batch_seconds=0.2) as writer:
+        for result in results(world, first):
+            await writer.submit(result)
+
+    statements: list[str] = []
+
+    def record(*args: object) -> None:  # before_cursor_execute(conn, cursor, statement, ...)
+        statements.append(str(args[2]))
+
+    second = world.new_run()
+    event.listen(world.engine, "before_cursor_execute", record)
+    try:
+        async with StoreWriter(world.engine, batch_size=50, batch_seconds=0.2) as writer:
+            for result in results(world, second):  # six companies, each seen again
+                await writer.submit(result)
+            for result in results(world, second, range(2)):  # and two applied a second time
+                await writer.submit(result)
+    finally:
+        event.remove(world.engine, "before_cursor_execute", record)
+
+    assert writer.batches == 1
+    assert (writer.stats.companies, writer.stats.seen, writer.stats.new) == (8, 8, 0)
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    # the batch's findings and run rows, then again for the two companies applied twice
+    assert len([s for s in selects if "FROM finding" in s]) == 2, selects
+    assert len(selects) == 4, selects
+    assert len(statements) <= 20, statements
+    assert world.run(second).companies_done == 6
+    assert done(world, second) == [f"c{i}" for i in range(6)]
+    assert all(f.last_run_id == second for f in world.findings())
+
+
+async def test_the_same_company_twice_in_a_batch_sees_its_first_result(world: StoreWorld) -> None:
+    """As in two transactions: the second result finds the first's findings and the company
+    done (counted once), whatever the batching."""
+    run = world.new_run()
+    result = results(world, run, range(1))[0]
+    async with StoreWriter(world.engine, batch_size=50, batch_seconds=0.2) as writer:
+        await writer.submit(result)
+        await writer.submit(result)
+    assert writer.batches == 1
+    assert (writer.stats.companies, writer.stats.new, writer.stats.seen) == (2, 1, 1)
+    [finding] = world.findings()
+    assert world.events(finding.id) == ["opened"]
+    scan = world.run(run)
+    assert (scan.companies_done, scan.findings_new, scan.checks_run) == (1, 1, 2)
+
+
+async def test_results_of_two_runs_in_one_batch(world: StoreWorld) -> None:
+    first, second = world.new_run(), world.new_run()
+    async with StoreWriter(world.engine, batch_size=50, batch_seconds=0.2) as writer:
+        for result in [*results(world, first, range(3)), *results(world, second, range(2, 6))]:
+            await writer.submit(result)
+    assert writer.batches == 1
+    assert (writer.stats.new, writer.stats.seen) == (6, 1)  # c2 in both runs
+    assert done(world, first) == ["c0", "c1", "c2"]
+    assert done(world, second) == ["c2", "c3", "c4", "c5"]
+    assert (world.run(first).companies_done, world.run(first).findings_new) == (3, 3)
+    assert (world.run(second).companies_done, world.run(second).findings_new) == (4, 3)
