@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from exposure.exit_codes import ExitCode, for_run_status
-from exposure.settings import Settings
+from exposure.loop import run as run_on_loop
+from exposure.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -95,8 +96,8 @@ def scan_embedded(
         orchestrator = Orchestrator(
             settings, registry, engine, progress=_progress(), preflight=preflight
         )
-        summary = asyncio.run(orchestrator.scan(companies, checks))
-    except (UnknownCompanyError, RegistryError) as exc:
+        summary = run_on_loop(orchestrator.scan(companies, checks), settings)
+    except (UnknownCompanyError, RegistryError, SettingsError) as exc:
         fail(str(exc))
     except SourceDownError as exc:
         return _refused(engine, _scope(companies, checks), str(exc)), None
@@ -353,7 +354,10 @@ def worker(
         f"at '{settings.nightly_cron}'" if schedule and settings.nightly_cron else "not scheduled",
         extra={"action": "worker_started"},
     )
-    asyncio.run(run_worker(exp, options))
+    try:
+        run_on_loop(run_worker(exp, options), settings)
+    except SettingsError as exc:
+        fail(str(exc))
 
 
 def nightly(ctx: typer.Context) -> None:

@@ -9,11 +9,13 @@ on CI a PostgreSQL test must never be skipped silently.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import psycopg
 import pytest
@@ -299,3 +301,18 @@ def _kind(value: str) -> str:
 def store_world(store_engine: Engine) -> StoreWorld:
     """A migrated database (SQLite and PostgreSQL) with builders for the store tests."""
     return StoreWorld(store_engine)
+
+
+# --- the event loop ------------------------------------------------------------------------------
+# `exposure` runs its scans on uvloop when it is installed (`exposure.loop`); the suite runs on
+# asyncio's own loop. `EXPOSURE_TEST_LOOP=uvloop` runs the tests on uvloop instead: the Makefile
+# does that for the modules whose behaviour depends on the loop's transports (connections, TLS,
+# the errors a server's misbehaviour raises).
+
+
+def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> Any:
+    if os.environ.get("EXPOSURE_TEST_LOOP", "asyncio") == "uvloop":
+        import uvloop
+
+        return {"uvloop": uvloop.new_event_loop}
+    return {"asyncio": asyncio.new_event_loop}
