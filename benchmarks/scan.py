@@ -9,8 +9,10 @@ is that of one scan. Prints the median over the repeats of: companies per minute
 RSS, CPU seconds per phase (import, each check family on the event loop, the store writer, the
 rest); and per company what the testbed saw (DNS queries, TLS handshakes, HTTP requests, SMTP
 sessions: read from the testbed process before and after each scan, SIGUSR1). With `--peers`
-the peer tools (benchmarks/peers.py) then run on the same domains and testbed, and their wall
-time and verdict agreement are printed beside the scan's.
+the peer tools (benchmarks/peers.py: checkdmarc, sectxt, sslyze, each from a virtual environment
+of its own under ~/.cache/exposure-bench/) then run on the same domains and testbed, and their
+wall time, what the testbed saw of them and their verdict agreement are printed beside the
+scan's.
 """
 
 from __future__ import annotations
@@ -175,7 +177,18 @@ def main() -> int:
         action="store_true",
         help="also run the peer tools (benchmarks/peers.py) on the same domains and testbed",
     )
-    parser.add_argument("--peer-threads", type=int, default=16, help="the peers' thread pool")
+    parser.add_argument(
+        "--peer-threads",
+        type=int,
+        default=16,
+        help="checkdmarc's and sectxt's thread pool (sslyze keeps its Scanner's defaults)",
+    )
+    parser.add_argument(
+        "--peer-tool",
+        action="append",
+        choices=("checkdmarc", "sectxt", "sslyze"),
+        help="only these peer tools (default: all three)",
+    )
     parser.add_argument("--child", nargs=2, metavar=("INFO", "DB"), help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -205,7 +218,13 @@ def main() -> int:
                     flush=True,
                 )
             if args.peers:
-                peers = _peers(info, workdir, args.peer_threads)
+                peers = _peers(
+                    info,
+                    workdir,
+                    args.peer_threads,
+                    args.peer_tool,
+                    lambda: testbed_counters(testbed, info),
+                )
         finally:
             testbed.send_signal(signal.SIGTERM)
             testbed.wait(timeout=30)
@@ -258,7 +277,13 @@ def main() -> int:
     return 0
 
 
-def _peers(info: Path, workdir: Path, threads: int) -> dict[str, Any]:
+def _peers(
+    info: Path,
+    workdir: Path,
+    threads: int,
+    tools: list[str] | None = None,
+    snapshot: Any = None,
+) -> dict[str, Any]:
     """The peer tools on the member list's domains; their verdicts beside the first run's."""
     import csv
 
@@ -273,35 +298,89 @@ def _peers(info: Path, workdir: Path, threads: int) -> dict[str, Any]:
             for d in (row.get("domains") or "").split(";")
             if d.strip()
         ]
-    results = peers.run_peers(info, domains, threads, workdir)
-    agreement = peers.compare(results, peers.scan_verdicts(workdir / "run0.db", domains))
+    chosen = tuple(t for t in peers.TOOLS if not tools or t in tools)
+    results = peers.run_peers(info, domains, threads, workdir, chosen, snapshot)
+    ours = peers.scan_verdicts(workdir / "run0.db", domains)
+    agreement = peers.compare(results, ours)
+    examples = {
+        name.removeprefix("www.")
+        for row in agreement.values()
+        for names in row["examples"].values()
+        for name in names
+    }
     return {
         "domains": len(domains),
         "threads": threads,
         "wall": {tool: r["wall"] for tool, r in results.items()},
+        "process_wall": {tool: r["process_wall"] for tool, r in results.items()},
+        "testbed": {
+            tool: counted(r["testbed_before"], r["testbed_after"])
+            for tool, r in results.items()
+            if r.get("testbed_before") is not None
+        },
+        "sslyze": {
+            k: v
+            for k, v in results.get("sslyze", {}).items()
+            if k in ("resolve_wall", "hosts", "gave_up")
+        },
+        "states": {tool: _states(r["verdicts"]) for tool, r in results.items() if r.get("keys")},
         "agreement": agreement,
+        "ours_on_examples": peers.ours_about(ours, sorted(examples)),
         "verdicts": {tool: r["verdicts"] for tool, r in results.items()},
     }
+
+
+def _states(verdicts: dict[str, dict[str, Any]]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for verdict in verdicts.values():
+        state = verdict.get("state", "?")
+        counts[state] = counts.get(state, 0) + 1
+    return counts
 
 
 def _print_peers(peers: dict[str, Any], scan_wall: float) -> None:
     walls = peers["wall"]
     total = sum(walls.values())
-    print(f"\n  peers on the same {peers['domains']} domains ({peers['threads']} threads each):")
+    print(
+        f"\n  peers on the same {peers['domains']} domains (checkdmarc, sectxt: "
+        f"{peers['threads']} threads each; sslyze: its Scanner's defaults, 5 connections per "
+        f"server, 10 servers at once):"
+    )
     for tool, wall in walls.items():
-        print(f"    {tool:<12} {wall:7.1f} s")
+        note = ""
+        if tool == "sslyze" and peers.get("sslyze"):
+            extra = peers["sslyze"]
+            states = ", ".join(f"{k} {v}" for k, v in sorted(peers["states"]["sslyze"].items()))
+            gave_up = extra.get("gave_up") or [0.0]
+            note = (
+                f"  ({extra['hosts']} host names; resolving them one by one "
+                f"{extra['resolve_wall']:.1f} s; {states}; the names it could not connect to "
+                f"given up {min(gave_up):.0f}-{max(gave_up):.0f} s into its scan)"
+            )
+        print(f"    {tool:<12} {wall:7.1f} s{note}")
+        seen = peers.get("testbed", {}).get(tool)
+        if seen:
+            per = max(1, peers["domains"])
+            print(
+                "                 per domain, as the testbed saw them: "
+                + ", ".join(f"{k} {v / per:.2f}" for k, v in seen.items() if v)
+            )
     print(
         f"    toolchain    {total:7.1f} s  = {total / scan_wall:.1f}x the scan's wall time "
-        f"(the scan runs every family; the peers cover mail and security.txt)"
+        f"(the scan runs every family; the peers cover mail, security.txt and TLS)"
     )
     print("  verdict agreement where both decided (run 1):")
     for key, row in peers["agreement"].items():
         both = row["both_decided"]
         share = row["agree"] / both if both else 0.0
+        they = row.get("they_undecided", 0)
         print(
-            f"    {key:<15} {row['agree']}/{both} ({share:.1%}); only we flag "
+            f"    {key:<15} {row['agree']}/{both} ({share:.1%}, both flag "
+            f"{row.get('both_flag', 0)}); only we flag "
             f"{row['only_we_flag']}, only they flag {row['only_they_flag']}, "
-            f"we could not test {row['we_undecided']}, no such domain {row['no_such_domain']}"
+            f"we could not test {row['we_undecided']}, "
+            + (f"they could not test {they}, " if they else "")
+            + f"no such domain {row['no_such_domain']}"
         )
         for side, domains in row["examples"].items():
             if domains:
