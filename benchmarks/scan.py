@@ -189,11 +189,23 @@ def main() -> int:
         choices=("checkdmarc", "sectxt", "sslyze"),
         help="only these peer tools (default: all three)",
     )
+    parser.add_argument(
+        "--loop",
+        action="append",
+        choices=("auto", "uvloop", "asyncio"),
+        help="the event loop of the scan (repeatable: each repeat runs each loop, side by side; "
+        "default: auto, what `exposure scan` uses)",
+    )
     parser.add_argument("--child", nargs=2, metavar=("INFO", "DB"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    loops: list[str] = args.loop or ["auto"]
 
     if args.child:
-        result = asyncio.run(_child(Path(args.child[0]), Path(args.child[1]), args.check))
+        from exposure.loop import loop_factory
+
+        with asyncio.Runner(loop_factory=loop_factory(loops[0])) as runner:
+            result = runner.run(_child(Path(args.child[0]), Path(args.child[1]), args.check))
+        result["loop"] = loops[0]
         print(json.dumps(result))
         return 0
 
@@ -201,22 +213,26 @@ def main() -> int:
         workdir = Path(tmp)
         testbed, info = _start_testbed(args.companies, args.latency, workdir, args.connect_latency)
         runs: list[dict[str, Any]] = []
+        other_loops: list[dict[str, Any]] = []
         peers: dict[str, Any] = {}
         try:
             for i in range(args.repeat):
-                cmd = [sys.executable, __file__, "--child", str(info), str(workdir / f"run{i}.db")]
-                cmd += [f"--check={c}" for c in args.check]
-                before = testbed_counters(testbed, info)
-                out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True)
-                runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
-                r = runs[-1]
-                r["testbed"] = counted(before, testbed_counters(testbed, info))
-                print(
-                    f"run {i + 1}: {r['companies']} companies in {r['scan_wall']:.2f} s = "
-                    f"{r['companies_per_minute']:.0f}/min, peak RSS {r['peak_rss_mb']:.0f} MB, "
-                    f"status {r['status']}",
-                    flush=True,
-                )
+                for loop in loops:
+                    db = workdir / (f"run{i}.db" if loop == loops[0] else f"run{i}-{loop}.db")
+                    cmd = [sys.executable, __file__, "--child", str(info), str(db)]
+                    cmd += [f"--check={c}" for c in args.check] + [f"--loop={loop}"]
+                    before = testbed_counters(testbed, info)
+                    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True)
+                    r = json.loads(out.stdout.strip().splitlines()[-1])
+                    r["testbed"] = counted(before, testbed_counters(testbed, info))
+                    (runs if loop == loops[0] else other_loops).append(r)
+                    print(
+                        f"run {i + 1} ({loop} loop): {r['companies']} companies in "
+                        f"{r['scan_wall']:.2f} s = {r['companies_per_minute']:.0f}/min, "
+                        f"CPU {_cpu_per_company(r):.1f} ms/company, "
+                        f"peak RSS {r['peak_rss_mb']:.0f} MB, status {r['status']}",
+                        flush=True,
+                    )
             if args.peers:
                 peers = _peers(
                     info,
@@ -233,7 +249,9 @@ def main() -> int:
         f"\n{args.companies} companies, {args.latency * 1000:.0f} ms per DNS answer, "
         f"median of {len(runs)} runs"
     )
+    print(f"  event loop         {loops[0]}")
     print(f"  companies/minute   {_median(runs, 'companies_per_minute'):,.0f}")
+    print(f"  CPU per company    {statistics.median(_cpu_per_company(r) for r in runs):.1f} ms")
     print(f"  scan wall time     {_median(runs, 'scan_wall'):.2f} s")
     print(f"  peak RSS           {_median(runs, 'peak_rss_mb'):.0f} MB")
     print(f"  checks run         {runs[0]['checks_run']}")
@@ -269,12 +287,27 @@ def main() -> int:
             continue
         value = statistics.median(r["cpu"].get(phase, 0.0) for r in runs)
         print(f"    {phase:<20} {value:7.3f}  ({value / total:5.1%})")
+    if other_loops:
+        print("  side by side (median of the repeats, each loop once per repeat):")
+        for loop in loops:
+            mine = [r for r in runs + other_loops if r["loop"] == loop]
+            print(
+                f"    {loop:<8} {_median(mine, 'companies_per_minute'):7,.0f}/min  "
+                f"CPU {statistics.median(_cpu_per_company(r) for r in mine):5.1f} ms/company  "
+                f"peak RSS {_median(mine, 'peak_rss_mb'):4.0f} MB"
+            )
+        runs[0]["other_loops"] = other_loops
     if args.peers:
         _print_peers(peers, _median(runs, "scan_wall"))
         runs[0]["peers"] = peers
     if args.json:
         args.json.write_text(json.dumps(runs, indent=2))
     return 0
+
+
+def _cpu_per_company(run: dict[str, Any]) -> float:
+    """The scan's process CPU (loop, threads, store) per company, in ms."""
+    return 1000 * run["cpu"]["scan_total"] / max(1, run["companies"])
 
 
 def _peers(
