@@ -84,7 +84,8 @@ async def _targets(info: dict[str, Any]) -> tuple[str, list[tuple[str, str]]]:
             answer = await resolver.query_dns(host, "A")
         except aiodns.error.DNSError:
             continue
-        address = str(answer.answer[0].data.addr)
+        record: Any = answer.answer[0].data  # an A record's data
+        address = str(record.addr)
         try:
             async with asyncio.timeout(1.0):
                 _, writer = await asyncio.open_connection(
@@ -173,15 +174,26 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--scan", type=Path, help="runs of benchmarks/scan.py --json")
     parser.add_argument("--json", type=Path, help="write the figures here")
+    parser.add_argument(
+        "--loop",
+        choices=("auto", "uvloop", "asyncio"),
+        default="auto",
+        help="the event loop (default auto: the one `exposure scan` uses)",
+    )
     args = parser.parse_args()
+    from exposure.loop import loop_factory
+
+    factory = loop_factory(args.loop)
+
+    def on_loop(main: Awaitable[dict[str, dict[str, float]]]) -> dict[str, dict[str, float]]:
+        with asyncio.Runner(loop_factory=factory) as runner:
+            return runner.run(main)  # type: ignore[arg-type]
 
     with tempfile.TemporaryDirectory(prefix="exposure-floor-") as tmp:
         testbed, info_path = _start_testbed(100, 0.0, Path(tmp), 0.0)
         try:
             info = json.loads(info_path.read_text())
-            repeats = [
-                asyncio.run(measure(info, args.n, args.concurrency)) for _ in range(args.repeat)
-            ]
+            repeats = [on_loop(measure(info, args.n, args.concurrency)) for _ in range(args.repeat)]
         finally:
             testbed.terminate()
             testbed.wait(timeout=30)
@@ -189,7 +201,10 @@ def main() -> int:
         kind: {key: statistics.median(r[kind][key] for r in repeats) for key in repeats[0][kind]}
         for kind in repeats[0]
     }
-    print(f"unit costs, median of {args.repeat} x {args.n} at concurrency {args.concurrency}:")
+    print(
+        f"unit costs ({args.loop} loop), median of {args.repeat} x {args.n} "
+        f"at concurrency {args.concurrency}:"
+    )
     for kind, figures in units.items():
         print(
             f"  {kind:<5} CPU {figures['cpu_ms']:6.3f} ms   wall {figures['wall_ms']:6.3f} ms"
