@@ -1,0 +1,78 @@
+"""The TLS probe memo stays bounded: oldest finished results go, probes in flight never do."""
+
+from __future__ import annotations
+
+import asyncio
+
+from exposure.net.tls import Offer, Outcome, ProbeMemo, TlsResult
+
+
+def _key(n: int) -> tuple[str, int, str, str, str]:
+    return (f"192.0.2.{n % 250}", 443, f"site{n}.test", "modern", "")
+
+
+def _result(n: int) -> TlsResult:
+    return TlsResult(f"192.0.2.{n % 250}", 443, f"site{n}.test", Offer.MODERN, Outcome.ACCEPTED)
+
+
+async def _done(memo: ProbeMemo, n: int) -> TlsResult:
+    async def make() -> TlsResult:
+        return _result(n)
+
+    return await memo.once(_key(n), make)
+
+
+async def test_the_oldest_finished_results_are_dropped_beyond_the_limit():
+    memo = ProbeMemo(limit=8)
+    for n in range(20):
+        await _done(memo, n)
+    assert len(memo) == 8
+    made: list[int] = []
+
+    async def again(n: int) -> TlsResult:
+        made.append(n)
+        return _result(n)
+
+    for n in (19, 12):  # still there: answered from the memo
+        await memo.once(_key(n), lambda n=n: again(n))
+    assert made == []
+    await memo.once(_key(0), lambda: again(0))  # dropped long ago: probed again
+    assert made == [0]
+    assert len(memo) == 8
+
+
+async def test_a_result_used_again_is_kept_over_older_ones():
+    memo = ProbeMemo(limit=4)
+    for n in range(4):
+        await _done(memo, n)
+    await _done(memo, 0)  # refreshed: now the most recent
+    await _done(memo, 4)  # one too many: 1 (the oldest unused) goes, not 0
+    made: list[int] = []
+
+    async def again(n: int) -> TlsResult:
+        made.append(n)
+        return _result(n)
+
+    await memo.once(_key(0), lambda: again(0))
+    assert made == []
+    await memo.once(_key(1), lambda: again(1))
+    assert made == [1]
+
+
+async def test_probes_in_flight_are_never_dropped():
+    memo = ProbeMemo(limit=2)
+    gate = asyncio.Event()
+
+    async def slow(n: int) -> TlsResult:
+        await gate.wait()
+        return _result(n)
+
+    waiting = [asyncio.create_task(memo.once(_key(n), lambda n=n: slow(n))) for n in range(5)]
+    await asyncio.sleep(0)
+    assert len(memo) == 5  # over the limit, but nothing is finished: nothing can go
+    shared = asyncio.create_task(memo.once(_key(3), lambda: slow(99)))
+    gate.set()
+    results = await asyncio.gather(*waiting, shared)
+    assert results[3] is results[5]  # the second caller shared the first one's probe
+    await _done(memo, 10)
+    assert len(memo) == 2
