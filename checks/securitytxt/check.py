@@ -10,6 +10,12 @@ How a domain is judged (each rule is a decision; the report's words come from `m
 - **Which host.** The registered domain first. Only when the domain has no HTTPS site at all (no
   address, connection refused, no TLS spoken) is `www.<domain>` tried: a site that answers on the
   apex speaks for the domain, even with a 404.
+- **Over the site visit when the run has one.** With the tls/web families in the run, the
+  shared site visit (`exposure.net.website.visit_https`) has already asked for the file (and,
+  when not found, the legacy `/security.txt`) on its handshake; the check takes that answer when
+  it settles the verdict (no redirect, complete, a certificate judged as a browser would) and
+  fetches the file itself otherwise. Same verdicts either way
+  (`tests/checks/test_securitytxt_visit.py`); one connection and handshake fewer per domain.
 - **How.** `exposure.net.http.fetch`: at most 100 KiB read (a 60 MB answer costs 100 KiB), at
   most 5 redirects, HTTPS only, never into private/loopback/link-local space unless
   `allow_private`, the per-IP politeness slots held. Certificates are verified; when that fails
