@@ -10,7 +10,7 @@ How a domain is judged (each rule is a decision; the report's words come from `m
 - **Which host.** The registered domain first. Only when the domain has no HTTPS site at all (no
   address, connection refused, no TLS spoken) is `www.<domain>` tried: a site that answers on the
   apex speaks for the domain, even with a 404.
-- **Over the site visit when the run has one.** With the tls/web families in the run, the
+- **Over the site visit when the run has one.** With the tls or web family in the run, the
   shared site visit (`exposure.net.website.visit_https`) has already asked for the file (and,
   when not found, the legacy `/security.txt`) on its handshake; the check takes that answer when
   it settles the verdict (no redirect, complete, a certificate judged as a browser would) and
@@ -87,6 +87,9 @@ from exposure.text import Text
 FAMILY = SECURITY_TXT_FAMILY  # "securitytxt": the site visit fetches the file for it
 MAX_BYTES = 100 * 1024  # the issue's cap; a security.txt is a few hundred bytes
 MAX_REDIRECTS = 5
+#: The families that visit every site anyway (`exposure.net.website.visit_https`): with one of
+#: them in the run, the file comes over their visit's connection.
+SITE_VISITORS = frozenset({"tls", "web"})
 MAX_EVIDENCE_ITEMS = 20  # per list in the evidence: a finding's evidence stays small
 
 MISSING = FindingSpec(
@@ -293,6 +296,8 @@ class SecurityTxtCheck:
         share it), or None when the run has no such visit for this family to use."""
         if SECURITY_TXT_FAMILY not in ctx.families or self._allowed is not None:
             return None
+        if not ctx.families & SITE_VISITORS:
+            return None  # nobody else visits the site: a fetch of the file is cheaper alone
         site = await resolve_host(ctx, host)
         if not site.addresses:
             return None

@@ -20,6 +20,7 @@ from checks.securitytxt.check import SecurityTxtCheck
 from checks.tls.check import TlsCheck
 from checks.web.check import WebCheck
 from exposure.contract import CheckFailure, FindingCandidate, Observation, ScanTarget, TargetKind
+from exposure.net.tls import tls_stats
 from exposure.testbed.runner import Testbed
 from exposure.testbed.scenario import Area, CompanySpec, DomainSpec, Route, SiteSpec, security_txt
 from tests.checks.test_securitytxt_check import PATIENT, VARIANTS, WK
@@ -123,3 +124,15 @@ async def test_a_server_that_closes_after_the_file_still_has_its_page_judged(tb:
     assert sorted(o.check_id for o in web if isinstance(o, FindingCandidate)) == sorted(
         o.check_id for o in alone if isinstance(o, FindingCandidate)
     )
+
+
+async def test_alone_the_check_fetches_the_file_and_probes_nothing(tb: Testbed):
+    """Without the tls or web family nobody visits the site: the check must not start a visit
+    (a modern and a legacy handshake) only for the file."""
+    target = ScanTarget("x", TargetKind.DOMAIN, "valid.test")
+    async with scan_context(tb, families=frozenset({"securitytxt"}), **PATIENT) as ctx:
+        assert await SecurityTxtCheck().run(target, ctx) == []
+        assert (await tls_stats(ctx)).total == 0
+    async with scan_context(tb, families=ALL, **PATIENT) as ctx:
+        assert await SecurityTxtCheck().run(target, ctx) == []
+        assert (await tls_stats(ctx)).total > 0  # with the visitors in the run, over the visit
