@@ -544,7 +544,7 @@ async def _one(
                 _keep(state, stream.partial())
             raise
         finally:
-            await _close_stream(writer, graceful=answer is not None and answer.error is None)
+            await close_stream(writer, graceful=answer is not None and answer.error is None)
     location = _keep(state, answer)
     if location:
         return location
@@ -592,8 +592,10 @@ def _handshake_error(exc: BaseException) -> tuple[FetchError, str]:
     return FetchError.TLS, f"{type(exc).__name__}: {exc}"[:300]
 
 
-async def _close_stream(writer: asyncio.StreamWriter, *, graceful: bool) -> None:
-    """Close after a complete answer (briefly awaited); abort at once after a failure."""
+async def close_stream(writer: asyncio.StreamWriter, *, graceful: bool) -> None:
+    """Close politely after a complete exchange (close_notify, briefly awaited); abort at once
+    after a failed or hung one, so a silent server costs no extra wait. Shared with the TLS
+    probe."""
     if not graceful:
         writer.transport.abort()
         return

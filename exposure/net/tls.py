@@ -32,7 +32,6 @@ one-connection-per-IP slot (`family`, default "tls") for its whole connection.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ssl
 import time
 from collections import Counter, OrderedDict
@@ -44,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 from cryptography import x509
 
 from exposure.net.certs import ChainVerdict, load_der_chain, trust_store, verify_chain
+from exposure.net.http import close_stream
 from exposure.net.politeness import connection_slot, silent_addresses, silent_detail
 from exposure.net.scope import in_scope
 from exposure.net.sslcontexts import ClientContexts, contexts
@@ -441,7 +441,7 @@ async def _probe(
                 exchange_error=exchange_error,
             )
         finally:
-            await _close(writer, graceful)
+            await close_stream(writer, graceful=graceful)
 
 
 def key_of(
@@ -496,18 +496,6 @@ def _der_encoding() -> int:
     import _ssl
 
     return int(getattr(_ssl, "ENCODING_DER", 2))
-
-
-async def _close(writer: Writer, graceful: bool) -> None:
-    """Close politely after a good handshake (close_notify, briefly awaited); abort at once
-    after a failed or hung one, so a silent server costs no extra wait."""
-    if not graceful:
-        writer.transport.abort()
-        return
-    writer.close()
-    with contextlib.suppress(Exception):
-        async with asyncio.timeout(0.5):
-            await writer.wait_closed()
 
 
 async def tls_summary(ctx: CheckContext) -> dict[str, float]:
