@@ -77,6 +77,7 @@ from exposure.net.http import FetchError, FetchResult, fetch
 from exposure.net.website import (
     SECURITY_TXT_FAMILY,
     HttpsVisit,
+    asks_for_security_txt,
     browser_verdict,
     resolve_host,
     visit_https,
@@ -87,9 +88,6 @@ from exposure.text import Text
 FAMILY = SECURITY_TXT_FAMILY  # "securitytxt": the site visit fetches the file for it
 MAX_BYTES = 100 * 1024  # the issue's cap; a security.txt is a few hundred bytes
 MAX_REDIRECTS = 5
-#: The families that visit every site anyway (`exposure.net.website.visit_https`): with one of
-#: them in the run, the file comes over their visit's connection.
-SITE_VISITORS = frozenset({"tls", "web"})
 MAX_EVIDENCE_ITEMS = 20  # per list in the evidence: a finding's evidence stays small
 
 MISSING = FindingSpec(
@@ -294,10 +292,8 @@ class SecurityTxtCheck:
     async def _visit(self, ctx: CheckContext, host: str) -> HttpsVisit | None:
         """The run's visit of `host` on its first address (memoised: the tls and web checks
         share it), or None when the run has no such visit for this family to use."""
-        if SECURITY_TXT_FAMILY not in ctx.families or self._allowed is not None:
+        if self._allowed is not None or not asks_for_security_txt(ctx):
             return None
-        if not ctx.families & SITE_VISITORS:
-            return None  # nobody else visits the site: a fetch of the file is cheaper alone
         site = await resolve_host(ctx, host)
         if not site.addresses:
             return None

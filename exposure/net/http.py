@@ -258,46 +258,6 @@ async def resolve_address(ctx: CheckContext, host: str, allowed: Callable[[str],
     raise _Stop(FetchError.DNS, f"could not resolve {host} ({statuses})")
 
 
-def _classify(exc: BaseException) -> tuple[FetchError, str]:
-    """An httpx exception to a `FetchError`, looking at the original cause (OSError, SSLError)."""
-    chain: list[BaseException] = []
-    seen: BaseException | None = exc
-    while seen is not None and len(chain) < 8:
-        chain.append(seen)
-        seen = seen.__cause__ or seen.__context__
-    text = str(exc) or type(exc).__name__
-    if isinstance(exc, httpx.TimeoutException):  # its cause may be an SSLWantReadError
-        kind = type(exc).__name__.removesuffix("Timeout").lower() or "read"
-        return FetchError.TIMEOUT, f"{kind} timed out"
-    for cause in chain:
-        if isinstance(cause, ssl.SSLCertVerificationError):
-            return FetchError.CERTIFICATE, cause.verify_message or str(cause)
-        if isinstance(cause, ssl.SSLError):
-            return FetchError.TLS, cause.reason or str(cause)
-        if isinstance(cause, ConnectionRefusedError):
-            return FetchError.REFUSED, "connection refused"
-        if isinstance(cause, ConnectionResetError | BrokenPipeError | ConnectionAbortedError):
-            return FetchError.RESET, "connection reset by the server"
-    if isinstance(exc, httpx.ConnectError):
-        lowered = text.lower()
-        if "refused" in lowered:
-            return FetchError.REFUSED, "connection refused"
-        if "reset" in lowered:
-            return FetchError.RESET, "connection reset by the server"
-        if "ssl" in lowered or "tls" in lowered or "handshake" in lowered:
-            return FetchError.TLS, text
-        return FetchError.UNREACHABLE, text
-    if isinstance(exc, httpx.ReadError | httpx.WriteError):
-        return FetchError.RESET, text
-    if isinstance(exc, httpx.RemoteProtocolError):
-        if "disconnect" in text.lower() or "closed" in text.lower():
-            return FetchError.RESET, text
-        return FetchError.PROTOCOL, text
-    if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
-        return FetchError.BAD_URL, text
-    return FetchError.PROTOCOL, f"{type(exc).__name__}: {text}"
-
-
 class _Capped:
     """Collects a body up to `cap` bytes, inflating gzip/deflate with the same cap."""
 

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 PURPOSE = "https-get"
 PURPOSE_WITH_SECURITY_TXT = "https-get+security.txt"
 SECURITY_TXT_FAMILY = "securitytxt"
+SITE_VISITORS = frozenset({"tls", "web"})  # the families that visit every site anyway
 SECURITY_TXT_PATH = "/.well-known/security.txt"
 LEGACY_SECURITY_TXT_PATH = "/security.txt"  # RFC 9116 §2.3: not a place to publish, a hint
 #: What a visit reads of a security.txt answer: the family's cap (RFC 9116 files are a few
@@ -249,7 +250,7 @@ async def visit_https(ctx: CheckContext, address: str, host: str) -> HttpsVisit:
             return SiteAnswers(None, file, legacy)
         return SiteAnswers(await stream.get(url, max_bytes=VISIT_BODY_BYTES), file, legacy)
 
-    both = SECURITY_TXT_FAMILY in ctx.families
+    both = asks_for_security_txt(ctx)
     modern = await probe(
         ctx,
         address,
@@ -272,6 +273,13 @@ async def visit_https(ctx: CheckContext, address: str, host: str) -> HttpsVisit:
             ctx, address, port, host, offer=Offer.LEGACY, exchange=get, purpose=PURPOSE
         )
     return HttpsVisit(host, address, port, url, modern, legacy, page_shake)
+
+
+def asks_for_security_txt(ctx: CheckContext) -> bool:
+    """Does this run's site visit ask for security.txt? When the securitytxt family runs and a
+    family that visits every site anyway (tls, web) does too: alone, the securitytxt check
+    fetches its file itself (a visit would add a legacy handshake nobody needs)."""
+    return SECURITY_TXT_FAMILY in ctx.families and bool(ctx.families & SITE_VISITORS)
 
 
 def _plain_text_200(answer: FetchResult) -> bool:
