@@ -28,6 +28,8 @@ import dns.rdatatype
 import dns.resolver
 import pycares
 
+from exposure.net.cares import make_resolver
+
 
 class DnsStatus(StrEnum):
     OK = "ok"
@@ -141,8 +143,9 @@ class AiodnsResolver:
         servers = [
             f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}" for ip, port in nameservers or []
         ]
-        self._resolver = aiodns.DNSResolver(
-            nameservers=servers or None, timeout=timeout, tries=tries
+        # Without c-ares' own query cache: `CachingResolver` in front is the one cache, bounded.
+        self._resolver, self.query_cache_off = make_resolver(
+            servers or None, timeout=timeout, tries=tries
         )
         # c-ares cannot ask for TLSA, DS or DNSKEY: those go through dnspython, to the same
         # servers with the same time-outs (and through the same cache, `CachingResolver`).
