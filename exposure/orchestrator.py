@@ -25,8 +25,8 @@ from typing import Any
 
 import httpx
 from sqlalchemy.engine import Engine
-from sqlmodel import select
 
+from exposure.companies import CompanySnapshot, CompanyStream, active_company_ids
 from exposure.contract import (
     Check,
     CheckContext,
@@ -35,12 +35,10 @@ from exposure.contract import (
     FindingCandidate,
     Observation,
     ScanTarget,
-    TargetKind,
 )
 from exposure.limits import Limits
 from exposure.memo import RunMemo
 from exposure.metering import CpuMeter, metered
-from exposure.models import Company, Target
 from exposure.net.dns import AiodnsResolver, CachingResolver, DnspythonResolver, Resolver
 from exposure.net.scope import target_in_scope
 from exposure.net.tls import tls_summary
@@ -55,15 +53,6 @@ from exposure.store.source_cache import StoreAnswerCache
 from exposure.store.writer import StoreWriter
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class CompanySnapshot:
-    """A company and its targets as read at the start of a run (values, no rows)."""
-
-    id: str
-    name: str
-    targets: tuple[ScanTarget, ...]
 
 
 @dataclass(slots=True)
@@ -342,22 +331,6 @@ async def scan_company(company: CompanySnapshot, rt: Runtime, run_id: int) -> Co
     )
 
 
-def load_companies(engine: Engine, company_ids: Sequence[str] | None) -> list[CompanySnapshot]:
-    with session_scope(engine) as session:
-        query = select(Company).where(Company.active == True)  # noqa: E712
-        if company_ids:
-            query = query.where(Company.id.in_(list(company_ids)))  # type: ignore[attr-defined]
-        companies = session.exec(query.order_by(Company.id)).all()
-        wanted = {c.id for c in companies}
-        by_company: dict[str, list[ScanTarget]] = {cid: [] for cid in wanted}
-        for t in session.exec(select(Target).order_by(Target.id)).all():  # type: ignore[arg-type]
-            if t.company_id in wanted:
-                by_company[t.company_id].append(
-                    ScanTarget(t.company_id, TargetKind(t.kind), t.value, t.display, t.id)
-                )
-        return [CompanySnapshot(c.id, c.name, tuple(by_company[c.id])) for c in companies]
-
-
 class UnknownCompanyError(ValueError):
     pass
 
@@ -391,9 +364,9 @@ class Orchestrator:
     ) -> RunSummary:
         started = time.perf_counter()
         checks = self.registry.select(check_prefixes)
-        companies = await asyncio.to_thread(load_companies, self.engine, company_ids)
+        company_ids_found = await asyncio.to_thread(active_company_ids, self.engine, company_ids)
         if company_ids:
-            missing = sorted(set(company_ids) - {c.id for c in companies})
+            missing = sorted(set(company_ids) - set(company_ids_found))
             if missing:
                 raise UnknownCompanyError(f"unknown or inactive company: {', '.join(missing)}")
         scope = {
@@ -402,12 +375,11 @@ class Orchestrator:
         }
         if self._preflight is not None:
             await self._preflight()
-        run_id, pending_ids = await asyncio.to_thread(
-            self._start_run, [c.id for c in companies], scope
-        )
+        run_id, pending_ids = await asyncio.to_thread(self._start_run, company_ids_found, scope)
         pending = set(pending_ids)
-        todo = [c for c in companies if c.id in pending]
-        resumed_done = len(companies) - len(todo)
+        todo = CompanyStream(self.engine, [c for c in company_ids_found if c in pending])
+        resumed_done = len(company_ids_found) - len(pending)
+        del pending, pending_ids
 
         resources = RunResources(
             self.settings,
@@ -419,7 +391,7 @@ class Orchestrator:
         rt = Runtime(resources.ctx, checks, self.settings)
         writer = StoreWriter(self.engine)
         await writer.start()
-        self.progress.start(len(companies), resumed_done)
+        self.progress.start(len(company_ids_found), resumed_done)
         status = "complete"
         scanned = 0
         try:
@@ -451,6 +423,11 @@ class Orchestrator:
                 f"--errors {run_id}`); `exposure scan` again completes the run"
             )
         self.progress.close()
+        if todo.missing:
+            self.progress.note(
+                f"{todo.missing} companies were removed or made inactive during the run: "
+                "not scanned"
+            )
         for value, count in sorted(rt.skipped.items()):
             self.progress.note(
                 f"skipped {value}: private, loopback or link-local address space "
@@ -459,7 +436,7 @@ class Orchestrator:
         summary = RunSummary(
             run_id=run_id,
             status=status,
-            companies_total=len(companies),
+            companies_total=len(company_ids_found),
             companies_scanned=writer.stats.companies,
             resumed_done=resumed_done,
             checks_run=rt.checks_run,
@@ -482,7 +459,7 @@ class Orchestrator:
         return summary
 
     async def _scan_all(
-        self, todo: list[CompanySnapshot], rt: Runtime, run_id: int, writer: StoreWriter
+        self, todo: CompanyStream, rt: Runtime, run_id: int, writer: StoreWriter
     ) -> int:
         """Stream companies through a bounded window; results go to the writer as they finish."""
         window = asyncio.Semaphore(self.settings.company_concurrency)
@@ -500,7 +477,7 @@ class Orchestrator:
                 window.release()
 
         try:
-            for company in todo:
+            async for company in todo:
                 await window.acquire()
                 task = asyncio.create_task(one(company))
                 running.add(task)

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select, update
 
+from exposure.companies import CompanySnapshot
 from exposure.contract import ScanTarget, TargetKind
 from exposure.models import (
     CheckError,
@@ -24,7 +25,6 @@ from exposure.models import (
     Target,
     utcnow,
 )
-from exposure.orchestrator import CompanySnapshot
 from exposure.results import ApplyStats, CompanyResult
 from exposure.store import runs as store_runs
 from exposure.store.db import session

@@ -34,7 +34,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 import time
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -176,23 +176,51 @@ class TlsResult:
         return data
 
 
+ProbeKey = tuple[str, int, str, str, str]
+
+
 @dataclass(slots=True)
 class TlsStats:
-    """Handshakes attempted in a run (a ClientHello sent), for tests and benchmarks."""
+    """Handshakes attempted in a run (a ClientHello sent), for the run summary, tests and
+    benchmarks.
 
-    attempts: Counter[tuple[str, int, str, str, str]] = field(default_factory=Counter)
-    by_name: Counter[str] = field(default_factory=Counter)
-    seconds_by_name: dict[str, float] = field(default_factory=dict)  # connected, per name
+    Kept in a few dozen bytes per attempt: a run of 10,000 companies makes ≈20,000 attempts, and
+    holding every key and name as strings was the largest thing still growing with N once the
+    caches were full (`benchmarks/README.md`, "Memory flat in N"). Keys and names are remembered
+    by their hash; only a key seen twice (a repeat, which should never happen) is kept in full.
+    """
+
+    total: int = 0
+    seconds: float = 0.0  # connected, all probes
     waiting: float = 0.0  # seconds spent waiting for the politeness slots, all probes
+    _keys: set[int] = field(default_factory=set)
+    _names: dict[int, int] = field(default_factory=dict)  # hash of the name -> attempts
+    _repeated: dict[ProbeKey, int] = field(default_factory=dict)
+
+    def attempted(self, key: ProbeKey, name: str) -> None:
+        """Count one ClientHello sent for `key` (to host `name`)."""
+        self.total += 1
+        digest = hash(key)
+        if digest in self._keys:
+            self._repeated[key] = self._repeated.get(key, 1) + 1
+        else:
+            self._keys.add(digest)
+        named = hash(name.lower())
+        self._names[named] = self._names.get(named, 0) + 1
+
+    def for_name(self, name: str) -> int:
+        """Attempts made to host `name` (or to the address, when there was no name)."""
+        return self._names.get(hash(name.lower()), 0)
 
     @property
-    def total(self) -> int:
-        return sum(self.attempts.values())
+    def names(self) -> int:
+        """Distinct host names (or addresses) probed."""
+        return len(self._names)
 
     @property
-    def repeated(self) -> dict[tuple[str, int, str, str, str], int]:
+    def repeated(self) -> dict[ProbeKey, int]:
         """Any (address, port, name, offer, purpose) handshaken more than once: should be {}."""
-        return {key: n for key, n in self.attempts.items() if n > 1}
+        return dict(self._repeated)
 
 
 #: Finished probes kept for reuse. A company's tls and web checks run at the same time and share
@@ -211,7 +239,7 @@ class ProbeMemo:
 
     def __init__(self, limit: int = PROBE_MEMO_LIMIT) -> None:
         self.limit = limit
-        self._entries: OrderedDict[tuple[str, int, str, str, str], asyncio.Future[TlsResult]]
+        self._entries: OrderedDict[ProbeKey, asyncio.Future[TlsResult]]
         self._entries = OrderedDict()
 
     def __len__(self) -> int:
@@ -219,7 +247,7 @@ class ProbeMemo:
 
     async def once(
         self,
-        key: tuple[str, int, str, str, str],
+        key: ProbeKey,
         make: Callable[[], Awaitable[TlsResult]],
     ) -> TlsResult:
         found = self._entries.get(key)
@@ -250,7 +278,7 @@ class ProbeMemo:
         excess = len(self._entries) - self.limit
         if excess <= 0:
             return
-        victims: list[tuple[str, int, str, str, str]] = []
+        victims: list[ProbeKey] = []
         for key, future in self._entries.items():
             if future.done():
                 victims.append(key)
@@ -327,8 +355,7 @@ async def _probe(
     def result(outcome: Outcome, **values: Any) -> TlsResult:
         now = time.perf_counter()
         elapsed = now - started
-        name = (server_name or address).lower()
-        stats.seconds_by_name[name] = stats.seconds_by_name.get(name, 0.0) + now - connected
+        stats.seconds += now - connected
         return TlsResult(
             address=address,
             port=port,
@@ -397,8 +424,9 @@ async def _probe(
                         failure=ProbeFailure.STARTTLS,
                         detail=f"{type(exc).__name__}: {exc}"[:300],
                     )
-            stats.attempts[key_of(address, port, server_name, offer, purpose)] += 1
-            stats.by_name[(server_name or address).lower()] += 1
+            stats.attempted(
+                key_of(address, port, server_name, offer, purpose), server_name or address
+            )
             try:
                 async with asyncio.timeout(settings.connect_timeout):
                     await writer.start_tls(
@@ -446,7 +474,7 @@ async def _probe(
 
 def key_of(
     address: str, port: int, server_name: str | None, offer: Offer, purpose: str
-) -> tuple[str, int, str, str, str]:
+) -> ProbeKey:
     return (address, port, (server_name or "").lower(), str(offer), purpose)
 
 
@@ -505,8 +533,8 @@ async def tls_summary(ctx: CheckContext) -> dict[str, float]:
     and the connections (TLS or plain HTTP) not made because their address had been silent."""
     stats = await tls_stats(ctx)
     silent = await silent_addresses(ctx)
-    names = len(stats.by_name)
-    seconds = sum(stats.seconds_by_name.values())
+    names = stats.names
+    seconds = stats.seconds
     return {
         "handshakes": stats.total,
         "names": names,

@@ -76,3 +76,18 @@ async def test_probes_in_flight_are_never_dropped():
     assert results[3] is results[5]  # the second caller shared the first one's probe
     await _done(memo, 10)
     assert len(memo) == 2
+
+
+def test_stats_count_attempts_and_names_and_keep_only_repeats_in_full():
+    from exposure.net.tls import TlsStats
+
+    stats = TlsStats()
+    for n in range(1000):
+        stats.attempted(_key(n), f"Site{n}.test")
+    assert stats.total == 1000 and stats.names == 1000 and stats.repeated == {}
+    assert stats.for_name("site7.test") == 1 and stats.for_name("other.test") == 0
+    stats.attempted(_key(7), "site7.test")  # the same key again: a repeat, kept in full
+    stats.attempted(_key(7), "site7.test")
+    stats.attempted((*_key(7)[:4], "https-get"), "site7.test")  # another purpose: no repeat
+    assert stats.repeated == {_key(7): 3}
+    assert stats.for_name("SITE7.test") == 4 and stats.names == 1000 and stats.total == 1003

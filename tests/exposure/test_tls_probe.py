@@ -232,7 +232,7 @@ async def test_same_probe_twice_is_one_handshake(tb: Testbed, ctx: CheckContext)
     third = await probe(ctx, ip, port, "VALID.test")
     assert first is second is third
     stats = await tls_stats(ctx)
-    assert stats.by_name["valid.test"] == 1 and stats.repeated == {}
+    assert stats.for_name("valid.test") == 1 and stats.repeated == {}
     assert tb.counters().tls_handshakes == {"valid.test": 1}
 
 
@@ -246,7 +246,7 @@ async def test_tls_and_web_checks_share_their_handshakes(tb: Testbed, ctx: Check
     stats = await tls_stats(ctx)
     assert stats.repeated == {}
     for host in ("v-mixed.test", "www.v-mixed.test"):
-        assert stats.by_name[host] == 2  # modern + legacy, each once for both checks
+        assert stats.for_name(host) == 2  # modern + legacy, each once for both checks
     assert tb.counters().tls_handshakes == {"v-mixed.test": 2, "www.v-mixed.test": 2}
 
 
