@@ -8,11 +8,18 @@ The shared work runs in a task of its own. A caller that is cancelled (its check
 time-out) stops waiting, but does not cancel the work others are waiting for, and they do not
 receive its cancellation. The work bounds its own waits; whatever is still running when the run
 ends is cancelled by `close()`.
+
+A namespace with one entry per host (an SMTP session per MX host) grows with the run when
+companies have hosts of their own: such a caller passes `keep`, and beyond that many the least
+recently used finished results of that namespace are forgotten (a host used again later is then
+asked again; a provider's MX host used by many companies stays, every use refreshes it). Memory
+stays flat in the number of companies (issue #11).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -22,10 +29,22 @@ T = TypeVar("T")
 class RunMemo:
     def __init__(self) -> None:
         self._tasks: dict[tuple[str, Any], asyncio.Task[Any]] = {}
+        self._recent: dict[str, OrderedDict[Any, None]] = {}  # bounded namespaces, oldest first
         self.hits = 0
         self.misses = 0
+        self.forgotten = 0
 
-    async def once(self, namespace: str, key: Any, make: Callable[[], Awaitable[T]]) -> T:
+    async def once(
+        self,
+        namespace: str,
+        key: Any,
+        make: Callable[[], Awaitable[T]],
+        *,
+        keep: int | None = None,
+    ) -> T:
+        """`make()`'s result, shared by every caller of the run with the same namespace and key.
+
+        `keep`: at most this many finished results of the namespace are kept (see above)."""
         full = (namespace, key)
         task = self._tasks.get(full)
         if task is None:
@@ -35,8 +54,30 @@ class RunMemo:
             self._tasks[full] = task
         else:
             self.hits += 1
+        if keep is not None:
+            recent = self._recent.setdefault(namespace, OrderedDict())
+            recent[key] = None
+            recent.move_to_end(key)
+            self._forget(namespace, recent, keep)
         result: T = await asyncio.shield(task)
         return result
+
+    def _forget(self, namespace: str, recent: OrderedDict[Any, None], keep: int) -> None:
+        """Drop the least recently used finished results beyond `keep`; work in flight stays
+        (others wait for it). The oldest are nearly always finished: O(1) per call."""
+        excess = len(recent) - keep
+        if excess <= 0:
+            return
+        victims = []
+        for key in recent:
+            if self._tasks[(namespace, key)].done():
+                victims.append(key)
+                if len(victims) == excess:
+                    break
+        for key in victims:
+            del recent[key]
+            del self._tasks[(namespace, key)]
+        self.forgotten += len(victims)
 
     def count(self, namespace: str) -> int:
         return sum(1 for ns, _ in self._tasks if ns == namespace)

@@ -22,13 +22,19 @@ T = TypeVar("T")
 
 
 async def run_once(
-    ctx: CheckContext, namespace: str, key: Hashable, work: Callable[[], Awaitable[T]]
+    ctx: CheckContext,
+    namespace: str,
+    key: Hashable,
+    work: Callable[[], Awaitable[T]],
+    *,
+    keep: int | None = None,
 ) -> T:
     """The result of `work()`, started by the first caller in this run and shared by all.
 
     The memo runs the work in a task of its own, so a caller cancelled by its time-out does not
-    cancel it for the other domains that wait on the same MX host."""
-    return await ctx.memo.once(namespace, key, work)
+    cancel it for the other domains that wait on the same MX host. `keep` bounds how many
+    finished results of the namespace the run remembers (`RunMemo.once`)."""
+    return await ctx.memo.once(namespace, key, work, keep=keep)
 
 
 async def public_suffixes(ctx: CheckContext) -> PublicSuffixList:

@@ -147,10 +147,16 @@ class SmtpSession:
 # --- the session -----------------------------------------------------------------------------------
 
 
+#: SMTP sessions the run remembers. A provider's MX host, used by many companies, is asked once
+#: and stays (every use refreshes it); the MX hosts of companies with a mail server of their own
+#: are used once and forgotten after this many others, so memory stays flat in N.
+SESSIONS_KEPT = 4096
+
+
 async def smtp_session(ctx: CheckContext, host: str) -> SmtpSession:
     """The run's one session with `host` (started by the first caller, shared by all)."""
 
-    return await run_once(ctx, "mail.smtp", host, lambda: _session(ctx, host))
+    return await run_once(ctx, "mail.smtp", host, lambda: _session(ctx, host), keep=SESSIONS_KEPT)
 
 
 async def _address(ctx: CheckContext, host: str) -> tuple[str, SmtpState | None, str]:

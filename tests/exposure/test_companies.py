@@ -28,7 +28,7 @@ def _reads_of_companies(engine) -> list[int]:
     """How many SELECTs on the company table the engine has run (a list to read from later)."""
     seen = [0]
 
-    def count(conn, cursor, statement, parameters, context, executemany):  # noqa: ARG001
+    def count(conn, cursor, statement, parameters, context, executemany):
         if statement.lstrip().upper().startswith("SELECT") and "FROM company" in statement:
             seen[0] += 1
 

@@ -38,6 +38,37 @@ async def test_memo_runs_shared_work_once_and_shares_failures():
     assert memo.misses == 2  # the failure is remembered too
 
 
+async def test_a_bounded_namespace_forgets_the_least_recently_used_finished_results():
+    memo = RunMemo()
+    made: list[str] = []
+    gate = asyncio.Event()
+
+    async def session(host: str) -> str:
+        made.append(host)
+        if host == "slow.test":
+            await gate.wait()
+        return f"banner of {host}"
+
+    async def ask(host: str, keep: int | None = 3) -> str:
+        return await memo.once("smtp", host, lambda: session(host), keep=keep)
+
+    slow = asyncio.ensure_future(ask("slow.test"))  # in flight: never forgotten
+    await asyncio.sleep(0)
+    for host in ("provider.test", "a.test", "provider.test", "b.test", "provider.test", "c.test"):
+        await ask(host)
+    assert memo.count("smtp") == 3  # slow (in flight), provider (used often), c (newest)
+    assert memo.forgotten == 2
+    await ask("provider.test")
+    await ask("a.test")  # forgotten: asked again
+    assert made.count("provider.test") == 1 and made.count("a.test") == 2
+    gate.set()
+    assert await slow == "banner of slow.test" and made.count("slow.test") == 1
+    # another namespace, unbounded, is not touched by the bound
+    for n in range(10):
+        await memo.once("psl", n, lambda n=n: session(f"n{n}"))
+    assert memo.count("psl") == 10
+
+
 async def test_keyed_limiter_bounds_each_key_and_forgets_idle_keys():
     limiter = KeyedLimiter(2)
     active: dict[str, int] = {}
