@@ -36,9 +36,13 @@ async def server() -> AsyncIterator[DnsServer]:
 
 
 async def _twice(resolver: aiodns.DNSResolver) -> None:
-    for _ in range(2):
-        result = await resolver.query_dns("haven.test", "A")
-        assert [rr.data.addr for rr in result.answer] == ["127.0.53.10"]
+    """Ask the same question twice, then close the resolver."""
+    try:
+        for _ in range(2):
+            result = await resolver.query_dns("haven.test", "A")
+            assert [rr.data.addr for rr in result.answer] == ["127.0.53.10"]
+    finally:
+        await resolver.close()
 
 
 async def test_a_default_channel_answers_the_second_question_from_its_cache(
@@ -46,20 +50,14 @@ async def test_a_default_channel_answers_the_second_question_from_its_cache(
 ) -> None:
     """The reason for the module: left alone, c-ares keeps the answer."""
     plain = aiodns.DNSResolver(nameservers=[f"{server.host}:{server.port}"], timeout=1, tries=1)
-    try:
-        await _twice(plain)
-    finally:
-        await plain.close()
+    await _twice(plain)
     assert server.total == 1
 
 
 async def test_the_scans_channel_keeps_nothing(server: DnsServer) -> None:
     real = pycares._lib
     resolver, off = cares.make_resolver([f"{server.host}:{server.port}"], timeout=1, tries=1)
-    try:
-        await _twice(resolver)
-    finally:
-        await resolver.close()
+    await _twice(resolver)
     assert off is True
     assert server.total == 2
     assert pycares._lib is real  # only the channel's construction saw the wrapper
@@ -85,10 +83,7 @@ async def test_a_pycares_without_the_option_still_resolves_and_says_so(
     monkeypatch.setattr(cares, "_warned", False)
     with caplog.at_level(logging.WARNING, logger="exposure.net.cares"):
         resolver, off = cares.make_resolver([f"{server.host}:{server.port}"], timeout=1, tries=1)
-    try:
-        await _twice(resolver)
-    finally:
-        await resolver.close()
+    await _twice(resolver)
     assert off is False
     assert server.total == 1
     assert "query cache could not be switched off" in caplog.text
