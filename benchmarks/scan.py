@@ -201,9 +201,15 @@ def main() -> int:
     loops: list[str] = args.loop or ["auto"]
 
     if args.child:
+        import exposure.orchestrator  # noqa: F401  (imported before the freeze, as the CLI does)
+        from exposure.gcpolicy import scanning_gc
         from exposure.loop import loop_factory
+        from exposure.registry import load
 
-        with asyncio.Runner(loop_factory=loop_factory(loops[0])) as runner:
+        load()  # the check modules too
+
+        # as `exposure scan` runs (exposure.loop.run): the garbage collector tuned for scanning
+        with scanning_gc(), asyncio.Runner(loop_factory=loop_factory(loops[0])) as runner:
             result = runner.run(_child(Path(args.child[0]), Path(args.child[1]), args.check))
         result["loop"] = loops[0]
         print(json.dumps(result))

@@ -46,3 +46,35 @@ def test_uvloop_asked_for_but_missing_is_a_clear_error(monkeypatch: pytest.Monke
 def test_an_unknown_loop_is_refused_by_the_settings():
     with pytest.raises(ValueError, match="event_loop"):
         Settings(database="sqlite://", event_loop="trio")  # type: ignore[arg-type]
+
+
+def test_a_scan_runs_with_the_collector_tuned_and_gets_the_defaults_back():
+    """`exposure scan` and `exposure worker` freeze what exists when the scan starts and collect
+    young objects less often (`exposure.gcpolicy`); afterwards Python's settings are back."""
+    import gc
+
+    from exposure.gcpolicy import GEN0_THRESHOLD
+
+    before = gc.get_threshold()
+    assert gc.get_freeze_count() == 0 and before[0] != GEN0_THRESHOLD
+
+    async def inside() -> tuple[tuple[int, int, int], int]:
+        return gc.get_threshold(), gc.get_freeze_count()
+
+    threshold, frozen = run(inside(), Settings(event_loop="asyncio"))
+    assert threshold == (GEN0_THRESHOLD, before[1], before[2])
+    assert frozen > 10_000  # the libraries imported by then
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+
+
+def test_the_collector_settings_come_back_when_the_scan_fails():
+    import gc
+
+    before = gc.get_threshold()
+
+    async def broken() -> None:
+        raise RuntimeError("scan failed")
+
+    with pytest.raises(RuntimeError):
+        run(broken(), Settings(event_loop="asyncio"))
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
