@@ -23,7 +23,7 @@ from exposure.text import Text
 if TYPE_CHECKING:
     import httpx
 
-    from exposure.limits import Limits
+    from exposure.scan.limits import Limits
     from exposure.memo import RunMemo
     from exposure.net.dns import Resolver
     from exposure.settings import Settings

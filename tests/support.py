@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from exposure.contract import CheckContext
-from exposure.limits import Limits
+from exposure.scan.limits import Limits
 from exposure.memo import RunMemo
 from exposure.net.dns import AiodnsResolver, CachingResolver
 from exposure.settings import Settings

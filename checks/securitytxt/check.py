@@ -11,7 +11,7 @@ How a domain is judged (each rule is a decision; the report's words come from `m
   address, connection refused, no TLS spoken) is `www.<domain>` tried: a site that answers on the
   apex speaks for the domain, even with a 404.
 - **Over the site visit when the run has one.** With the tls or web family in the run, the
-  shared site visit (`exposure.net.website.visit_https`) has already asked for the file (and,
+  shared site visit (`checks._site.website.visit_https`) has already asked for the file (and,
   when not found, the legacy `/security.txt`) on its handshake; the check takes that answer when
   it settles the verdict (no redirect, complete, a certificate judged as a browser would) and
   fetches the file itself otherwise. Same verdicts either way
@@ -74,7 +74,7 @@ from exposure.contract import (
     TargetKind,
 )
 from exposure.net.http import FetchError, FetchResult, fetch
-from exposure.net.website import (
+from checks._site.website import (
     SECURITY_TXT_FAMILY,
     HttpsVisit,
     asks_for_security_txt,
@@ -300,7 +300,7 @@ class SecurityTxtCheck:
         return await visit_https(ctx, site.addresses[0], host)
 
     async def _from_visit(self, ctx: CheckContext, host: str, url: str) -> Retrieval | None:
-        """The file as the run's visit of the site saw it (`exposure.net.website`: asked for on
+        """The file as the run's visit of the site saw it (`checks._site.website`: asked for on
         the handshake the tls and web checks judge), or None when that does not settle it and
         the file is fetched the usual way: no visit (DNS, connection, handshake failed), a
         redirect to follow, an answer that broke off or was too large to keep, a certificate

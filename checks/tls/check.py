@@ -1,10 +1,10 @@
 """The `tls` family check: certificates and protocol versions of a company's web sites.
 
 For every domain target: the apex and `www.` (when they resolve), over every A/AAAA address
-(`exposure.net.website`). Each address is visited once per run, the visit shared with the web
+(`checks._site.website`). Each address is visited once per run, the visit shared with the web
 check; the certificate is judged on the handshake that succeeded (the modern one, else the
 legacy one, so a TLS 1.0-only server still gets its certificate judged) and legacy TLS on the
-legacy probe. Findings are per host, the worst address counting (`checks.sitefold`).
+legacy probe. Findings are per host, the worst address counting (`checks._site.sitefold`).
 
 "Could not test" stays apart from "fine": a host that hangs or resets every handshake is a
 `CheckFailure` for the whole family; a legacy probe that timed out after a good modern handshake
@@ -18,7 +18,7 @@ import asyncio
 from collections.abc import Sequence
 from typing import ClassVar
 
-from checks.sitefold import AddressFailure, AddressFinding, fold
+from checks._site.sitefold import AddressFailure, AddressFinding, fold
 from checks.tls.certificate import CERTIFICATE_IDS, CERTIFICATE_SPECS, judge_certificate
 from checks.tls.codes import TRUST_CODES
 from checks.tls.protocol import LEGACY, judge_protocol
@@ -32,7 +32,7 @@ from exposure.contract import (
     TargetKind,
 )
 from exposure.net.tls import ProbeFailure
-from exposure.net.website import HttpsVisit, SiteHost, site_hosts, visit_https
+from checks._site.website import HttpsVisit, SiteHost, site_hosts, visit_https
 from exposure.text import Text
 
 ALL_IDS = frozenset({*CERTIFICATE_IDS, LEGACY.id})

@@ -6,7 +6,7 @@ the worst address counting). Per address:
 - **port 80**: one `GET /` through the safe fetch helper, redirects *not* followed: the first
   answer is what is judged (internet.nl: the first hop must go to HTTPS on the same host), and
   following it to the HTTPS site would repeat the handshake the TLS probe already did;
-- **port 443**: the shared HTTPS visit (`exposure.net.website.visit_https`): its handshake and the
+- **port 443**: the shared HTTPS visit (`checks._site.website.visit_https`): its handshake and the
   `GET /` answered over it, whatever the certificate (its defects are the TLS family's).
 
 Verdicts:
@@ -30,7 +30,7 @@ from typing import Any, ClassVar
 
 import httpx
 
-from checks.sitefold import AddressFailure, AddressFinding, fold
+from checks._site.sitefold import AddressFailure, AddressFinding, fold
 from checks.tls.check import PROBE_REASONS, host_failures
 from checks.web.codes import WEB_CODES
 from checks.web.hsts import MIN_MAX_AGE, parse_hsts
@@ -46,7 +46,7 @@ from exposure.contract import (
     TargetKind,
 )
 from exposure.net.http import REDIRECT_STATUSES, FetchError, FetchResult, fetch
-from exposure.net.website import HttpsVisit, origin, site_hosts, visit_https
+from checks._site.website import HttpsVisit, origin, site_hosts, visit_https
 from exposure.severity import Severity
 from exposure.text import Text
 

@@ -22,11 +22,11 @@ from procrastinate import JobContext
 
 from exposure.distributed import bookkeeping
 from exposure.distributed.app import AFTER_RUN_TASK, MAX_ATTEMPTS, ExposureApp, conninfo
-from exposure.limits import Limits
+from exposure.scan.limits import Limits
 from exposure.models import utcnow
-from exposure.orchestrator import RunResources, Runtime, scan_company
+from exposure.scan.orchestrator import RunResources, Runtime, scan_company
 from exposure.registry import Registry, RegistryError, load
-from exposure.results import CompanyResult
+from exposure.scan.results import CompanyResult
 from exposure.store.db import make_engine
 
 log = logging.getLogger(__name__)
@@ -304,7 +304,7 @@ async def nightly_job(exp: ExposureApp, timestamp: int) -> str:
     """The nightly run: refuse when the resolver is down (a failed run in `exposure runs`),
     otherwise start (or resume) the run of every active company with every installed check."""
     from exposure.distributed.coordinator import run_scope, start_run
-    from exposure.preflight import probe_resolver
+    from exposure.scan.preflight import probe_resolver
 
     state = exp.state
     tick = datetime.fromtimestamp(timestamp, UTC).isoformat()

@@ -24,7 +24,7 @@ from exposure.testbed.area_mail import (
     mail_area,
     shared_mx_area,
 )
-from exposure.testbed.harness import Lab, ScanOutcome
+from exposure.app.harness import Lab, ScanOutcome
 from exposure.testbed.runner import Testbed
 from exposure.testbed.scenario import Area
 

@@ -25,7 +25,7 @@ from exposure.contract import (
     ScanTarget,
     TargetKind,
 )
-from exposure.limits import Limits
+from exposure.scan.limits import Limits
 from exposure.memo import RunMemo
 from exposure.net.http import FetchError, FetchResult, Hop
 from exposure.settings import Settings

@@ -1,7 +1,7 @@
 """security.txt over the site visit's connection, proven against the check's own fetch.
 
 When a run has the securitytxt family, the site visit that the tls and web checks share asks
-for `/.well-known/security.txt` on its handshake (`exposure.net.website`), and the check takes
+for `/.well-known/security.txt` on its handshake (`checks._site.website`), and the check takes
 the file from there instead of opening a connection of its own. That must change the cost and
 nothing else: every variant of the security.txt corpus gets the same verdict, reason, codes,
 hints and contacts either way, the file costs no handshake of its own, and a server that closes

@@ -38,7 +38,7 @@ import pytest
 import pytest_asyncio
 
 from exposure.net.certs import describe, matches_host
-from exposure.net.website import visit_https
+from checks._site.website import visit_https
 from exposure.testbed.runner import Testbed
 from exposure.testbed.scenario import Area, CompanySpec, DomainSpec, SiteSpec
 from tests.support import scan_context

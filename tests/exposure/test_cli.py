@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from exposure.cli import app
+from exposure.app.cli import app
 
 HEADER = "id,name,email,domains,ips,sector\n"
 
@@ -157,7 +157,7 @@ def test_csv_neutralises_formulas():
 def test_demo_runs_fast_and_leaves_nothing_running(tmp_path):
     started = time.monotonic()
     proc = subprocess.run(
-        [sys.executable, "-m", "exposure.cli", "demo", "--output", str(tmp_path / "d")],
+        [sys.executable, "-m", "exposure.app.cli", "demo", "--output", str(tmp_path / "d")],
         capture_output=True,
         text=True,
         timeout=120,

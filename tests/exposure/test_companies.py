@@ -6,7 +6,7 @@ import asyncio
 
 from sqlalchemy import event
 
-from exposure.companies import CompanyStream, active_company_ids, load_companies
+from exposure.store.companies import CompanyStream, active_company_ids, load_companies
 from exposure.contract import TargetKind
 from exposure.models import Company, Target
 from exposure.store.db import session as session_scope

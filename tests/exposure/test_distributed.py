@@ -208,7 +208,7 @@ async def test_a_job_that_runs_again_changes_nothing(engine, database_url):
 
     # and a result that reaches the store twice (two jobs raced) is applied once
     from exposure.models import utcnow
-    from exposure.results import CompanyResult
+    from exposure.scan.results import CompanyResult
 
     result = CompanyResult(started.run_id, "c000", (), utcnow())
     assert bookkeeping.apply_once(engine, result) is None

@@ -88,7 +88,7 @@ async def _cli(env: dict[str, str], log: Path, *args: str) -> asyncio.subprocess
     handle = log.open("ab")
     try:
         return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "exposure.cli", *args, env=env, stdout=handle, stderr=handle
+            sys.executable, "-m", "exposure.app.cli", *args, env=env, stdout=handle, stderr=handle
         )
     finally:
         handle.close()

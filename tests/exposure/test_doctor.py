@@ -14,8 +14,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Sink
 from typer.testing import CliRunner
 
-from exposure.cli import app
-from exposure.doctor import Outcome, run_checks
+from exposure.app.cli import app
+from exposure.app.doctor import Outcome, run_checks
 from exposure.settings import load_settings
 from exposure.store.db import make_engine, migrate
 from exposure.testbed.area_demo import demo_area
@@ -165,7 +165,7 @@ def test_the_command_prints_a_line_per_check_and_exits_4_on_a_failure(tmp_path):
 def test_last_run_judges_the_newest_run(tmp_path):
     from datetime import timedelta
 
-    from exposure.doctor import _check_last_run
+    from exposure.app.doctor import _check_last_run
     from exposure.models import ScanRun, utcnow
     from exposure.store.db import session
 

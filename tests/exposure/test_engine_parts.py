@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
-from exposure.limits import KeyedLimiter
+from exposure.scan.limits import KeyedLimiter
 from exposure.memo import RunMemo
-from exposure.metering import CpuMeter, metered
+from exposure.scan.metering import CpuMeter, metered
 from exposure.net.dns import AiodnsResolver, CachingResolver, DnsStatus
 from exposure.testbed.runner import Testbed
 from exposure.testbed.scenario import Area, CompanySpec, DomainSpec

@@ -29,7 +29,7 @@ async def _cli(env: dict[str, str], *args: str) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "exposure.cli",
+        "exposure.app.cli",
         *args,
         env=env,
         stdout=asyncio.subprocess.PIPE,

@@ -1,4 +1,4 @@
-"""Which event loop runs a scan (`exposure.loop`), and which one this test run uses."""
+"""Which event loop runs a scan (`exposure.app.loop`), and which one this test run uses."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from exposure.loop import loop_factory, run
+from exposure.app.loop import loop_factory, run
 from exposure.settings import Settings, SettingsError
 
 
@@ -50,10 +50,10 @@ def test_an_unknown_loop_is_refused_by_the_settings():
 
 def test_a_scan_runs_with_the_collector_tuned_and_gets_the_defaults_back():
     """`exposure scan` and `exposure worker` freeze what exists when the scan starts and collect
-    young objects less often (`exposure.gcpolicy`); afterwards Python's settings are back."""
+    young objects less often (`exposure.app.gcpolicy`); afterwards Python's settings are back."""
     import gc
 
-    from exposure.gcpolicy import GEN0_THRESHOLD
+    from exposure.app.gcpolicy import GEN0_THRESHOLD
 
     before = gc.get_threshold()
     assert gc.get_freeze_count() == 0 and before[0] != GEN0_THRESHOLD

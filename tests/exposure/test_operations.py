@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from exposure.cli import app
+from exposure.app.cli import app
 from exposure.distributed.followups import settings_env
 from exposure.exit_codes import ExitCode
 from exposure.logs import JsonFormatter

@@ -25,7 +25,7 @@ from exposure.contract import (
     TargetKind,
 )
 from exposure.models import CheckError, Company, Finding, FindingEvent, ScanRun, Target
-from exposure.orchestrator import Orchestrator
+from exposure.scan.orchestrator import Orchestrator
 from exposure.registry import Registry
 from exposure.settings import load_settings
 from exposure.severity import Severity

@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from exposure.contract import FailureReason, FindingCandidate, Observation, fingerprint
 from exposure.models import Finding, RunCompany
-from exposure.results import CompanyResult
+from exposure.scan.results import CompanyResult
 from exposure.store.db import session
 from tests.conftest import T0, StoreWorld
 

@@ -11,7 +11,7 @@ from sqlalchemy import event
 from sqlmodel import select
 
 from exposure.models import RunCompany
-from exposure.results import CompanyResult
+from exposure.scan.results import CompanyResult
 from exposure.store.db import session
 from exposure.store.runs import pending_companies
 from exposure.store.writer import STORE_ERROR, StoreWriter

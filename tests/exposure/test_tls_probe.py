@@ -23,7 +23,7 @@ from exposure.net.tls import (
     probe,
     tls_stats,
 )
-from exposure.net.website import visit_https
+from checks._site.website import visit_https
 from exposure.testbed.runner import Testbed
 from exposure.testbed.scenario import Area, CompanySpec, DomainSpec, SiteSpec
 from exposure.testbed.smtp import MailHostSpec

@@ -14,8 +14,8 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from exposure.models import Finding
-from exposure.portal.app import create_app
-from exposure.portal.auth import create_link, hash_password
+from exposure.app.portal.app import create_app
+from exposure.app.portal.auth import create_link, hash_password
 from exposure.settings import Settings
 from exposure.store.db import session as session_scope
 from tests.reports import sample

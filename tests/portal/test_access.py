@@ -17,7 +17,7 @@ from markupsafe import escape
 from sqlmodel import select
 
 from exposure.models import FindingEvent, utcnow
-from exposure.portal.auth import create_link, revoke_links
+from exposure.app.portal.auth import create_link, revoke_links
 from exposure.store.db import session as session_scope
 from tests.portal.conftest import COMPANIES, PASSWORD, PHONE, World, csrf_of
 from tests.reports import sample
@@ -299,9 +299,9 @@ def test_link_and_login_attempts_are_rate_limited(world: World) -> None:
 
 def test_the_access_log_has_no_tokens(world: World, caplog: pytest.LogCaptureFixture) -> None:
     token = world.tokens[sample.BAKERY]
-    with caplog.at_level(logging.INFO, logger="exposure.portal.access"):
+    with caplog.at_level(logging.INFO, logger="exposure.app.portal.access"):
         world.company_client(sample.BAKERY).get("/report")
-    lines = [r.getMessage() for r in caplog.records if r.name == "exposure.portal.access"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "exposure.app.portal.access"]
     assert any("/t/[redacted]" in line for line in lines)
     assert any("/report 200" in line for line in lines)
     assert all(token not in line for line in lines)

@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from exposure.portal.auth import create_link
+from exposure.app.portal.auth import create_link
 from exposure.store.db import make_engine, migrate
 from exposure.store.db import session as session_scope
 from tests.reports import sample
@@ -93,7 +93,7 @@ def serving(url: str, tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
         [
             sys.executable,
             "-c",
-            "from exposure.cli import main; main()",
+            "from exposure.app.cli import main; main()",
             "serve",
             "--host",
             "127.0.0.1",

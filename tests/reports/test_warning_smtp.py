@@ -28,7 +28,7 @@ from sqlmodel import col, select
 
 from exposure.models import WarningRecord
 from exposure.store.db import session as session_scope
-from exposure.testbed.harness import Lab
+from exposure.app.harness import Lab
 from exposure.testbed.runner import Testbed
 from exposure.testbed.scenario import Area, CompanySpec, DomainSpec
 from reports.delivery import SmtpUrlError, parse_smtp_url

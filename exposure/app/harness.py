@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from exposure.orchestrator import Orchestrator, RunSummary
+from exposure.scan.orchestrator import Orchestrator, RunSummary
 from exposure.registry import Registry, load
 from exposure.settings import Settings, load_settings
 from exposure.store.db import make_engine, migrate

@@ -66,7 +66,7 @@ def _reason(exc: BaseException) -> str:
 
 
 async def check_resolver(settings: Settings) -> CheckResult:
-    from exposure.preflight import probe_resolver
+    from exposure.scan.preflight import probe_resolver
 
     result = await probe_resolver(settings)
     return (ok if result.ok else fail)("resolver", result.describe())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from exposure.orchestrator import RunSummary
+from exposure.scan.orchestrator import RunSummary
 from exposure.severity import Severity
 
 _ORDER = [s.value for s in reversed(Severity)]

@@ -15,9 +15,9 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from exposure.models import Company, Finding, FindingEvent, utcnow
-from exposure.portal import auth
-from exposure.portal.app import Portal, checked_form, parse_until, portal_of, redirect
-from exposure.portal.pages import PortalView, Table, page
+from exposure.app.portal import auth
+from exposure.app.portal.app import Portal, checked_form, parse_until, portal_of, redirect
+from exposure.app.portal.pages import PortalView, Table, page
 from exposure.store.acceptance import AcceptError, UnknownFindingError, accept_finding
 from reports import company, export, render, words
 from reports.publish import safe_name
@@ -274,7 +274,7 @@ async def accept(request: Request, company_id: str, csrf: str, by: str, base: st
 
 
 def _not_saved(portal: Portal, reason: str) -> Response:
-    from exposure.portal.pages import message
+    from exposure.app.portal.pages import message
 
     return message(portal.language, portal.meldpunt, "portal_accept_failed", 400, reason=reason)
 

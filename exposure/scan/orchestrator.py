@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 from sqlalchemy.engine import Engine
 
-from exposure.companies import CompanySnapshot, CompanyStream, active_company_ids
+from exposure.store.companies import CompanySnapshot, CompanyStream, active_company_ids
 from exposure.contract import (
     Check,
     CheckContext,
@@ -36,15 +36,15 @@ from exposure.contract import (
     Observation,
     ScanTarget,
 )
-from exposure.limits import Limits
+from exposure.scan.limits import Limits
 from exposure.memo import RunMemo
-from exposure.metering import CpuMeter, metered
+from exposure.scan.metering import CpuMeter, metered
 from exposure.net.dns import AiodnsResolver, CachingResolver, DnspythonResolver, Resolver
 from exposure.net.scope import target_in_scope
 from exposure.net.tls import tls_summary
-from exposure.progress import NullProgress, ProgressSink
+from exposure.scan.progress import NullProgress, ProgressSink
 from exposure.registry import Registry
-from exposure.results import ApplyStats, CompanyResult, TaskOutcome
+from exposure.scan.results import ApplyStats, CompanyResult, TaskOutcome
 from exposure.settings import Settings
 from exposure.sources.shodan import ShodanSource
 from exposure.store import runs as store_runs
@@ -354,7 +354,7 @@ class Orchestrator:
         self._resolver = resolver
         self._clock = clock or (lambda: datetime.now(UTC))
         # Awaited after the input is validated and before a run is started; it raises (e.g.
-        # `exposure.preflight.SourceDownError`) to refuse a run whose essential sources are down.
+        # `exposure.scan.preflight.SourceDownError`) to refuse a run whose essential sources are down.
         self._preflight = preflight
 
     async def scan(

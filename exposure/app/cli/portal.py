@@ -10,6 +10,8 @@ from typing import Annotated
 
 import typer
 
+from exposure.app.cli.common import err, fail, open_store, out, settings_of
+
 portal_app = typer.Typer(help="The company portal: personal links and the Meldpunt's password.")
 
 _DURATION = re.compile(r"^\s*(\d{1,4})\s*d?\s*$")
@@ -21,13 +23,6 @@ def parse_days(value: str) -> int:
     if match is None or not 1 <= int(match.group(1)) <= 3650:
         raise ValueError(f"{value!r} is not a number of days from 1 to 3650 (e.g. 90d)")
     return int(match.group(1))
-
-
-def _fail(message: str) -> typer.Exit:
-    from exposure.cli import err
-
-    err.print(f"exposure: error: {message}", markup=False, highlight=False)
-    return typer.Exit(2)
 
 
 def link_url(base: str, token: str) -> str:
@@ -43,23 +38,21 @@ def link(
     ] = None,
 ) -> None:
     """Make a personal portal link for a company; the link is shown once, only its hash is kept."""
-    from exposure.cli import _engine, _state, out
-    from exposure.portal.auth import create_link
+    from exposure.app.portal.auth import create_link
     from exposure.store.db import session as session_scope
 
-    settings = _state(ctx).settings
+    settings = settings_of(ctx)
     try:
         days = parse_days(expires) if expires is not None else settings.portal_link_days
     except ValueError as exc:
-        raise _fail(f"--expires: {exc}") from None
-    engine = _engine(settings)
+        fail(f"--expires: {exc}")
+    engine = open_store(settings)
     with session_scope(engine) as session:
         try:
             new = create_link(session, company, days, by="cli")
         except LookupError:
-            raise _fail(f"unknown company {company!r} (see `exposure targets list`)") from None
+            fail(f"unknown company {company!r} (see `exposure targets list`)")
     out.print(link_url(settings.portal_url, new.token), markup=False, highlight=False)
-    from exposure.cli import err
 
     err.print(
         f"link {new.token_id} for {company}, valid until {new.expires_at:%Y-%m-%d %H:%M} UTC; "
@@ -78,11 +71,10 @@ def revoke(
     ] = None,
 ) -> None:
     """Revoke a company's links (all, or one); browsers that opened them are logged out."""
-    from exposure.cli import _engine, _state, out
-    from exposure.portal.auth import revoke_links
+    from exposure.app.portal.auth import revoke_links
     from exposure.store.db import session as session_scope
 
-    engine = _engine(_state(ctx).settings)
+    engine = open_store(settings_of(ctx))
     with session_scope(engine) as session:
         count = revoke_links(session, company, link_id)
     out.print(f"{count} link(s) of {company} revoked", markup=False, highlight=False)
@@ -94,12 +86,11 @@ def links(
     company: Annotated[str | None, typer.Option("--company", help="only this company")] = None,
 ) -> None:
     """The portal links: id, company, made, valid until, state (never the token)."""
-    from exposure.cli import _engine, _state, out
+    from exposure.app.portal.auth import link_state, list_links
     from exposure.models import utcnow
-    from exposure.portal.auth import link_state, list_links
     from exposure.store.db import session as session_scope
 
-    engine = _engine(_state(ctx).settings)
+    engine = open_store(settings_of(ctx))
     now = utcnow()
     with session_scope(engine) as session:
         rows = list_links(session, company)
@@ -120,11 +111,11 @@ def _d(value: datetime | None) -> str:
 def hash_password_command() -> None:
     """Read a password (twice, not echoed) and print its argon2 hash for the setting
     `portal_admin_password_hash` (EXPOSURE_PORTAL_ADMIN_PASSWORD_HASH)."""
-    from exposure.portal.auth import hash_password
+    from exposure.app.portal.auth import hash_password
 
     password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
     if len(password) < 12:
-        raise _fail("use a password of at least 12 characters")
+        fail("use a password of at least 12 characters")
     sys.stdout.write(hash_password(password) + "\n")
 
 
@@ -143,20 +134,19 @@ def serve(
     """Serve the company portal and the Meldpunt's view (put a TLS reverse proxy in front)."""
     import uvicorn
 
-    from exposure.cli import _engine, _state
-    from exposure.portal.app import create_app
+    from exposure.app.portal.app import create_app
     from exposure.registry import RegistryError, load
     from reports.specs import Specs
 
-    settings = _state(ctx).settings
+    settings = settings_of(ctx)
     try:
         specs = Specs.from_registry(load())
     except RegistryError as exc:
-        raise _fail(str(exc)) from None
-    engine = _engine(settings)
+        fail(str(exc))
+    engine = open_store(settings)
     app = create_app(settings, engine, specs)
     # The access log is the portal's own (tokens redacted), shown at INFO in every log format.
-    logging.getLogger("exposure.portal.access").setLevel(logging.INFO)
+    logging.getLogger("exposure.app.portal.access").setLevel(logging.INFO)
     uvicorn.run(
         app,
         host=host,

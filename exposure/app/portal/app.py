@@ -26,15 +26,15 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from exposure.portal import auth
-from exposure.portal.pages import message, page
-from exposure.portal.security import RateLimiter, SecurityMiddleware
+from exposure.app.portal import auth
+from exposure.app.portal.pages import message, page
+from exposure.app.portal.security import RateLimiter, SecurityMiddleware
 from exposure.settings import Settings
 from exposure.store.db import session as session_scope
 from reports import render
 from reports.specs import Specs
 
-log = logging.getLogger("exposure.portal")
+log = logging.getLogger("exposure.app.portal")
 
 T = TypeVar("T")
 
@@ -174,7 +174,7 @@ async def _csrf_error(request: Request, exc: Exception) -> Response:
 
 def create_app(settings: Settings, engine: Engine, specs: Specs | None = None) -> Starlette:
     """The portal application on a migrated database."""
-    from exposure.portal import company_routes, meldpunt_routes
+    from exposure.app.portal import company_routes, meldpunt_routes
 
     if specs is None:
         from exposure.registry import load

@@ -4,31 +4,12 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Protocol, TextIO
+from typing import TextIO
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-
-class ProgressSink(Protocol):
-    def start(self, total: int, resumed: int = 0) -> None: ...
-    def advance(self, company_id: str) -> None: ...
-    def note(self, line: str) -> None: ...
-    def close(self) -> None: ...
-
-
-class NullProgress:
-    def start(self, total: int, resumed: int = 0) -> None:
-        pass
-
-    def advance(self, company_id: str) -> None:
-        pass
-
-    def note(self, line: str) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
+from exposure.scan.progress import ProgressSink
 
 
 class PlainProgress:

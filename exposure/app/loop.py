@@ -17,7 +17,7 @@ import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from exposure.gcpolicy import scanning_gc
+from exposure.app.gcpolicy import scanning_gc
 from exposure.settings import Settings, SettingsError
 
 T = TypeVar("T")
@@ -41,7 +41,7 @@ def loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop]:
 
 def run(main: Coroutine[Any, Any, T], settings: Settings) -> T:
     """`asyncio.run(main)` on the loop the settings ask for, with the garbage collector tuned
-    for scanning (`exposure.gcpolicy`)."""
+    for scanning (`exposure.app.gcpolicy`)."""
     try:
         factory = loop_factory(settings.event_loop)
     except SettingsError:

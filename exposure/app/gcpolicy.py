@@ -13,7 +13,7 @@ of its 45 s of CPU (14%), most of it in the 24 full collections that each walk t
   waiting for one are bounded by the same 10,000 objects (≈1-5 MB; measured peak RSS +3 MB).
 
 Together: collector CPU 6.3 s → 1.3 s for the same scan. Only the process that scans is tuned
-(`exposure.loop.run`, used by `exposure scan` and `exposure worker`); everything is put back
+(`exposure.app.loop.run`, used by `exposure scan` and `exposure worker`); everything is put back
 when the scan ends, so tests and the portal keep Python's defaults.
 """
 

@@ -13,9 +13,9 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from exposure.models import Company
-from exposure.portal import auth, company_routes
-from exposure.portal.app import checked_form, portal_of, redirect
-from exposure.portal.pages import LoginForm, PortalView, Table, page
+from exposure.app.portal import auth, company_routes
+from exposure.app.portal.app import checked_form, portal_of, redirect
+from exposure.app.portal.pages import LoginForm, PortalView, Table, page
 from exposure.store.warnings import list_warnings
 from reports import benchmark, overview, render, words
 

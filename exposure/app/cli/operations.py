@@ -1,5 +1,5 @@
 """The operations commands: `scan` (embedded and `--distributed`), `worker`, `nightly`, `doctor`,
-`migrate`. Kept apart from `exposure/cli.py`, which registers them, so that the command line's
+`migrate`. Kept apart from `exposure/app/cli/__init__.py`, which registers them, so that the command line's
 shared file stays small; they use its settings, error and output helpers.
 
 Exit codes are those of `exposure.exit_codes.ExitCode` (README, "Exit codes").
@@ -15,34 +15,30 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from exposure.app.cli.common import (
+    err,
+    error,
+    fail,
+    open_store,
+    out,
+    progress,
+    redact,
+    settings_of,
+)
+from exposure.app.loop import run as run_on_loop
 from exposure.exit_codes import ExitCode, for_run_status
-from exposure.loop import run as run_on_loop
 from exposure.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from exposure.models import ScanRun
-    from exposure.orchestrator import RunSummary
-    from exposure.progress import ProgressSink
+    from exposure.scan.orchestrator import RunSummary
 
 log = logging.getLogger("exposure.run")
 
 #: Seconds between looks at a distributed run's progress while `scan --distributed --wait` waits.
 WAIT_POLL = 2.0
-
-
-def _progress() -> ProgressSink:
-    from exposure.logs import LogFormat, LogProgress, current_format
-    from exposure.progress import for_terminal
-
-    return LogProgress() if current_format() is LogFormat.JSON else for_terminal()
-
-
-def _error(message: str) -> None:
-    from exposure.cli import err
-
-    err.print(f"exposure: error: {message}", markup=False, highlight=False)
 
 
 def _scope(companies: Sequence[str] | None, checks: Sequence[str] | None) -> dict[str, Any]:
@@ -57,13 +53,12 @@ def _refused(engine: Engine, scope: dict[str, Any], reason: str) -> int:
 
     run_id = record_refused_run(engine, scope, reason)
     log.error(reason, extra={"action": "run_refused", "run_id": run_id})
-    _error(f"{reason}; nothing was scanned (run {run_id} recorded as failed)")
+    error(f"{reason}; nothing was scanned (run {run_id} recorded as failed)")
     return ExitCode.SOURCE_DOWN
 
 
 def _finished(summary: RunSummary) -> None:
-    from exposure.cli import out
-    from exposure.summary import print_summary
+    from exposure.app.summary import print_summary
 
     print_summary(summary, out)
     log.info(
@@ -81,12 +76,11 @@ def scan_embedded(
     settings: Settings, companies: Sequence[str] | None, checks: Sequence[str] | None
 ) -> tuple[int, int | None]:
     """The in-process scan (SQLite or PostgreSQL): (exit code, run id)."""
-    from exposure.cli import _engine, err, fail
-    from exposure.orchestrator import Orchestrator, UnknownCompanyError
-    from exposure.preflight import SourceDownError, require_resolver
     from exposure.registry import RegistryError, load
+    from exposure.scan.orchestrator import Orchestrator, UnknownCompanyError
+    from exposure.scan.preflight import SourceDownError, require_resolver
 
-    engine = _engine(settings)
+    engine = open_store(settings)
 
     async def preflight() -> None:
         await require_resolver(settings)
@@ -94,7 +88,7 @@ def scan_embedded(
     try:
         registry = load()
         orchestrator = Orchestrator(
-            settings, registry, engine, progress=_progress(), preflight=preflight
+            settings, registry, engine, progress=progress(), preflight=preflight
         )
         summary = run_on_loop(orchestrator.scan(companies, checks), settings)
     except (UnknownCompanyError, RegistryError, SettingsError) as exc:
@@ -118,14 +112,13 @@ def scan_distributed(
     wait: bool,
 ) -> int:
     """Queue one job per pending company for the workers; with `wait`, follow the run to its end."""
-    from exposure.cli import _engine, err, fail
     from exposure.distributed.app import DistributedModeError, require_postgres
 
     try:
         require_postgres(settings)
     except DistributedModeError as exc:
         fail(str(exc))
-    engine = _engine(settings)
+    engine = open_store(settings)
     try:
         return asyncio.run(_scan_distributed(settings, engine, companies, checks, wait=wait))
     except KeyboardInterrupt:
@@ -145,11 +138,10 @@ async def _scan_distributed(
     *,
     wait: bool,
 ) -> int:
-    from exposure.cli import fail, out
     from exposure.distributed.app import make_app, prepare_database
     from exposure.distributed.coordinator import UnknownCompanyError, run_scope, start_run
-    from exposure.preflight import probe_resolver
     from exposure.registry import RegistryError, load
+    from exposure.scan.preflight import probe_resolver
 
     await prepare_database(settings)
     exp = make_app(settings, nightly_cron="")
@@ -199,8 +191,8 @@ async def _wait_for(
     enforced by a job, which needs a worker too)."""
     from exposure.distributed import bookkeeping
 
-    progress = _progress()
-    progress.start(total, resumed)
+    sink = progress()
+    sink.start(total, resumed)
     done = resumed
     started = time.monotonic()
     give_up = started + deadline + 600
@@ -211,7 +203,7 @@ async def _wait_for(
             if run is None:
                 raise RuntimeError(f"run {run_id} disappeared from the database")
             for _ in range(max(0, run.companies_done - done)):
-                progress.advance("")
+                sink.advance("")
             done = max(done, run.companies_done)
             if run.status != "running":
                 return run
@@ -219,13 +211,13 @@ async def _wait_for(
             if now >= next_worker_check:
                 next_worker_check = now + 300
                 if not await asyncio.to_thread(_workers_alive, engine):
-                    progress.note("no worker is alive: start `exposure worker` (the run waits)")
+                    sink.note("no worker is alive: start `exposure worker` (the run waits)")
             if now > give_up:
-                progress.note("the run is past its deadline and no worker stopped it")
+                sink.note("the run is past its deadline and no worker stopped it")
                 return run
             await asyncio.sleep(WAIT_POLL)
     finally:
-        progress.close()
+        sink.close()
 
 
 def _workers_alive(engine: Engine) -> int:
@@ -243,8 +235,8 @@ def _workers_alive(engine: Engine) -> int:
 
 def summary_from_run(run: ScanRun) -> RunSummary:
     """The summary a distributed run stored when it finished (or its counters, if it has none)."""
-    from exposure.orchestrator import RunSummary
-    from exposure.results import ApplyStats
+    from exposure.scan.orchestrator import RunSummary
+    from exposure.scan.results import ApplyStats
 
     stored = dict(run.summary or {})
     duration = stored.get("duration_seconds")
@@ -276,12 +268,36 @@ def summary_from_run(run: ScanRun) -> RunSummary:
 # --- the other commands -------------------------------------------------------------------------
 
 
-def _settings(ctx: typer.Context) -> Settings:
-    # Duck-typed: under `python -m exposure.cli` the callback's State is `__main__.State`, not
-    # `exposure.cli.State`.
-    settings = ctx.obj.settings
-    assert isinstance(settings, Settings)
-    return settings
+def scan(
+    ctx: typer.Context,
+    company: Annotated[
+        list[str] | None, typer.Option("--company", help="scan only this company (repeatable)")
+    ] = None,
+    check: Annotated[
+        list[str] | None,
+        typer.Option("--check", help="run only checks with this id prefix (repeatable)"),
+    ] = None,
+    distributed: Annotated[
+        bool,
+        typer.Option(
+            "--distributed", help="queue one job per company for `exposure worker` (PostgreSQL)"
+        ),
+    ] = False,
+    wait: Annotated[
+        bool,
+        typer.Option("--wait", help="with --distributed: follow the run until it is finished"),
+    ] = False,
+) -> None:
+    """Scan the member list (or a part of it); resumes an interrupted run.
+
+    Exit codes: 0 complete; 2 bad input; 3 incomplete (deadline, companies that failed);
+    4 the resolver did not answer, nothing scanned; 130 interrupted.
+    """
+    settings = settings_of(ctx)
+    if distributed:
+        raise typer.Exit(scan_distributed(settings, company or None, check or None, wait=wait))
+    code, _run_id = scan_embedded(settings, company or None, check or None)
+    raise typer.Exit(code)
 
 
 def worker(
@@ -329,11 +345,10 @@ def worker(
     ] = True,
 ) -> None:
     """Run a worker of the distributed mode (PostgreSQL): scans queued companies until stopped."""
-    from exposure.cli import fail
     from exposure.distributed.app import DistributedModeError, make_app, require_postgres
     from exposure.distributed.worker import WorkerOptions, run_worker
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     try:
         require_postgres(settings)
         options = WorkerOptions(
@@ -366,10 +381,9 @@ def nightly(ctx: typer.Context) -> None:
     Exit code 0 when the scan completed and every follow-up succeeded; 3, 4, 130 as `scan`;
     5 when the scan completed but a follow-up (warnings, reports) failed.
     """
-    from exposure.cli import err
     from exposure.distributed.followups import run_followups
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     code, run_id = scan_embedded(settings, None, None)
     if code not in (ExitCode.OK, ExitCode.INCOMPLETE) or not settings.after_scan:
         raise typer.Exit(code)
@@ -391,10 +405,9 @@ def doctor(
     ] = None,
 ) -> None:
     """Check the configuration for real: resolver, CA bundle, database, Shodan, SMTP."""
-    from exposure.cli import fail, out
-    from exposure.doctor import run_checks
+    from exposure.app.doctor import run_checks
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     started = time.perf_counter()
     try:
         results = asyncio.run(run_checks(settings, check))
@@ -418,16 +431,15 @@ def doctor(
 
 def migrate(ctx: typer.Context) -> None:
     """Create or upgrade the database: the store's schema and, on PostgreSQL, the job queue's."""
-    from exposure.cli import _engine, _redact, out
     from exposure.store.db import check_current, database_url
 
-    settings = _settings(ctx)
-    engine = _engine(settings)  # migrates the store
+    settings = settings_of(ctx)
+    engine = open_store(settings)  # migrates the store
     try:
         status = check_current(engine)
     finally:
         engine.dispose()
-    line = f"{_redact(settings.database)}: {status.describe()}"
+    line = f"{redact(settings.database)}: {status.describe()}"
     if database_url(settings.database).get_backend_name() == "postgresql":
         from exposure.distributed.app import prepare_database
 
@@ -438,6 +450,7 @@ def migrate(ctx: typer.Context) -> None:
 
 def register(app: typer.Typer) -> None:
     """Add the operations commands to the command line."""
+    app.command()(scan)
     app.command()(worker)
     app.command()(nightly)
     app.command()(doctor)

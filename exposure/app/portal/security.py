@@ -16,8 +16,8 @@ from collections.abc import Callable
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-access_log = logging.getLogger("exposure.portal.access")
-log = logging.getLogger("exposure.portal")
+access_log = logging.getLogger("exposure.app.portal.access")
+log = logging.getLogger("exposure.app.portal")
 
 #: No script at all, nothing from elsewhere, no framing; forms only to ourselves.
 CSP = (
