@@ -40,8 +40,8 @@ def _cpu() -> float:
 
 
 async def _child(info_path: Path, database: Path, check_prefixes: list[str]) -> dict[str, Any]:
-    from exposure.scan.orchestrator import Orchestrator
     from exposure.registry import load
+    from exposure.scan.orchestrator import Orchestrator
     from exposure.settings import load_settings
     from exposure.store.db import make_engine, migrate
     from exposure.store.db import session as session_scope

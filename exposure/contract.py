@@ -23,9 +23,9 @@ from exposure.text import Text
 if TYPE_CHECKING:
     import httpx
 
-    from exposure.scan.limits import Limits
     from exposure.memo import RunMemo
     from exposure.net.dns import Resolver
+    from exposure.scan.limits import Limits
     from exposure.settings import Settings
     from exposure.sources.shodan import ShodanSource
 

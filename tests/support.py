@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 
 from exposure.contract import CheckContext
-from exposure.scan.limits import Limits
 from exposure.memo import RunMemo
 from exposure.net.dns import AiodnsResolver, CachingResolver
+from exposure.scan.limits import Limits
 from exposure.settings import Settings
 from exposure.testbed.runner import Testbed
 

@@ -51,6 +51,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from checks._site.website import (
+    SECURITY_TXT_FAMILY,
+    HttpsVisit,
+    asks_for_security_txt,
+    browser_verdict,
+    resolve_host,
+    visit_https,
+)
 from checks.securitytxt.messages import MESSAGES
 from checks.securitytxt.sniff import has_security_txt_fields, is_blank, looks_like_html
 from checks.securitytxt.validator import (
@@ -74,14 +82,6 @@ from exposure.contract import (
     TargetKind,
 )
 from exposure.net.http import FetchError, FetchResult, fetch
-from checks._site.website import (
-    SECURITY_TXT_FAMILY,
-    HttpsVisit,
-    asks_for_security_txt,
-    browser_verdict,
-    resolve_host,
-    visit_https,
-)
 from exposure.severity import Severity
 from exposure.text import Text
 

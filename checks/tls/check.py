@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import ClassVar
 
 from checks._site.sitefold import AddressFailure, AddressFinding, fold
+from checks._site.website import HttpsVisit, SiteHost, site_hosts, visit_https
 from checks.tls.certificate import CERTIFICATE_IDS, CERTIFICATE_SPECS, judge_certificate
 from checks.tls.codes import TRUST_CODES
 from checks.tls.protocol import LEGACY, judge_protocol
@@ -32,7 +33,6 @@ from exposure.contract import (
     TargetKind,
 )
 from exposure.net.tls import ProbeFailure
-from checks._site.website import HttpsVisit, SiteHost, site_hosts, visit_https
 from exposure.text import Text
 
 ALL_IDS = frozenset({*CERTIFICATE_IDS, LEGACY.id})

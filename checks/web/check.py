@@ -31,6 +31,7 @@ from typing import Any, ClassVar
 import httpx
 
 from checks._site.sitefold import AddressFailure, AddressFinding, fold
+from checks._site.website import HttpsVisit, origin, site_hosts, visit_https
 from checks.tls.check import PROBE_REASONS, host_failures
 from checks.web.codes import WEB_CODES
 from checks.web.hsts import MIN_MAX_AGE, parse_hsts
@@ -46,7 +47,6 @@ from exposure.contract import (
     TargetKind,
 )
 from exposure.net.http import REDIRECT_STATUSES, FetchError, FetchResult, fetch
-from checks._site.website import HttpsVisit, origin, site_hosts, visit_https
 from exposure.severity import Severity
 from exposure.text import Text
 

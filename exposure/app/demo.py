@@ -15,16 +15,16 @@ from pathlib import Path
 from rich.console import Console
 from sqlalchemy.engine import Engine
 
-from exposure.contract import FindingSpec
-from exposure.scan.orchestrator import Orchestrator
 from exposure.app.progress import for_terminal
+from exposure.app.summary import print_summary
+from exposure.contract import FindingSpec
 from exposure.registry import Registry, load
+from exposure.scan.orchestrator import Orchestrator
 from exposure.settings import Settings, load_settings
 from exposure.severity import Severity
 from exposure.store.db import make_engine, migrate
 from exposure.store.db import session as session_scope
 from exposure.store.queries import list_findings
-from exposure.app.summary import print_summary
 from exposure.testbed.area_demo import demo_area
 from exposure.testbed.runner import Testbed
 from reports.findings import print_table

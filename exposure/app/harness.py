@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from exposure.scan.orchestrator import Orchestrator, RunSummary
 from exposure.registry import Registry, load
+from exposure.scan.orchestrator import Orchestrator, RunSummary
 from exposure.settings import Settings, load_settings
 from exposure.store.db import make_engine, migrate
 from exposure.store.db import session as session_scope

@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select, update
 
-from exposure.store.companies import CompanySnapshot
 from exposure.contract import ScanTarget, TargetKind
 from exposure.models import (
     CheckError,
@@ -27,6 +26,7 @@ from exposure.models import (
 )
 from exposure.scan.results import ApplyStats, CompanyResult
 from exposure.store import runs as store_runs
+from exposure.store.companies import CompanySnapshot
 from exposure.store.db import session
 from exposure.store.lifecycle import OPENED, apply_company_result, clean_text
 

@@ -22,10 +22,10 @@ from procrastinate import JobContext
 
 from exposure.distributed import bookkeeping
 from exposure.distributed.app import AFTER_RUN_TASK, MAX_ATTEMPTS, ExposureApp, conninfo
-from exposure.scan.limits import Limits
 from exposure.models import utcnow
-from exposure.scan.orchestrator import RunResources, Runtime, scan_company
 from exposure.registry import Registry, RegistryError, load
+from exposure.scan.limits import Limits
+from exposure.scan.orchestrator import RunResources, Runtime, scan_company
 from exposure.scan.results import CompanyResult
 from exposure.store.db import make_engine
 

@@ -26,7 +26,6 @@ from typing import Any
 import httpx
 from sqlalchemy.engine import Engine
 
-from exposure.store.companies import CompanySnapshot, CompanyStream, active_company_ids
 from exposure.contract import (
     Check,
     CheckContext,
@@ -36,18 +35,19 @@ from exposure.contract import (
     Observation,
     ScanTarget,
 )
-from exposure.scan.limits import Limits
 from exposure.memo import RunMemo
-from exposure.scan.metering import CpuMeter, metered
 from exposure.net.dns import AiodnsResolver, CachingResolver, DnspythonResolver, Resolver
 from exposure.net.scope import target_in_scope
 from exposure.net.tls import tls_summary
-from exposure.scan.progress import NullProgress, ProgressSink
 from exposure.registry import Registry
+from exposure.scan.limits import Limits
+from exposure.scan.metering import CpuMeter, metered
+from exposure.scan.progress import NullProgress, ProgressSink
 from exposure.scan.results import ApplyStats, CompanyResult, TaskOutcome
 from exposure.settings import Settings
 from exposure.sources.shodan import ShodanSource
 from exposure.store import runs as store_runs
+from exposure.store.companies import CompanySnapshot, CompanyStream, active_company_ids
 from exposure.store.db import session as session_scope
 from exposure.store.source_cache import StoreAnswerCache
 from exposure.store.writer import StoreWriter

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from checks.shodan.check import ShodanCheck
-from exposure.scan.orchestrator import Orchestrator
+from exposure.app.harness import Lab, ScanOutcome
 from exposure.registry import Registry
+from exposure.scan.orchestrator import Orchestrator
 from exposure.store.db import session as session_scope
 from exposure.store.queries import list_findings, run_errors
-from exposure.app.harness import Lab, ScanOutcome
 from exposure.testbed.runner import Testbed
 from exposure.testbed.scenario import Area, CompanySpec, DeviceSpec, DomainSpec
 from exposure.testbed.shodan import ShodanLookalike

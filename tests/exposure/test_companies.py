@@ -6,9 +6,9 @@ import asyncio
 
 from sqlalchemy import event
 
-from exposure.store.companies import CompanyStream, active_company_ids, load_companies
 from exposure.contract import TargetKind
 from exposure.models import Company, Target
+from exposure.store.companies import CompanyStream, active_company_ids, load_companies
 from exposure.store.db import session as session_scope
 
 

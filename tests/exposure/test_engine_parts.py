@@ -6,10 +6,10 @@ import asyncio
 
 import pytest
 
-from exposure.scan.limits import KeyedLimiter
 from exposure.memo import RunMemo
-from exposure.scan.metering import CpuMeter, metered
 from exposure.net.dns import AiodnsResolver, CachingResolver, DnsStatus
+from exposure.scan.limits import KeyedLimiter
+from exposure.scan.metering import CpuMeter, metered
 from exposure.testbed.runner import Testbed
 from exposure.testbed.scenario import Area, CompanySpec, DomainSpec
 

@@ -25,8 +25,8 @@ from exposure.contract import (
     TargetKind,
 )
 from exposure.models import CheckError, Company, Finding, FindingEvent, ScanRun, Target
-from exposure.scan.orchestrator import Orchestrator
 from exposure.registry import Registry
+from exposure.scan.orchestrator import Orchestrator
 from exposure.settings import load_settings
 from exposure.severity import Severity
 from exposure.store.db import make_engine, migrate

@@ -18,12 +18,12 @@ from exposure.contract import (
     Source,
     TargetKind,
 )
-from exposure.scan.limits import Limits
 from exposure.models import Company, RunCompany, ScanRun, Target
 from exposure.net.dns import DnsAnswer, DnsStatus
+from exposure.registry import Registry
+from exposure.scan.limits import Limits
 from exposure.scan.orchestrator import Orchestrator, RunResources
 from exposure.scan.preflight import SourceDownError
-from exposure.registry import Registry
 from exposure.settings import load_settings
 from exposure.severity import Severity
 from exposure.store.db import make_engine, migrate

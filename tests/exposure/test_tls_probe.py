@@ -12,6 +12,7 @@ import pytest
 import pytest_asyncio
 
 import exposure.net.tls as tls_module
+from checks._site.website import visit_https
 from exposure.contract import CheckContext, ScanTarget, TargetKind
 from exposure.net.certs import describe, matches_host
 from exposure.net.tls import (
@@ -23,7 +24,6 @@ from exposure.net.tls import (
     probe,
     tls_stats,
 )
-from checks._site.website import visit_https
 from exposure.testbed.runner import Testbed
 from exposure.testbed.scenario import Area, CompanySpec, DomainSpec, SiteSpec
 from exposure.testbed.smtp import MailHostSpec

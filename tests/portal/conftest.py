@@ -13,9 +13,9 @@ from sqlmodel import select
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from exposure.models import Finding
 from exposure.app.portal.app import create_app
 from exposure.app.portal.auth import create_link, hash_password
+from exposure.models import Finding
 from exposure.settings import Settings
 from exposure.store.db import session as session_scope
 from tests.reports import sample

@@ -10,9 +10,9 @@ from sqlmodel import select
 from typer.testing import CliRunner
 
 from exposure.app.cli import app
-from exposure.models import AccessToken
-from exposure.app.portal.auth import digest, verify_password
 from exposure.app.cli.portal import parse_days
+from exposure.app.portal.auth import digest, verify_password
+from exposure.models import AccessToken
 from exposure.store.db import make_engine, migrate
 from exposure.store.db import session as session_scope
 from tests.reports import sample

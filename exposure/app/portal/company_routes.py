@@ -14,10 +14,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from exposure.models import Company, Finding, FindingEvent, utcnow
 from exposure.app.portal import auth
 from exposure.app.portal.app import Portal, checked_form, parse_until, portal_of, redirect
 from exposure.app.portal.pages import PortalView, Table, page
+from exposure.models import Company, Finding, FindingEvent, utcnow
 from exposure.store.acceptance import AcceptError, UnknownFindingError, accept_finding
 from reports import company, export, render, words
 from reports.publish import safe_name

@@ -12,10 +12,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from exposure.models import Company
 from exposure.app.portal import auth, company_routes
 from exposure.app.portal.app import checked_form, portal_of, redirect
 from exposure.app.portal.pages import LoginForm, PortalView, Table, page
+from exposure.models import Company
 from exposure.store.warnings import list_warnings
 from reports import benchmark, overview, render, words
 
