@@ -10,7 +10,7 @@ the store keeps the findings it covers untouched instead of resolving them.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -102,6 +102,11 @@ class CheckMeta:
     passive: bool = True
     version: str = "1"
     codes: tuple[CodeText, ...] = ()  # words for the evidence codes of its findings, if any
+    # What the check wants from work that several checks share (e.g. the site visit of
+    # `checks._site`: "site" for a check that visits every site anyway, "security.txt" for one
+    # that would like the file fetched on that visit's connection). The names belong to the
+    # shared code, not to the engine: the engine only gathers them for the run (`CheckContext.wants`).
+    wants: frozenset[str] = frozenset()
 
     def code_text(self, code: str) -> CodeText | None:
         """The words for an evidence code of this family (None: the family has no such code)."""
@@ -197,10 +202,10 @@ class CheckContext:
     dnssec: Resolver | None = None
     # Shodan (InternetDB + REST API): rate limit, run memo and cache across runs; None: none
     shodan: ShodanSource | None = None
-    # The check families of this run (ids). Shared work reads it to ask, in one go, for what a
-    # later family will need: a site visit fetches security.txt on its connection only when the
-    # securitytxt family runs. Empty: unknown, every family fetches for itself.
-    families: frozenset[str] = frozenset()
+    # What this run's checks want from shared work (the union of their `CheckMeta.wants`), so that
+    # shared work asks, in one go, for what a later check will need. Empty: unknown, every check
+    # fetches for itself.
+    wants: frozenset[str] = frozenset()
 
     def port(self, service: str) -> int:
         return self.settings.port(service)
@@ -211,6 +216,11 @@ class Check(Protocol):
     meta: ClassVar[CheckMeta]
 
     async def run(self, target: ScanTarget, ctx: CheckContext) -> Sequence[Observation]: ...
+
+
+def wants_of(checks: Iterable[Check]) -> frozenset[str]:
+    """What a run's checks want from shared work, together (`CheckContext.wants`)."""
+    return frozenset().union(*(check.meta.wants for check in checks))
 
 
 def fingerprint(check_id: str, company_id: str, subject: str, discriminator: str = "") -> str:

@@ -1,4 +1,5 @@
-"""Folding per-address verdicts into findings per host (shared by the tls and web families).
+"""Folding per-address verdicts into findings per host (shared by the tls and web families),
+and what both ask of a domain's sites first: the visits, and the hosts that could not be tested.
 
 A host such as `www.bakkerij.nl` may have several A/AAAA addresses (a load balancer, IPv4 and
 IPv6). As internet.nl does, the worst address counts: a defect on any address is a finding on
@@ -9,12 +10,15 @@ identity when the hosting provider renumbers; the evidence lists the addresses t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import asyncio
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from checks._site.website import HttpsVisit, SiteHost, visit_https
 from exposure.contract import (
     JSON,
+    CheckContext,
     CheckFailure,
     FailureReason,
     FindingCandidate,
@@ -89,3 +93,37 @@ def fold(
 
 def _address_order(address: str) -> tuple[int, str]:
     return (1 if ":" in address else 0, address)
+
+
+def host_failures(hosts: Sequence[SiteHost], ids: frozenset[str]) -> list[AddressFailure]:
+    """DNS that did not answer, and addresses out of scope: could not test (those ids)."""
+    failures: list[AddressFailure] = []
+    for host in hosts:
+        if host.dns_error:
+            failures.append(
+                AddressFailure(
+                    host.name,
+                    "",
+                    FailureReason.DNS_ERROR,
+                    f"DNS did not answer ({host.dns_error})",
+                    ids,
+                )
+            )
+        for address in host.skipped:
+            failures.append(
+                AddressFailure(
+                    host.name,
+                    address,
+                    FailureReason.OUT_OF_SCOPE,
+                    "private, loopback or link-local address space; not scanned "
+                    "(set allow_private to scan it)",
+                    ids,
+                )
+            )
+    return failures
+
+
+async def visits_of(ctx: CheckContext, hosts: Sequence[SiteHost]) -> list[HttpsVisit]:
+    return list(
+        await asyncio.gather(*(visit_https(ctx, a, h.name) for h in hosts for a in h.addresses))
+    )

@@ -11,7 +11,8 @@ speaks legacy TLS is still looked at over one handshake). Both are memoised by t
 so the TLS check and the web check share them: a site costs one handshake, plus one refused
 legacy ClientHello (two handshakes when it still accepts legacy TLS).
 
-When the run also has the security.txt family (`CheckContext.families`), the modern visit first
+When a check of the run wants the file from the visit (`CheckMeta.wants` holds `SECURITY_TXT`,
+gathered into `CheckContext.wants`) and another visits every site anyway (`SITE`), the modern visit first
 asks for `/.well-known/security.txt` on that connection (keep-alive), then, when that is not a
 plain-text 200, for the legacy `/security.txt` (the family's hint), and then for `/`: the file
 costs one or two requests instead of connections and handshakes of their own. A server that closes
@@ -38,8 +39,11 @@ if TYPE_CHECKING:
 
 PURPOSE = "https-get"
 PURPOSE_WITH_SECURITY_TXT = "https-get+security.txt"
-SECURITY_TXT_FAMILY = "securitytxt"
-SITE_VISITORS = frozenset({"tls", "web"})  # the families that visit every site anyway
+#: What a check may want from the visit (`CheckMeta.wants`): `SITE`, it visits every site of a
+#: domain anyway (the tls and web checks); `SECURITY_TXT`, it would like the file fetched on the
+#: visit's connection (the security.txt check).
+SITE = "site"
+SECURITY_TXT = "security.txt"
 SECURITY_TXT_PATH = "/.well-known/security.txt"
 LEGACY_SECURITY_TXT_PATH = "/security.txt"  # RFC 9116 §2.3: not a place to publish, a hint
 #: What a visit reads of a security.txt answer: the family's cap (RFC 9116 files are a few
@@ -276,10 +280,10 @@ async def visit_https(ctx: CheckContext, address: str, host: str) -> HttpsVisit:
 
 
 def asks_for_security_txt(ctx: CheckContext) -> bool:
-    """Does this run's site visit ask for security.txt? When the securitytxt family runs and a
-    family that visits every site anyway (tls, web) does too: alone, the securitytxt check
-    fetches its file itself (a visit would add a legacy handshake nobody needs)."""
-    return SECURITY_TXT_FAMILY in ctx.families and bool(ctx.families & SITE_VISITORS)
+    """Does this run's site visit ask for security.txt? When a check wants the file and another
+    visits every site anyway: alone, the security.txt check fetches its file itself (a visit
+    would add a legacy handshake nobody needs)."""
+    return SECURITY_TXT in ctx.wants and SITE in ctx.wants
 
 
 def _plain_text_200(answer: FetchResult) -> bool:

@@ -52,7 +52,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from checks._site.website import (
-    SECURITY_TXT_FAMILY,
+    SECURITY_TXT,
     HttpsVisit,
     asks_for_security_txt,
     browser_verdict,
@@ -85,7 +85,7 @@ from exposure.net.http import FetchError, FetchResult, fetch
 from exposure.severity import Severity
 from exposure.text import Text
 
-FAMILY = SECURITY_TXT_FAMILY  # "securitytxt": the site visit fetches the file for it
+FAMILY = "securitytxt"
 MAX_BYTES = 100 * 1024  # the cap; a security.txt is a few hundred bytes
 MAX_REDIRECTS = 5
 MAX_EVIDENCE_ITEMS = 20  # per list in the evidence: a finding's evidence stays small
@@ -221,6 +221,7 @@ class SecurityTxtCheck:
         sources=frozenset({Source.DNS, Source.HTTP, Source.TLS}),
         findings=(MISSING, INVALID, EXPIRED),
         codes=tuple(m.code_text() for m in MESSAGES),
+        wants=frozenset({SECURITY_TXT}),  # the file over the site visit, where a visit is made
     )
 
     def __init__(self, *, allowed: Callable[[str], bool] | None = None) -> None:

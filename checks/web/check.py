@@ -30,9 +30,8 @@ from typing import Any, ClassVar
 
 import httpx
 
-from checks._site.sitefold import AddressFailure, AddressFinding, fold
-from checks._site.website import HttpsVisit, origin, site_hosts, visit_https
-from checks.tls.check import PROBE_REASONS, host_failures
+from checks._site.sitefold import AddressFailure, AddressFinding, fold, host_failures
+from checks._site.website import SITE, HttpsVisit, origin, site_hosts, visit_https
 from checks.web.codes import WEB_CODES
 from checks.web.hsts import MIN_MAX_AGE, parse_hsts
 from exposure.contract import (
@@ -46,6 +45,7 @@ from exposure.contract import (
     Source,
     TargetKind,
 )
+from exposure.net.failures import could_not_test
 from exposure.net.http import REDIRECT_STATUSES, FetchError, FetchResult, fetch
 from exposure.severity import Severity
 from exposure.text import Text
@@ -190,6 +190,7 @@ class WebCheck:
         target_kinds=frozenset({TargetKind.DOMAIN}),
         sources=frozenset({Source.DNS, Source.HTTP, Source.TLS}),
         findings=SPECS,
+        wants=frozenset({SITE}),
         codes=WEB_CODES,
     )
 
@@ -285,7 +286,7 @@ def judge_address(
             findings.append(AddressFinding(HSTS_MISSING, host, address, evidence, policy.reason))
     elif not visit.no_https:
         reason = (
-            PROBE_REASONS.get(visit.undecided_reason, FailureReason.PROTOCOL)
+            could_not_test(visit.undecided_reason)
             if visit.undecided
             else (page.failure_reason if page is not None else None) or FailureReason.PROTOCOL
         )

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 from procrastinate import JobContext
 
+from exposure.contract import wants_of
 from exposure.distributed import bookkeeping
 from exposure.distributed.app import AFTER_RUN_TASK, MAX_ATTEMPTS, ExposureApp, conninfo
 from exposure.models import utcnow
@@ -134,7 +135,7 @@ class WorkerState:
             limits=await self.limits(),
             now=now,
             engine=self.engine,
-            families=(c.meta.id for c in checks),
+            wants=wants_of(checks),
         )
         log.info("run %s: opened in this worker", run_id, extra={"run_id": run_id})
         return _OpenRun(resources, Runtime(resources.ctx, checks, self.settings))

@@ -95,24 +95,6 @@ class FetchError(StrEnum):
     BAD_URL = "bad_url"  # the URL given by the caller
 
 
-_FAILURE_REASONS: dict[FetchError, FailureReason] = {
-    FetchError.TIMEOUT: FailureReason.TIMEOUT,
-    FetchError.REFUSED: FailureReason.REFUSED,
-    FetchError.UNREACHABLE: FailureReason.UNREACHABLE,
-    FetchError.RESET: FailureReason.PROTOCOL,
-    FetchError.TLS: FailureReason.PROTOCOL,
-    FetchError.CERTIFICATE: FailureReason.PROTOCOL,
-    FetchError.PROTOCOL: FailureReason.PROTOCOL,
-    FetchError.NO_ADDRESS: FailureReason.DNS_ERROR,
-    FetchError.DNS: FailureReason.DNS_ERROR,
-    FetchError.OUT_OF_SCOPE: FailureReason.OUT_OF_SCOPE,
-    FetchError.TOO_MANY_REDIRECTS: FailureReason.PROTOCOL,
-    FetchError.BAD_REDIRECT: FailureReason.PROTOCOL,
-    FetchError.INSECURE_REDIRECT: FailureReason.PROTOCOL,
-    FetchError.BAD_URL: FailureReason.BUG,
-}
-
-
 @dataclass(frozen=True, slots=True)
 class Hop:
     """One request of a fetch and its answer. `location` is set on redirects (as sent)."""
@@ -191,7 +173,9 @@ class FetchResult:
     @property
     def failure_reason(self) -> FailureReason | None:
         """The `CheckFailure` reason a check should report for this error (None when ok)."""
-        return None if self.error is None else _FAILURE_REASONS[self.error]
+        from exposure.net.failures import could_not_test  # the table imports this module
+
+        return None if self.error is None else could_not_test(self.error)
 
     def evidence(self) -> dict[str, Any]:
         """A small JSON-ready summary for a finding's evidence."""

@@ -18,7 +18,7 @@ import ssl
 import time
 import traceback
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -34,6 +34,7 @@ from exposure.contract import (
     FindingCandidate,
     Observation,
     ScanTarget,
+    wants_of,
 )
 from exposure.memo import RunMemo
 from exposure.net.dns import AiodnsResolver, CachingResolver, DnspythonResolver, Resolver
@@ -148,7 +149,7 @@ class RunResources:
 
     `resolver` replaces the resolver (tests hand in fakes; it is then not closed here), `limits`
     the in-process limits (workers hand in limits shared with the other workers), `engine` is
-    the store, for sources that keep answers across runs, `families` the run's check ids.
+    the store, for sources that keep answers across runs, `wants` what the run's checks want from shared work.
     """
 
     def __init__(
@@ -159,7 +160,7 @@ class RunResources:
         limits: Limits | None = None,
         now: datetime | None = None,
         engine: Engine | None = None,
-        families: Iterable[str] = (),
+        wants: frozenset[str] = frozenset(),
     ) -> None:
         self.settings = settings
         self.engine = engine
@@ -190,7 +191,7 @@ class RunResources:
             now=run_now,
             dnssec=CachingResolver(self._dnssec_inner),
             shodan=self.shodan,
-            families=frozenset(families),
+            wants=wants,
         )
 
     @property
@@ -386,7 +387,7 @@ class Orchestrator:
             resolver=self._resolver,
             now=self._clock(),
             engine=self.engine,
-            families=(c.meta.id for c in checks),
+            wants=wants_of(checks),
         )
         rt = Runtime(resources.ctx, checks, self.settings)
         writer = StoreWriter(self.engine)
