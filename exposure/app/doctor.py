@@ -171,7 +171,7 @@ async def check_shodan(settings: Settings) -> CheckResult:
 def _check_smtp(settings: Settings) -> CheckResult:
     if settings.smtp_url is None:
         return skip("smtp", "no smtp_url: warnings go to an outbox only")
-    from reports.delivery import SmtpUrlError, parse_smtp_url, smtp_ssl_context
+    from exposure.net.smtp_url import SmtpUrlError, parse_smtp_url, smtp_ssl_context
 
     try:
         config = parse_smtp_url(settings.smtp_url.get_secret_value())
