@@ -56,6 +56,10 @@ class Source(StrEnum):
     SHODAN = "shodan"
 
 
+#: The longest technical line a finding keeps (`FindingCandidate.detail`).
+DETAIL_MAX = 500
+
+
 @dataclass(frozen=True, slots=True)
 class FindingSpec:
     """Metadata of one catalogue id, kept next to the check that emits it (prowler's model).
@@ -72,6 +76,28 @@ class FindingSpec:
     technical: Text
     effort: Effort = Effort.MEDIUM
     theme: Theme | None = None  # defaults to the catalogue's theme
+
+    def candidate(
+        self,
+        subject: str,
+        evidence: Mapping[str, JSON] | None = None,
+        *,
+        detail: str = "",
+        discriminator: str = "",
+        severity: Severity | None = None,
+    ) -> FindingCandidate:
+        """This finding, seen on `subject`. The id and severity come from the spec, so a check
+        cannot pair an id with a severity its metadata does not declare; `severity` is for an
+        escalation the check documents (a camera seen live, a critical CVE). The technical line
+        is capped (`DETAIL_MAX`): it comes from what a server said."""
+        return FindingCandidate(
+            check_id=self.id,
+            subject=subject,
+            severity=self.severity if severity is None else severity,
+            evidence=dict(evidence or {}),
+            discriminator=discriminator,
+            detail=detail[:DETAIL_MAX],
+        )
 
 
 @dataclass(frozen=True, slots=True)

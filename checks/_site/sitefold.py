@@ -21,7 +21,6 @@ from exposure.contract import (
     CheckContext,
     CheckFailure,
     FailureReason,
-    FindingCandidate,
     FindingSpec,
     Observation,
 )
@@ -70,15 +69,7 @@ def fold(
         all_addresses = sorted(set(checked.get(host, ())), key=_address_order)
         if all_addresses != evidence["addresses"]:
             evidence["addresses_checked"] = all_addresses
-        observations.append(
-            FindingCandidate(
-                check_id=first.spec.id,
-                subject=host,
-                severity=first.spec.severity,
-                evidence=evidence,
-                detail=first.detail,
-            )
-        )
+        observations.append(first.spec.candidate(host, evidence, detail=first.detail))
     merged: dict[tuple[str, FailureReason, frozenset[str]], list[AddressFailure]] = {}
     for failure in failures:
         merged.setdefault((failure.host, failure.reason, failure.finding_ids), []).append(failure)

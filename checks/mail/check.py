@@ -51,7 +51,6 @@ from exposure.contract import (
     CheckFailure,
     CheckMeta,
     FailureReason,
-    FindingCandidate,
     FindingSpec,
     Observation,
     ScanTarget,
@@ -89,13 +88,7 @@ class Report:
         subject: str = "",
     ) -> None:
         self.observations.append(
-            FindingCandidate(
-                check_id=spec.id,
-                subject=subject or self.domain,
-                severity=spec.severity,
-                evidence=dict(evidence),
-                detail=detail[:500],
-            )
+            spec.candidate(subject or self.domain, dict(evidence), detail=detail)
         )
 
     def undecided(

@@ -74,7 +74,6 @@ from exposure.contract import (
     CheckMeta,
     Effort,
     FailureReason,
-    FindingCandidate,
     FindingSpec,
     Observation,
     ScanTarget,
@@ -404,11 +403,9 @@ class SecurityTxtCheck:
         if validation.expired:
             expires = validation.expires.isoformat() if validation.expires else "?"
             found.append(
-                FindingCandidate(
-                    check_id=EXPIRED.id,
-                    subject=target.value,
-                    severity=EXPIRED.severity,
-                    evidence=evidence
+                EXPIRED.candidate(
+                    target.value,
+                    evidence
                     | {
                         "errors": ["expired"],
                         "error_lines": [e for e in lines if e["code"] == "expired"],
@@ -419,11 +416,9 @@ class SecurityTxtCheck:
         other = [code for code in evidence["errors"] if code != "expired"]
         if other:
             found.append(
-                FindingCandidate(
-                    check_id=INVALID.id,
-                    subject=target.value,
-                    severity=INVALID.severity,
-                    evidence=evidence
+                INVALID.candidate(
+                    target.value,
+                    evidence
                     | {
                         "errors": other,
                         "error_lines": [e for e in lines if e["code"] != "expired"],
@@ -434,11 +429,9 @@ class SecurityTxtCheck:
         return found
 
     def _missing(self, target: ScanTarget, evidence: dict[str, Any], detail: str) -> Observation:
-        return FindingCandidate(
-            check_id=MISSING.id,
-            subject=target.value,
-            severity=MISSING.severity,
-            evidence=evidence,
+        return MISSING.candidate(
+            target.value,
+            evidence,
             detail=detail[:200],
         )
 
