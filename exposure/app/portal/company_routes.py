@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 from exposure.app.portal import auth
 from exposure.app.portal.app import Portal, checked_form, parse_until, portal_of, redirect
+from exposure.app.portal.guards import Access, guarded
 from exposure.app.portal.pages import PortalView, Table, page
 from exposure.models import Company, Finding, FindingEvent, utcnow
 from exposure.store.acceptance import AcceptError, UnknownFindingError, accept_finding
@@ -94,7 +95,7 @@ async def logout(request: Request) -> Response:
 # --- the company's own pages ----------------------------------------------------------------------
 
 
-async def company_identity(request: Request) -> auth.Identity | Response:
+async def company_access(request: Request) -> Access | Response:
     """The company session of this request, or the page that says how to get one."""
     portal = portal_of(request)
     who = await portal.identity(request)
@@ -102,7 +103,10 @@ async def company_identity(request: Request) -> auth.Identity | Response:
         return portal.message("portal_welcome", 401)
     if who.is_meldpunt or who.company_id is None:
         return redirect("/meldpunt")
-    return who
+    return Access(who, who.company_id)
+
+
+own_company = guarded(company_access)
 
 
 def company_links(base: str, language: str) -> tuple[tuple[str, str], ...]:
@@ -282,36 +286,25 @@ def _not_saved(portal: Portal, reason: str) -> Response:
 # --- the routes -----------------------------------------------------------------------------------
 
 
-async def own_report(request: Request) -> Response:
-    who = await company_identity(request)
-    if isinstance(who, Response):
-        return who
-    assert who.company_id is not None
-    return await report_page(request, who.company_id, "/report", who.csrf)
+@own_company
+async def own_report(request: Request, access: Access) -> Response:
+    return await report_page(request, access.company_id, "/report", access.who.csrf)
 
 
-async def own_history(request: Request) -> Response:
-    who = await company_identity(request)
-    if isinstance(who, Response):
-        return who
-    assert who.company_id is not None
-    return await history_page(request, who.company_id, "/report", who.csrf)
+@own_company
+async def own_history(request: Request, access: Access) -> Response:
+    return await history_page(request, access.company_id, "/report", access.who.csrf)
 
 
-async def own_export(request: Request) -> Response:
-    who = await company_identity(request)
-    if isinstance(who, Response):
-        return who
-    assert who.company_id is not None
-    return await export_file(request, who.company_id, str(request.path_params["fmt"]))
+@own_company
+async def own_export(request: Request, access: Access) -> Response:
+    return await export_file(request, access.company_id, str(request.path_params["fmt"]))
 
 
-async def own_accept(request: Request) -> Response:
-    who = await company_identity(request)
-    if isinstance(who, Response):
-        return who
-    assert who.company_id is not None
-    return await accept(request, who.company_id, who.csrf, f"company {who.company_id}", "/report")
+@own_company
+async def own_accept(request: Request, access: Access) -> Response:
+    cid = access.company_id
+    return await accept(request, cid, access.who.csrf, f"company {cid}", "/report")
 
 
 ROUTES = [

@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from exposure.app.portal import auth, company_routes
 from exposure.app.portal.app import checked_form, portal_of, redirect
+from exposure.app.portal.guards import Access, guarded
 from exposure.app.portal.pages import LoginForm, PortalView, Table, page
 from exposure.models import Company
 from exposure.store.warnings import list_warnings
@@ -30,14 +31,31 @@ def meldpunt_links(language: str) -> tuple[tuple[str, str], ...]:
     )
 
 
-async def meldpunt_identity(request: Request) -> auth.Identity | Response:
+async def meldpunt_access(request: Request) -> Access | Response:
+    """The Meldpunt's session, or its log-in page; a company's session is refused."""
     portal = portal_of(request)
     who = await portal.identity(request)
     if who is None:
         return redirect(f"{BASE}/login")
     if not who.is_meldpunt:
         return portal.message("portal_forbidden", 403)
-    return who
+    return Access(who)
+
+
+async def member_access(request: Request) -> Access | Response:
+    """The Meldpunt's session on the page of one member, which must exist (404 otherwise)."""
+    access = await meldpunt_access(request)
+    if isinstance(access, Response):
+        return access
+    company_id = str(request.path_params["company_id"])
+    exists = await portal_of(request).db(lambda s: s.get(Company, company_id) is not None)
+    if not exists:
+        raise HTTPException(404)
+    return Access(access.who, company_id)
+
+
+meldpunt_only = guarded(meldpunt_access)
+member_page = guarded(member_access)
 
 
 async def _start(request: Request, user: str) -> Response:
@@ -106,10 +124,9 @@ async def login(request: Request) -> Response:
     return await _start(request, user)
 
 
-async def companies(request: Request) -> Response:
-    who = await meldpunt_identity(request)
-    if isinstance(who, Response):
-        return who
+@meldpunt_only
+async def companies(request: Request, access: Access) -> Response:
+    who = access.who
     portal = portal_of(request)
     language = portal.language
 
@@ -145,10 +162,8 @@ async def companies(request: Request) -> Response:
     )
 
 
-async def area_overview(request: Request) -> Response:
-    who = await meldpunt_identity(request)
-    if isinstance(who, Response):
-        return who
+@meldpunt_only
+async def area_overview(request: Request, access: Access) -> Response:
     portal = portal_of(request)
 
     def build(session: Session) -> str:
@@ -160,10 +175,9 @@ async def area_overview(request: Request) -> Response:
     return HTMLResponse(await portal.db(build))
 
 
-async def warnings(request: Request) -> Response:
-    who = await meldpunt_identity(request)
-    if isinstance(who, Response):
-        return who
+@meldpunt_only
+async def warnings(request: Request, access: Access) -> Response:
+    who = access.who
     portal = portal_of(request)
     language = portal.language
     rows = await portal.db(list_warnings)
@@ -198,48 +212,31 @@ async def warnings(request: Request) -> Response:
     )
 
 
-async def _company(request: Request) -> tuple[auth.Identity, str] | Response:
-    who = await meldpunt_identity(request)
-    if isinstance(who, Response):
-        return who
-    company_id = str(request.path_params["company_id"])
-    exists = await portal_of(request).db(lambda s: s.get(Company, company_id) is not None)
-    if not exists:
-        raise HTTPException(404)
-    return who, company_id
-
-
-async def company_report(request: Request) -> Response:
-    found = await _company(request)
-    if isinstance(found, Response):
-        return found
-    who, cid = found
+@member_page
+async def company_report(request: Request, access: Access) -> Response:
+    cid = access.company_id
     links = meldpunt_links(portal_of(request).language)
-    return await company_routes.report_page(request, cid, f"{BASE}/company/{cid}", who.csrf, links)
+    base = f"{BASE}/company/{cid}"
+    return await company_routes.report_page(request, cid, base, access.who.csrf, links)
 
 
-async def company_history(request: Request) -> Response:
-    found = await _company(request)
-    if isinstance(found, Response):
-        return found
-    who, cid = found
+@member_page
+async def company_history(request: Request, access: Access) -> Response:
+    cid = access.company_id
     links = meldpunt_links(portal_of(request).language)
-    return await company_routes.history_page(request, cid, f"{BASE}/company/{cid}", who.csrf, links)
+    base = f"{BASE}/company/{cid}"
+    return await company_routes.history_page(request, cid, base, access.who.csrf, links)
 
 
-async def company_export(request: Request) -> Response:
-    found = await _company(request)
-    if isinstance(found, Response):
-        return found
-    _who, cid = found
-    return await company_routes.export_file(request, cid, str(request.path_params["fmt"]))
+@member_page
+async def company_export(request: Request, access: Access) -> Response:
+    fmt = str(request.path_params["fmt"])
+    return await company_routes.export_file(request, access.company_id, fmt)
 
 
-async def company_accept(request: Request) -> Response:
-    found = await _company(request)
-    if isinstance(found, Response):
-        return found
-    who, cid = found
+@member_page
+async def company_accept(request: Request, access: Access) -> Response:
+    cid, who = access.company_id, access.who
     return await company_routes.accept(
         request, cid, who.csrf, f"meldpunt {who.user}", f"{BASE}/company/{cid}"
     )
