@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from exposure.app.progress import for_terminal
 from exposure.app.summary import print_summary
 from exposure.contract import FindingSpec
+from exposure.models import RunStatus
 from exposure.registry import Registry, load
 from exposure.scan.orchestrator import Orchestrator
 from exposure.settings import Settings, load_settings
@@ -136,4 +137,4 @@ async def _demo(output: Path, console: Console) -> int:
         f"[bold]exposure --database sqlite:///{database} findings --format json[/]"
     )
     console.print(f"demo finished in {time.perf_counter() - started:.1f} s; nothing left running")
-    return 0 if summary.status == "complete" else 1
+    return 0 if summary.status == RunStatus.COMPLETE else 1

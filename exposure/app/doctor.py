@@ -225,7 +225,7 @@ def _check_last_run(settings: Settings) -> CheckResult:
     """
     from sqlmodel import col, select
 
-    from exposure.models import ScanRun, utcnow
+    from exposure.models import RunStatus, ScanRun, utcnow
     from exposure.store.db import check_current, make_engine, session
 
     engine = make_engine(settings.database)
@@ -240,7 +240,7 @@ def _check_last_run(settings: Settings) -> CheckResult:
         return skip("last_run", "no run yet")
     now = utcnow()
     progress = f"{run.companies_done}/{run.companies_total} companies"
-    if run.status == "running":
+    if run.status == RunStatus.RUNNING:
         running = (now - run.started_at).total_seconds()
         if running > settings.run_deadline + 3600:
             return fail(
@@ -251,7 +251,7 @@ def _check_last_run(settings: Settings) -> CheckResult:
         return ok("last_run", f"run #{run.id} running for {running / 60:.0f} min ({progress})")
     age = (now - (run.finished_at or run.started_at)).total_seconds() / 3600
     when = f"finished {age:.1f} h ago"
-    if run.status != "complete":
+    if run.status != RunStatus.COMPLETE:
         reason = run.summary.get("error") if isinstance(run.summary, dict) else None
         detail = f"run #{run.id} {run.status}, {when} ({progress})"
         return fail("last_run", f"{detail}: {reason or f'see `exposure runs --errors {run.id}`'}")

@@ -23,7 +23,7 @@ from procrastinate import JobContext
 from exposure.contract import wants_of
 from exposure.distributed import bookkeeping
 from exposure.distributed.app import AFTER_RUN_TASK, MAX_ATTEMPTS, ExposureApp, conninfo
-from exposure.models import utcnow
+from exposure.models import RunStatus, utcnow
 from exposure.registry import Registry, RegistryError, load
 from exposure.scan.limits import Limits
 from exposure.scan.orchestrator import RunResources, Runtime, scan_company
@@ -212,7 +212,7 @@ async def _scan_and_apply(
             "no such run"
             if where.run_status is None
             else f"run is {where.run_status}"
-            if where.run_status != "running"
+            if where.run_status != RunStatus.RUNNING
             else f"company is {where.company_status or 'not in the run'}"
         )
         log.info(
@@ -222,7 +222,7 @@ async def _scan_and_apply(
             reason,
             extra={"run_id": run_id, "company_id": company_id},
         )
-        if where.run_status == "running":
+        if where.run_status == RunStatus.RUNNING:
             await _finish_if_done(exp, state, run_id)
         return f"skipped: {reason}"
 

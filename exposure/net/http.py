@@ -73,6 +73,8 @@ if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
 DEFAULT_MAX_BYTES = 64 * 1024
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 DEFAULT_PORTS = {"http": 80, "https": 443}
+#: How every request of the scanner names itself (the web checks, MTA-STS, Shodan): one name, so
+#: that a member's hosting provider sees the same visitor in every log line.
 USER_AGENT = "exposure/0.1 (passive check for a Meldpunt Cybersecurity)"
 
 

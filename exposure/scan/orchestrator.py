@@ -37,7 +37,9 @@ from exposure.contract import (
     wants_of,
 )
 from exposure.memo import RunMemo
+from exposure.models import RunStatus
 from exposure.net.dns import AiodnsResolver, CachingResolver, DnspythonResolver, Resolver
+from exposure.net.http import USER_AGENT
 from exposure.net.scope import target_in_scope
 from exposure.net.tls import tls_summary
 from exposure.registry import Registry
@@ -130,7 +132,7 @@ def build_http_client(settings: Settings, ssl_context: ssl.SSLContext) -> httpx.
         trust_env=False,
         timeout=httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout),
         limits=httpx.Limits(max_connections=settings.concurrency, max_keepalive_connections=64),
-        headers={"User-Agent": "exposure/0.1 (passive check for a Meldpunt Cybersecurity)"},
+        headers={"User-Agent": USER_AGENT},
     )
 
 
@@ -393,14 +395,14 @@ class Orchestrator:
         writer = StoreWriter(self.engine)
         await writer.start()
         self.progress.start(len(company_ids_found), resumed_done)
-        status = "complete"
+        status = RunStatus.COMPLETE
         scanned = 0
         try:
             try:
                 async with asyncio.timeout(self.settings.run_deadline):
                     scanned = await self._scan_all(todo, rt, run_id, writer)
             except TimeoutError:
-                status = "incomplete"
+                status = RunStatus.INCOMPLETE
                 self.progress.note(
                     f"run deadline of {self.settings.run_deadline:g} s reached: the run stops "
                     "here; `exposure scan` again completes it"
@@ -415,10 +417,10 @@ class Orchestrator:
             await resources.aclose(persist=False)
         await writer.close()
         await resources.persist()  # after the result writer: it is SQLite's only writer till now
-        if writer.failures and status == "complete":
+        if writer.failures and status == RunStatus.COMPLETE:
             # A company the store could not take stays pending in the run: the run is not
             # complete, and `exposure scan` again completes it.
-            status = "incomplete"
+            status = RunStatus.INCOMPLETE
             self.progress.note(
                 f"{len(writer.failures)} companies could not be stored (see `exposure runs "
                 f"--errors {run_id}`); `exposure scan` again completes the run"

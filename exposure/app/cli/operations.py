@@ -27,6 +27,7 @@ from exposure.app.cli.common import (
 )
 from exposure.app.loop import run as run_on_loop
 from exposure.exit_codes import ExitCode, for_run_status
+from exposure.models import RunStatus
 from exposure.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -180,7 +181,7 @@ async def _scan_distributed(
         settings.run_deadline,
     )
     _finished(summary_from_run(run))
-    return for_run_status(run.status) if run.status != "running" else ExitCode.INCOMPLETE
+    return for_run_status(run.status) if run.status != RunStatus.RUNNING else ExitCode.INCOMPLETE
 
 
 async def _wait_for(
@@ -205,7 +206,7 @@ async def _wait_for(
             for _ in range(max(0, run.companies_done - done)):
                 sink.advance("")
             done = max(done, run.companies_done)
-            if run.status != "running":
+            if run.status != RunStatus.RUNNING:
                 return run
             now = time.monotonic()
             if now >= next_worker_check:
