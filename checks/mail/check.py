@@ -61,7 +61,6 @@ from exposure.net.dns import DnsStatus
 from exposure.text import Text
 
 SPECS: dict[str, FindingSpec] = {spec.id: spec for spec in MAIL_FINDINGS}
-SPF_IDS = frozenset({SPF_MISSING.id, SPF_INVALID.id, SPF_PERMISSIVE.id})
 DMARC_IDS = frozenset(
     {DMARC_MISSING.id, DMARC_INVALID.id, DMARC_POLICY_NONE.id, DMARC_NO_REPORTS.id}
 )
