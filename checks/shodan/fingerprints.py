@@ -53,8 +53,6 @@ class Confidence(IntEnum):
 
 CAMERA_SCORE = 3
 
-#: Signals an InternetDB summary carries (host-level CPEs and the port list).
-
 
 @dataclass(frozen=True, slots=True)
 class Fingerprint:
