@@ -19,7 +19,7 @@ from sqlmodel import select
 from exposure.app.portal.auth import create_link, revoke_links
 from exposure.models import FindingEvent, utcnow
 from exposure.store.db import session as session_scope
-from tests.portal.conftest import COMPANIES, PASSWORD, PHONE, World, csrf_of
+from tests.exposure.app.portal.conftest import COMPANIES, PASSWORD, PHONE, World, csrf_of
 from tests.reports import sample
 
 

@@ -13,7 +13,7 @@ from exposure.models import Finding, FindingEvent, utcnow
 from exposure.store.db import session as session_scope
 from exposure.store.queries import list_findings
 from reports import company, warning
-from tests.portal.conftest import World, csrf_of
+from tests.exposure.app.portal.conftest import World, csrf_of
 from tests.reports import sample
 from tests.reports.sample import SPECS, Seen
 
