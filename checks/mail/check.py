@@ -171,7 +171,8 @@ def _dmarc(report: Report, result: dmarc_mod.DmarcResult) -> None:
             report.undecided(DMARC_IDS, FailureReason.DNS_ERROR, f"DMARC: {result.message}")
         case dmarc_mod.DmarcStatus.MISSING:
             asked = " and ".join(result.asked)
-            report.finding(DMARC_MISSING, f"no DMARC record at {asked}", evidence)
+            why = "".join(f"; {reason}" for reason in result.why)
+            report.finding(DMARC_MISSING, f"no DMARC record at {asked}{why}", evidence)
         case dmarc_mod.DmarcStatus.INVALID:
             report.finding(DMARC_INVALID, result.message, evidence)
         case dmarc_mod.DmarcStatus.VALID:
