@@ -57,6 +57,7 @@ import httpx
 
 from exposure.contract import FailureReason
 from exposure.net.dns import DnsStatus
+from exposure.net.pinned import Dial, Failed, dialing, pinned_client
 from exposure.net.politeness import connection_slot, silent_addresses, silent_detail
 from exposure.net.scope import in_scope
 from exposure.net.sslcontexts import contexts
@@ -407,7 +408,7 @@ async def _run(
         state.final_url = str(current)
         state.address = pinned
         previous_host = host
-        location = await _one(
+        location = await _HOP[0](
             ctx,
             state,
             current,
@@ -497,6 +498,112 @@ async def _one(
     if answer.error is not None:
         raise _Stop(answer.error, answer.detail)
     return None
+
+
+async def _client(ctx: CheckContext) -> httpx.AsyncClient:
+    """The run's httpx client for fetches (`exposure.net.pinned`), made on first use."""
+
+    async def make() -> httpx.AsyncClient:
+        settings = ctx.settings
+        return pinned_client(settings.connect_timeout, settings.read_timeout)
+
+    return await ctx.memo.once("net.http", "client", make)
+
+
+async def _one_httpx(
+    ctx: CheckContext,
+    state: _State,
+    url: httpx.URL,
+    host: str,
+    address: str,
+    *,
+    max_bytes: int,
+    family: str | None,
+    tls_context: ssl.SSLContext,
+    extra_headers: Mapping[str, str],
+) -> str | None:
+    """One request to a pinned address through httpx. The Location of a redirect, else None."""
+    settings = ctx.settings
+    port = effective_port(url, settings.ports)
+    client = await _client(ctx)
+    silent = await silent_addresses(ctx)
+    dial = Dial(address, port, tls_context)
+    request = client.build_request(
+        "GET",
+        url,
+        headers={
+            "User-Agent": USER_AGENT,
+            "Accept": "*/*",
+            "Accept-Encoding": "identity",
+            "Connection": "close",
+            **extra_headers,
+        },
+    )
+    async with connection_slot(ctx, address, family):
+        why = silent.why(address, host)
+        if why is not None:
+            raise _Stop(FetchError.TIMEOUT, silent_detail(address, why))
+        capped: _Capped | None = None
+        answered = False
+        location = ""
+        try:
+            with dialing(dial):
+                response = await client.send(request, stream=True)
+                try:
+                    answered = True
+                    headers = tuple(
+                        (k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw
+                    )
+                    state.status, state.headers = response.status_code, headers
+                    stream = response.extensions.get("network_stream")
+                    ssl_object = stream.get_extra_info("ssl_object") if stream else None
+                    state.tls_version = ssl_object.version() if ssl_object is not None else None
+                    location = response.headers.get("location", "")
+                    if response.status_code in REDIRECT_STATUSES and location:
+                        state.hops.append(Hop(str(url), address, response.status_code, location))
+                        return location
+                    state.hops.append(Hop(str(url), address, response.status_code))
+                    capped = _Capped(max_bytes, response.headers.get("content-encoding", ""))
+                    state.body, state.truncated = b"", False
+                    async for chunk in response.aiter_raw():
+                        more = capped.feed(chunk)
+                        state.body, state.truncated = capped.body, capped.truncated
+                        if not more:
+                            break
+                finally:
+                    await response.aclose()
+        except httpx.TimeoutException:
+            if not dial.connected:
+                silent.mark(address, f"TCP connect to port {port} timed out")
+                raise _Stop(FetchError.TIMEOUT, "connect timed out") from None
+            if dial.handshake_started and not dial.handshake_done:
+                detail = f"TLS handshake timed out after {settings.connect_timeout:g} s"
+                silent.mark(address, f"{detail} on port {port}", host)
+                raise _Stop(FetchError.TIMEOUT, "connect timed out (TLS handshake)") from None
+            raise _Stop(
+                FetchError.TIMEOUT, f"no complete answer within {settings.read_timeout:g} s"
+            ) from None
+        except httpx.TransportError as exc:
+            raise _Stop(*_transport_error(exc, dial, answered)) from None
+    return None
+
+
+def _transport_error(
+    exc: httpx.TransportError, dial: Dial, answered: bool
+) -> tuple[FetchError, str]:
+    """A failed exchange as a `FetchError`, by exception type and by what the stream saw."""
+    cause = exc.__cause__
+    if isinstance(cause, Failed):  # our backend's connect, handshake, read or write
+        return cause.error, cause.detail
+    if isinstance(exc, httpx.RemoteProtocolError):
+        if dial.stream is not None and dial.stream.eof:
+            if not answered:
+                return FetchError.RESET, "the server closed the connection without answering"
+            return FetchError.RESET, f"the server closed the connection mid-answer ({exc})"
+        return FetchError.PROTOCOL, str(exc)
+    if isinstance(exc, httpx.ProtocolError):
+        return FetchError.PROTOCOL, str(exc)
+    return FetchError.RESET, f"{type(exc).__name__}: {exc}"
 
 
 def _keep(state: _State, answer: FetchResult) -> str:
@@ -747,3 +854,8 @@ class StreamClient:
 def _stream_tls_version(writer: asyncio.StreamWriter) -> str | None:
     ssl_object = writer.get_extra_info("ssl_object")
     return ssl_object.version() if ssl_object is not None else None
+
+
+#: The hop function `_run` uses: the own client (`_one`) or httpx (`_one_httpx`); the benchmark
+#: swaps them (`benchmarks/http_client.py`).
+_HOP = [_one]
