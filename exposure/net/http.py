@@ -558,12 +558,13 @@ async def _one_httpx(
                     stream = response.extensions.get("network_stream")
                     ssl_object = stream.get_extra_info("ssl_object") if stream else None
                     state.tls_version = ssl_object.version() if ssl_object is not None else None
-                    location = response.headers.get("location", "")
+                    location = next((v for k, v in headers if k.lower() == "location"), "")
                     if response.status_code in REDIRECT_STATUSES and location:
                         state.hops.append(Hop(str(url), address, response.status_code, location))
                         return location
                     state.hops.append(Hop(str(url), address, response.status_code))
-                    capped = _Capped(max_bytes, response.headers.get("content-encoding", ""))
+                    encoding = next((v for k, v in headers if k.lower() == "content-encoding"), "")
+                    capped = _Capped(max_bytes, encoding)
                     state.body, state.truncated = b"", False
                     async for chunk in response.aiter_raw():
                         more = capped.feed(chunk)
@@ -672,7 +673,7 @@ async def fetch_over_stream(
     The TLS probe uses this to look at the HTTPS answer on the very connection it judged the
     certificate on, so a site costs one handshake, not two. One request, no redirects followed
     (a redirect is the answer: `status` and `hops[0].location`), the body capped at `max_bytes`,
-    each read bounded by `read_timeout`. The caller owns (and closes) the connection.
+    the whole answer within `read_timeout`. The caller owns (and closes) the connection.
     """
     stream = StreamClient(reader, writer, address=address, read_timeout=read_timeout)
     return await stream.get(url, max_bytes=max_bytes)
@@ -746,6 +747,10 @@ class StreamClient:
         error: FetchError | None = None
         detail = ""
         complete = False
+        closed = False  # the server closed its side (a read returned no bytes)
+        # one bound for the whole answer, not per read: a server that trickles a byte at a
+        # time (each read in time) must not hold the connection for ever
+        until = asyncio.get_running_loop().time() + self._read_timeout
         try:
             request = h11.Request(
                 method="GET",
@@ -760,13 +765,14 @@ class StreamClient:
                 ],
             )
             self._writer.write(conn.send(request) + (conn.send(h11.EndOfMessage()) or b""))
-            async with asyncio.timeout(self._read_timeout):
+            async with asyncio.timeout_at(until):
                 await self._writer.drain()
             while True:
                 event = conn.next_event()
                 if event is h11.NEED_DATA:
-                    async with asyncio.timeout(self._read_timeout):
+                    async with asyncio.timeout_at(until):
                         data = await self._reader.read(64 * 1024)
+                    closed = not data
                     conn.receive_data(data)
                     continue
                 if isinstance(event, h11.InformationalResponse):
@@ -800,16 +806,17 @@ class StreamClient:
                 f"no complete answer within {self._read_timeout:g} s",
             )
         except h11.RemoteProtocolError as exc:
-            text = str(exc)
-            if a.status is None and "closed" in text.lower():
+            # by what the stream saw, not by the words of h11's message: a server that closed
+            # before or during the answer reset the exchange; anything else is not HTTP
+            if closed and a.status is None:
                 error, detail = (
                     FetchError.RESET,
                     "the server closed the connection without answering",
                 )
-            elif "closed" in text.lower() or "disconnect" in text.lower():
-                error, detail = FetchError.RESET, text  # the body broke off
+            elif closed:
+                error, detail = FetchError.RESET, f"the answer broke off: {exc}"
             else:
-                error, detail = FetchError.PROTOCOL, text
+                error, detail = FetchError.PROTOCOL, str(exc)
         except (ConnectionError, ssl.SSLError, OSError) as exc:
             error, detail = FetchError.RESET, f"{type(exc).__name__}: {exc}"
         if a.status is None and error is None:
