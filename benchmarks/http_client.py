@@ -13,7 +13,8 @@ sites of the testbed, pinned to their address (no DNS in the figure):
   connections, one handshake.
 
 with each client in turn: `own` (`_one`: asyncio streams and h11) and `httpx` (`_one_httpx`: an
-`httpx.AsyncClient` whose httpcore backend dials the pinned address, `exposure.net.pinned`). The
+`httpx.AsyncClient` whose httpcore backend dials the pinned address,
+`benchmarks/httpx_variant.py`). The
 order of the two alternates from round to round, so that a drift of the machine's load hits both.
 It prints this process's CPU per fetch (user + system) and the wall time per fetch at that
 concurrency, per round, and the median over `--repeat` rounds of the ratio httpx / own measured
@@ -40,6 +41,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import httpx_variant  # noqa: E402
 from benchmarks.floor import _targets  # noqa: E402
 from benchmarks.scan import _start_testbed  # noqa: E402
 
@@ -103,13 +105,13 @@ async def one_round(
         read_timeout=5.0,
         per_ip_concurrency=4,
     )
-    hops = {"own": http._one, "httpx": http._one_httpx}
+    switch = {"own": httpx_variant.restore, "httpx": httpx_variant.use}
     results: dict[str, dict[str, dict[str, float]]] = {}
     for client in order:
-        http._HOP[0] = hops[client]
+        switch[client]()
         ctx = await _context(settings)
 
-        def workload(kind: str) -> Callable[[int], Awaitable[bool]]:
+        def workload(kind: str, ctx: Any = ctx) -> Callable[[int], Awaitable[bool]]:
             async def one(i: int) -> bool:
                 host, address = sites[i % len(sites)]
                 if kind == "plain":
@@ -130,7 +132,7 @@ async def one_round(
             await _measure(min(n, 100), concurrency, workload(kind))  # warm up
             results[client][kind] = await _measure(n, concurrency, workload(kind))
         await ctx.http.aclose()
-    http._HOP[0] = http._one
+    httpx_variant.restore()
     return results
 
 
@@ -170,7 +172,9 @@ def main() -> int:
         f"\n{args.loop} loop, {args.repeat} rounds x {args.n} fetches each, "
         f"concurrency {args.concurrency}; medians (range):"
     )
-    print(f"  {'':6} {'own CPU ms':>11} {'httpx CPU ms':>13} {'httpx/own':>16} {'wall own/httpx':>16}")
+    print(
+        f"  {'':6} {'own CPU ms':>11} {'httpx CPU ms':>13} {'httpx/own':>16} {'wall own/httpx':>16}"
+    )
     for kind in WORKLOADS:
         own = [r["own"][kind]["cpu_ms"] for r in rounds]
         new = [r["httpx"][kind]["cpu_ms"] for r in rounds]

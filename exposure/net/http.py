@@ -8,8 +8,10 @@ connection that is already open, by the TLS probe's HTTPS visit). What "safe" me
   `allowed(ip)` (by default `exposure.net.scope.in_scope(ip, settings.allow_private)`): a site
   that redirects to `http://10.0.0.1/` or to a name resolving to 127.0.0.1 is refused
   (`FetchError.OUT_OF_SCOPE`), and DNS cannot change between the check and the connection.
-- **Bounded.** Connect (including the TLS handshake), read and write waits are the configured
-  time-outs, and the whole fetch, redirects included, has a deadline. The body is streamed and
+- **Bounded.** Connect (including the TLS handshake) within the connect time-out, each answer
+  (sending the request, the head, the body) within the read time-out as a whole, not per read
+  (a server that trickles a byte at a time cannot hold it), the head within h11's 64 KiB, and
+  the whole fetch, redirects included, within a deadline. The body is streamed and
   reading stops at `max_bytes` (a 60 MB page costs `max_bytes` of memory and the bytes in flight,
   `truncated` says so); compressed bodies are inflated with the same cap (no zip bombs).
 - **Redirects are followed here, hop by hop**, at most
@@ -25,26 +27,26 @@ connection that is already open, by the TLS probe's HTTPS visit). What "safe" me
   redirects come back as `FetchResult.error` (a `FetchError`) with a one-line `detail`; a check
   maps that to a `CheckFailure` (`FetchResult.failure_reason`) and never to a finding.
 
-Why not an HTTP client library's pool (`ctx.http`, httpx): a connection to a pinned address
-needs the host name in the Host header and in the SNI while the connection goes to the IP, and a
-pool keyed by IP would hand a connection made for one host of a shared hosting server to
-another host. And why not a short-lived httpx client per fetch (what this module did first):
-building one and sending one request through httpx, httpcore and anyio cost several times the
-exchange itself (benchmarks/README.md), and a nightly scan makes thousands. So each hop is one
+Why an own client and not httpx (issue 15, measured): httpx's pool is keyed by origin, and an
+httpcore network backend that dials the pinned address keeps Host and SNI right, so httpx could
+do this (`benchmarks/httpx_variant.py` does, with the same caps, and passes the same tests). Side
+by side on the testbed it cost 1.60x the CPU of this client per web-check fetch (http, redirect,
+verified https), 2.2x per plain exchange, 1.34x per https fetch (medians of 5 rounds, uvloop;
+`benchmarks/README.md`, "http_client.py"), above the 1.25x set beforehand. So each hop is one
 connection of our own: `asyncio.open_connection` to the pinned address, `start_tls` with the
 run's shared TLS contexts and the host name as SNI, and one HTTP/1.1 request through h11
 (`StreamClient`, which the site visit also uses on the TLS probe's connection), with
-`Connection: close`. httpx still parses and joins URLs.
+`Connection: close`. httpx still parses and joins URLs. Failures are classified by exception
+type and by what the stream saw (a close before or during the answer is `RESET`, anything else
+h11 refuses is `PROTOCOL`), never by the words of a message.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 import ipaddress
 import ssl
-import sys
 import time
 import zlib
 from collections.abc import Callable, Mapping
@@ -57,19 +59,12 @@ import httpx
 
 from exposure.contract import FailureReason
 from exposure.net.dns import DnsStatus
-from exposure.net.pinned import Dial, Failed, dialing, pinned_client
 from exposure.net.politeness import connection_slot, silent_addresses, silent_detail
 from exposure.net.scope import in_scope
 from exposure.net.sslcontexts import contexts
 
 if TYPE_CHECKING:
     from exposure.contract import CheckContext
-
-if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
-    # httpcore tries `import sniffio` several times per request; when it is not installed, each
-    # try searches sys.path again (~0.1 ms: 4% of a scan's CPU). None in sys.modules makes the
-    # failed import immediate; httpcore then assumes asyncio, as it does without sniffio anyway.
-    sys.modules["sniffio"] = None  # type: ignore[assignment]
 
 DEFAULT_MAX_BYTES = 64 * 1024
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -408,7 +403,7 @@ async def _run(
         state.final_url = str(current)
         state.address = pinned
         previous_host = host
-        location = await _HOP[0](
+        location = await _one(
             ctx,
             state,
             current,
@@ -498,113 +493,6 @@ async def _one(
     if answer.error is not None:
         raise _Stop(answer.error, answer.detail)
     return None
-
-
-async def _client(ctx: CheckContext) -> httpx.AsyncClient:
-    """The run's httpx client for fetches (`exposure.net.pinned`), made on first use."""
-
-    async def make() -> httpx.AsyncClient:
-        settings = ctx.settings
-        return pinned_client(settings.connect_timeout, settings.read_timeout)
-
-    return await ctx.memo.once("net.http", "client", make)
-
-
-async def _one_httpx(
-    ctx: CheckContext,
-    state: _State,
-    url: httpx.URL,
-    host: str,
-    address: str,
-    *,
-    max_bytes: int,
-    family: str | None,
-    tls_context: ssl.SSLContext,
-    extra_headers: Mapping[str, str],
-) -> str | None:
-    """One request to a pinned address through httpx. The Location of a redirect, else None."""
-    settings = ctx.settings
-    port = effective_port(url, settings.ports)
-    client = await _client(ctx)
-    silent = await silent_addresses(ctx)
-    dial = Dial(address, port, tls_context)
-    request = client.build_request(
-        "GET",
-        url,
-        headers={
-            "User-Agent": USER_AGENT,
-            "Accept": "*/*",
-            "Accept-Encoding": "identity",
-            "Connection": "close",
-            **extra_headers,
-        },
-    )
-    async with connection_slot(ctx, address, family):
-        why = silent.why(address, host)
-        if why is not None:
-            raise _Stop(FetchError.TIMEOUT, silent_detail(address, why))
-        capped: _Capped | None = None
-        answered = False
-        location = ""
-        try:
-            with dialing(dial):
-                response = await client.send(request, stream=True)
-                try:
-                    answered = True
-                    headers = tuple(
-                        (k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw
-                    )
-                    state.status, state.headers = response.status_code, headers
-                    stream = response.extensions.get("network_stream")
-                    ssl_object = stream.get_extra_info("ssl_object") if stream else None
-                    state.tls_version = ssl_object.version() if ssl_object is not None else None
-                    location = next((v for k, v in headers if k.lower() == "location"), "")
-                    if response.status_code in REDIRECT_STATUSES and location:
-                        state.hops.append(Hop(str(url), address, response.status_code, location))
-                        return location
-                    state.hops.append(Hop(str(url), address, response.status_code))
-                    encoding = next((v for k, v in headers if k.lower() == "content-encoding"), "")
-                    capped = _Capped(max_bytes, encoding)
-                    state.body, state.truncated = b"", False
-                    async for chunk in response.aiter_raw():
-                        more = capped.feed(chunk)
-                        state.body, state.truncated = capped.body, capped.truncated
-                        if not more:
-                            break
-                finally:
-                    await response.aclose()
-        except httpx.TimeoutException:
-            if not dial.connected:
-                silent.mark(address, f"TCP connect to port {port} timed out")
-                raise _Stop(FetchError.TIMEOUT, "connect timed out") from None
-            if dial.handshake_started and not dial.handshake_done:
-                detail = f"TLS handshake timed out after {settings.connect_timeout:g} s"
-                silent.mark(address, f"{detail} on port {port}", host)
-                raise _Stop(FetchError.TIMEOUT, "connect timed out (TLS handshake)") from None
-            raise _Stop(
-                FetchError.TIMEOUT, f"no complete answer within {settings.read_timeout:g} s"
-            ) from None
-        except httpx.TransportError as exc:
-            raise _Stop(*_transport_error(exc, dial, answered)) from None
-    return None
-
-
-def _transport_error(
-    exc: httpx.TransportError, dial: Dial, answered: bool
-) -> tuple[FetchError, str]:
-    """A failed exchange as a `FetchError`, by exception type and by what the stream saw."""
-    cause = exc.__cause__
-    if isinstance(cause, Failed):  # our backend's connect, handshake, read or write
-        return cause.error, cause.detail
-    if isinstance(exc, httpx.RemoteProtocolError):
-        if dial.stream is not None and dial.stream.eof:
-            if not answered:
-                return FetchError.RESET, "the server closed the connection without answering"
-            return FetchError.RESET, f"the server closed the connection mid-answer ({exc})"
-        return FetchError.PROTOCOL, str(exc)
-    if isinstance(exc, httpx.ProtocolError):
-        return FetchError.PROTOCOL, str(exc)
-    return FetchError.RESET, f"{type(exc).__name__}: {exc}"
 
 
 def _keep(state: _State, answer: FetchResult) -> str:
@@ -861,8 +749,3 @@ class StreamClient:
 def _stream_tls_version(writer: asyncio.StreamWriter) -> str | None:
     ssl_object = writer.get_extra_info("ssl_object")
     return ssl_object.version() if ssl_object is not None else None
-
-
-#: The hop function `_run` uses: the own client (`_one`) or httpx (`_one_httpx`); the benchmark
-#: swaps them (`benchmarks/http_client.py`).
-_HOP = [_one]

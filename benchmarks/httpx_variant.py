@@ -1,20 +1,21 @@
-"""httpx to a pinned address: an httpcore network backend that dials what the scope check allowed.
+"""The httpx variant of `exposure.net.http.fetch`, measured against the own client (issue 15).
 
 `exposure.net.http.fetch` resolves every hop's host name itself, checks the address against the
 scope (`allowed(ip)`) and then needs an HTTP client that connects to *that* address while the
-URL, the Host header and the SNI keep the host name. httpx does this with a network backend of
-its own: `PinnedBackend.connect_tcp` ignores the host name httpcore hands it and dials the
+URL, the Host header and the SNI keep the host name. httpx can do this with a network backend
+of its own: `PinnedBackend.connect_tcp` ignores the host name httpcore hands it and dials the
 address (and port) of the current hop (`Dial`, held in a context variable for the task that
-makes the request), and the TLS handshake on that connection uses the run's TLS context chosen
-for the fetch (verified or wide), with the host name as SNI. httpx's pool is keyed by origin
-(scheme, host, port), never by address; and since no connection is kept (`max_keepalive = 0`,
-`Connection: close`, as the politeness slots are per connection), a connection made for one
-pinned address is never handed to a request meant for another.
+makes the request), and the TLS handshake uses the fetch's context (verified or wide) with the
+host name as SNI. httpx's pool is keyed by origin, never by address; nothing is kept
+(`max_keepalive_connections=0`, `Connection: close`), so a connection made for one pinned address
+is never handed to a request meant for another. The stream is asyncio's own, so uvloop does the
+TLS, and each failure is raised as `Failed`, an httpcore error carrying its `FetchError`.
 
-The stream is asyncio's own (`asyncio.open_connection`, `StreamWriter.start_tls`), so uvloop
-does the TLS when it runs the loop, and each failure is raised as `Failed`, an httpcore error
-that carries its `FetchError` class: `fetch` classifies by exception type and by what the stream
-saw (end of stream), never by the words of a message.
+`use()` swaps `_one_httpx` in for the own client's hop (`exposure.net.http._one`) and `restore()`
+puts it back: redirects, scope checks, caps, slots and the deadline stay `fetch`'s own. The own
+client won the measurement (`benchmarks/README.md`, "http_client.py"), so this lives here, not
+in the product; it passes `tests/exposure/test_http.py` and `test_http_hostile.py` as they are
+(`python benchmarks/httpx_variant.py` runs them on it).
 """
 
 from __future__ import annotations
@@ -22,16 +23,39 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import importlib.util
 import ssl
-from collections.abc import Iterable
+import sys
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpcore
 import httpx
 
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import exposure.net.http as http  # noqa: E402
+from exposure.net.http import (  # noqa: E402
+    REDIRECT_STATUSES,
+    USER_AGENT,
+    FetchError,
+    Hop,
+    _Capped,
+    _State,
+    _Stop,
+    effective_port,
+)
+
 if TYPE_CHECKING:
-    from exposure.net.http import FetchError
+    from exposure.contract import CheckContext
+
+if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
+    # as in `exposure.sources.shodan`: httpcore imports sniffio on every lock it sets up; when
+    # it is not installed each try searches sys.path again. The variant gets the same help.
+    sys.modules["sniffio"] = None  # type: ignore[assignment]
 
 
 class Failed(httpcore.NetworkError):
@@ -70,8 +94,6 @@ def dialing(dial: Dial) -> Any:
 
 
 def _connect_error(exc: OSError) -> tuple[FetchError, str]:
-    from exposure.net.http import FetchError
-
     if isinstance(exc, ConnectionRefusedError):
         return FetchError.REFUSED, "connection refused"
     if isinstance(exc, ConnectionResetError | BrokenPipeError | ConnectionAbortedError):
@@ -82,8 +104,6 @@ def _connect_error(exc: OSError) -> tuple[FetchError, str]:
 def _handshake_error(exc: BaseException) -> tuple[FetchError, str]:
     """Why the TLS handshake failed: the certificate (when verifying), or TLS itself (an alert,
     no common version, a server that closes or resets on our ClientHello, not TLS at all)."""
-    from exposure.net.http import FetchError
-
     if isinstance(exc, ssl.SSLCertVerificationError):
         return FetchError.CERTIFICATE, exc.verify_message or str(exc)
     if isinstance(exc, ssl.SSLError):
@@ -105,8 +125,6 @@ class PinnedStream(httpcore.AsyncNetworkStream):
         self.eof = False  # the server closed its side (read returned no bytes)
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:  # noqa: ASYNC109
-        from exposure.net.http import FetchError
-
         try:
             async with asyncio.timeout(timeout):
                 data = await self._reader.read(max_bytes)
@@ -119,8 +137,6 @@ class PinnedStream(httpcore.AsyncNetworkStream):
         return data
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:  # noqa: ASYNC109
-        from exposure.net.http import FetchError
-
         if not buffer:
             return
         try:
@@ -232,3 +248,130 @@ def pinned_client(connect_timeout: float, read_timeout: float) -> httpx.AsyncCli
             connect=connect_timeout, read=read_timeout, write=read_timeout, pool=None
         ),
     )
+
+
+async def _client(ctx: CheckContext) -> httpx.AsyncClient:
+    """The run's httpx client for fetches (`exposure.net.pinned`), made on first use."""
+
+    async def make() -> httpx.AsyncClient:
+        settings = ctx.settings
+        return pinned_client(settings.connect_timeout, settings.read_timeout)
+
+    return await ctx.memo.once("net.http", "client", make)
+
+
+async def _one_httpx(
+    ctx: CheckContext,
+    state: _State,
+    url: httpx.URL,
+    host: str,
+    address: str,
+    *,
+    max_bytes: int,
+    family: str | None,
+    tls_context: ssl.SSLContext,
+    extra_headers: Mapping[str, str],
+) -> str | None:
+    """One request to a pinned address through httpx. The Location of a redirect, else None."""
+    settings = ctx.settings
+    port = effective_port(url, settings.ports)
+    client = await _client(ctx)
+    silent = await http.silent_addresses(ctx)
+    dial = Dial(address, port, tls_context)
+    request = client.build_request(
+        "GET",
+        url,
+        headers={
+            "User-Agent": USER_AGENT,
+            "Accept": "*/*",
+            "Accept-Encoding": "identity",
+            "Connection": "close",
+            **extra_headers,
+        },
+    )
+    async with http.connection_slot(ctx, address, family):  # as patched by tests
+        why = silent.why(address, host)
+        if why is not None:
+            raise _Stop(FetchError.TIMEOUT, http.silent_detail(address, why))
+        capped: _Capped | None = None
+        answered = False
+        location = ""
+        try:
+            with dialing(dial):
+                response = await client.send(request, stream=True)
+                try:
+                    answered = True
+                    headers = tuple(
+                        (k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw
+                    )
+                    state.status, state.headers = response.status_code, headers
+                    stream = response.extensions.get("network_stream")
+                    ssl_object = stream.get_extra_info("ssl_object") if stream else None
+                    state.tls_version = ssl_object.version() if ssl_object is not None else None
+                    location = next((v for k, v in headers if k.lower() == "location"), "")
+                    if response.status_code in REDIRECT_STATUSES and location:
+                        state.hops.append(Hop(str(url), address, response.status_code, location))
+                        return location
+                    state.hops.append(Hop(str(url), address, response.status_code))
+                    encoding = next((v for k, v in headers if k.lower() == "content-encoding"), "")
+                    capped = _Capped(max_bytes, encoding)
+                    state.body, state.truncated = b"", False
+                    async for chunk in response.aiter_raw():
+                        more = capped.feed(chunk)
+                        state.body, state.truncated = capped.body, capped.truncated
+                        if not more:
+                            break
+                finally:
+                    await response.aclose()
+        except httpx.TimeoutException:
+            if not dial.connected:
+                silent.mark(address, f"TCP connect to port {port} timed out")
+                raise _Stop(FetchError.TIMEOUT, "connect timed out") from None
+            if dial.handshake_started and not dial.handshake_done:
+                detail = f"TLS handshake timed out after {settings.connect_timeout:g} s"
+                silent.mark(address, f"{detail} on port {port}", host)
+                raise _Stop(FetchError.TIMEOUT, "connect timed out (TLS handshake)") from None
+            raise _Stop(
+                FetchError.TIMEOUT, f"no complete answer within {settings.read_timeout:g} s"
+            ) from None
+        except httpx.TransportError as exc:
+            raise _Stop(*_transport_error(exc, dial, answered)) from None
+    return None
+
+
+def _transport_error(
+    exc: httpx.TransportError, dial: Dial, answered: bool
+) -> tuple[FetchError, str]:
+    """A failed exchange as a `FetchError`, by exception type and by what the stream saw."""
+    cause = exc.__cause__
+    if isinstance(cause, Failed):  # our backend's connect, handshake, read or write
+        return cause.error, cause.detail
+    if isinstance(exc, httpx.RemoteProtocolError):
+        if dial.stream is not None and dial.stream.eof:
+            if not answered:
+                return FetchError.RESET, "the server closed the connection without answering"
+            return FetchError.RESET, f"the server closed the connection mid-answer ({exc})"
+        return FetchError.PROTOCOL, str(exc)
+    if isinstance(exc, httpx.ProtocolError):
+        return FetchError.PROTOCOL, str(exc)
+    return FetchError.RESET, f"{type(exc).__name__}: {exc}"
+
+
+_OWN = http._one
+
+
+def use() -> None:
+    """Make `fetch` go through httpx."""
+    http._one = _one_httpx  # type: ignore[assignment]
+
+
+def restore() -> None:
+    http._one = _OWN  # type: ignore[assignment]
+
+
+if __name__ == "__main__":
+    import pytest
+
+    use()
+    tests = ["tests/exposure/test_http.py", "tests/exposure/test_http_hostile.py"]
+    raise SystemExit(pytest.main(["-q", "-p", "no:warnings", *[str(ROOT / t) for t in tests]]))
