@@ -14,8 +14,8 @@ TLS, and each failure is raised as `Failed`, an httpcore error carrying its `Fet
 `use()` swaps `_one_httpx` in for the own client's hop (`exposure.net.http._one`) and `restore()`
 puts it back: redirects, scope checks, caps, slots and the deadline stay `fetch`'s own. The own
 client won the measurement (`benchmarks/README.md`, "http_client.py"), so this lives here, not
-in the product; it passes `tests/exposure/test_http.py` and `test_http_hostile.py` as they are
-(`python benchmarks/httpx_variant.py` runs them on it).
+in the product; it passes `tests/exposure/net/test_http.py` and `test_http_hostile.py` as they
+are (`python benchmarks/httpx_variant.py` runs them on it).
 """
 
 from __future__ import annotations
@@ -373,5 +373,5 @@ if __name__ == "__main__":
     import pytest
 
     use()
-    tests = ["tests/exposure/test_http.py", "tests/exposure/test_http_hostile.py"]
+    tests = ["tests/exposure/net/test_http.py", "tests/exposure/net/test_http_hostile.py"]
     raise SystemExit(pytest.main(["-q", "-p", "no:warnings", *[str(ROOT / t) for t in tests]]))
