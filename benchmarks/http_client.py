@@ -36,8 +36,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -64,7 +62,6 @@ async def _context(settings: Any) -> Any:
     return CheckContext(
         settings=settings,
         dns=CachingResolver(inner),
-        http=httpx.AsyncClient(trust_env=False),
         limits=Limits(settings.per_ip_concurrency),
         memo=RunMemo(),
         now=datetime.now(UTC),
@@ -131,7 +128,6 @@ async def one_round(
         for kind in WORKLOADS:
             await _measure(min(n, 100), concurrency, workload(kind))  # warm up
             results[client][kind] = await _measure(n, concurrency, workload(kind))
-        await ctx.http.aclose()
     httpx_variant.restore()
     return results
 

@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 import pytest
 import pytest_asyncio
 
@@ -125,8 +124,6 @@ def ctx() -> CheckContext:
         "memo": RunMemo(),
         "now": datetime.now(UTC),
     }
-    if "http" in CheckContext.__dataclass_fields__:
-        fields["http"] = httpx.AsyncClient(trust_env=False)
     return CheckContext(**fields)
 
 
