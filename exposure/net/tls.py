@@ -23,8 +23,8 @@ alert, a reset or an EOF during the handshake; for a legacy probe that means "no
 NO_TLS (the `starttls` hook found no STARTTLS); FAILED (could not test: time-out, refused TCP,
 unreachable, out of scope; see `failure`).
 
-Every (address, port, server name, offer, purpose) is probed at most once per run (`ProbeMemo`,
-bounded: see `PROBE_MEMO_LIMIT`); later callers get the same result. Every handshake attempt
+Every (address, port, server name, offer, purpose) is probed at most once per run (the run memo,
+`RunMemo.once`, bounded: see `PROBE_MEMO_LIMIT`); later callers get the same result. Every handshake attempt
 is counted (`tls_stats(ctx)`). A probe holds the run's per-IP slot and the family's
 one-connection-per-IP slot (`family`, default "tls") for its whole connection.
 """
@@ -34,7 +34,6 @@ from __future__ import annotations
 import asyncio
 import ssl
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -42,7 +41,6 @@ from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 
-from exposure.memo import drop_oldest_finished
 from exposure.net.certs import ChainVerdict, load_der_chain, trust_store, verify_chain
 from exposure.net.http import close_stream
 from exposure.net.politeness import connection_slot, silent_addresses, silent_detail
@@ -229,57 +227,9 @@ class TlsStats:
 #: use refreshes it. Beyond this many, the least recently used finished results are dropped, so a
 #: run over thousands of companies keeps a flat memory profile.
 PROBE_MEMO_LIMIT = 4096
-
-
-class ProbeMemo:
-    """`RunMemo.once` for probes, bounded: least recently used finished results are evicted.
-
-    Probes in flight are never evicted (their waiters share them); a probe asked for again after
-    its result was evicted is done again, and `TlsStats.repeated` then shows it.
-    """
-
-    def __init__(self, limit: int = PROBE_MEMO_LIMIT) -> None:
-        self.limit = limit
-        self._entries: OrderedDict[ProbeKey, asyncio.Future[TlsResult]]
-        self._entries = OrderedDict()
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    async def once(
-        self,
-        key: ProbeKey,
-        make: Callable[[], Awaitable[TlsResult]],
-    ) -> TlsResult:
-        found = self._entries.get(key)
-        if found is not None:
-            self._entries.move_to_end(key)
-            return await asyncio.shield(found)
-        future: asyncio.Future[TlsResult] = asyncio.get_running_loop().create_future()
-        self._entries[key] = future
-        drop_oldest_finished(self._entries, self.limit)
-        try:
-            result = await make()
-        except BaseException as exc:
-            if self._entries.get(key) is future:
-                del self._entries[key]
-            if isinstance(exc, asyncio.CancelledError):
-                future.cancel()
-            else:
-                future.set_exception(exc)
-                future.exception()  # retrieved: there may be no other waiter
-            raise
-        future.set_result(result)
-        return result
-
-
-async def probe_memo(ctx: CheckContext) -> ProbeMemo:
-    """The run's probe memo."""
-
-    async def make() -> ProbeMemo:
-        return ProbeMemo()
-
-    return await ctx.memo.once("net.tls", "probe_memo", make)
+#: The run memo's namespace of probes (`RunMemo.once`: the probe runs in a task of its own, so a
+#: caller that gives up never cancels it for the others waiting on it).
+PROBE_NAMESPACE = "net.tls.probe"
 
 
 async def tls_stats(ctx: CheckContext) -> TlsStats:
@@ -317,8 +267,7 @@ async def probe(
             ctx, address, port, server_name, offer, starttls, exchange, purpose, family
         )
 
-    memo = await probe_memo(ctx)
-    return await memo.once(key, make)
+    return await ctx.memo.once(PROBE_NAMESPACE, key, make, keep=PROBE_MEMO_LIMIT)
 
 
 async def _probe(
