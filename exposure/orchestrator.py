@@ -138,9 +138,9 @@ _Runtime = Runtime  # the name it had before the distributed workers shared it
 
 
 def build_ssl_context(settings: Settings) -> ssl.SSLContext:
-    if settings.ca_bundle is not None:
-        return ssl.create_default_context(cafile=str(settings.ca_bundle))
-    return ssl.create_default_context()
+    from exposure.net.sslcontexts import verified_context
+
+    return verified_context(settings)  # takes the biggest certificates (net.certlimit)
 
 
 def build_http_client(settings: Settings, ssl_context: ssl.SSLContext) -> httpx.AsyncClient:

@@ -43,6 +43,7 @@ PROBE_REASONS: dict[ProbeFailure | None, FailureReason] = {
     ProbeFailure.UNREACHABLE: FailureReason.UNREACHABLE,
     ProbeFailure.OUT_OF_SCOPE: FailureReason.OUT_OF_SCOPE,
     ProbeFailure.STARTTLS: FailureReason.PROTOCOL,
+    ProbeFailure.LOCAL_LIMIT: FailureReason.LOCAL_LIMIT,
     None: FailureReason.PROTOCOL,  # reset or closed during every handshake
 }
 

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 
+from exposure.net.certlimit import is_local_limit
 from exposure.net.certs import ChainVerdict, load_der_chain, trust_store, verify_chain
 from exposure.net.http import close_stream
 from exposure.net.politeness import connection_slot, silent_addresses, silent_detail
@@ -94,6 +95,7 @@ class ProbeFailure(StrEnum):
     UNREACHABLE = "unreachable"
     STARTTLS = "starttls"  # the plain-text dialogue broke (not "no STARTTLS": that is NO_TLS)
     OUT_OF_SCOPE = "out_of_scope"  # private/loopback/link-local without allow_private
+    LOCAL_LIMIT = "local_limit"  # the server's message was over a limit of ours (net.certlimit)
 
 
 class Rejection(StrEnum):
@@ -374,6 +376,12 @@ async def _probe(
                     silent.mark(address, f"{detail} on port {port}", server_name or address)
                 return result(Outcome.FAILED, failure=ProbeFailure.TIMEOUT, detail=detail)
             except (ssl.SSLError, ConnectionError, EOFError, OSError) as exc:
+                if is_local_limit(exc):  # our limit, not the server's refusal: no verdict
+                    return result(
+                        Outcome.FAILED,
+                        failure=ProbeFailure.LOCAL_LIMIT,
+                        detail=f"the server's TLS message is over our own limit ({exc})"[:300],
+                    )
                 rejection, detail = _rejection(exc)
                 return result(Outcome.REJECTED, rejection=rejection, detail=detail)
             graceful = True
