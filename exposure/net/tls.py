@@ -32,6 +32,7 @@ one-connection-per-IP slot (`family`, default "tls") for its whole connection.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
 import time
 from collections.abc import Awaitable, Callable
@@ -44,7 +45,7 @@ from cryptography import x509
 from exposure.net.certlimit import is_local_limit
 from exposure.net.certs import ChainVerdict, load_der_chain, trust_store, verify_chain
 from exposure.net.http import close_stream
-from exposure.net.politeness import connection_slot, silent_addresses, silent_detail
+from exposure.net.politeness import silent_addresses, silent_detail
 from exposure.net.scope import in_scope
 from exposure.net.sslcontexts import ClientContexts, contexts
 
@@ -254,22 +255,55 @@ async def probe(
     exchange: Exchange | None = None,
     purpose: str = "",
     family: str = "tls",
+    handshake_only: bool = False,
 ) -> TlsResult:
     """Probe once per run: the same arguments return the result of the first call.
 
     `purpose` names what the hooks do (e.g. "https-get", "smtp"); it is part of the memo key,
     so probes with different hooks never share a result. Hooks require a purpose.
+
+    `handshake_only`: return as soon as the handshake is done, without the `exchange` (whose
+    result is then None); the probe goes on for the callers that want it. A check whose verdict
+    rests on the handshake (the tls family) does not spend its time budget on a slow web server.
     """
     if (starttls is not None or exchange is not None) and not purpose:
         raise ValueError("a probe with hooks needs a `purpose` (it is part of the memo key)")
     key = key_of(address, port, server_name, offer, purpose)
+    shakes = await _handshakes(ctx)
 
     async def make() -> TlsResult:
-        return await _probe(
-            ctx, address, port, server_name, offer, starttls, exchange, purpose, family
-        )
+        try:
+            done = await _probe(
+                ctx, address, port, server_name, offer, starttls, exchange, purpose, family, key
+            )
+        finally:
+            waiting = shakes.pop(key, None)
+        if waiting is not None and not waiting.done():
+            waiting.set_result(done)
+        return done
 
-    return await ctx.memo.once(PROBE_NAMESPACE, key, make, keep=PROBE_MEMO_LIMIT)
+    task = ctx.memo.start(PROBE_NAMESPACE, key, make, keep=PROBE_MEMO_LIMIT)
+    if not handshake_only or exchange is None or task.done():
+        return await asyncio.shield(task)
+    shake = shakes.get(key)
+    if shake is None:
+        shake = shakes[key] = asyncio.get_running_loop().create_future()
+    await asyncio.wait((shake, task), return_when=asyncio.FIRST_COMPLETED)
+    if shake.done():
+        return shake.result()
+    if shakes.get(key) is shake:
+        del shakes[key]
+    return task.result()
+
+
+async def _handshakes(ctx: CheckContext) -> dict[ProbeKey, asyncio.Future[TlsResult]]:
+    """Probes in flight whose handshake someone waits for (`handshake_only`); an entry lives
+    only as long as its probe."""
+
+    async def make() -> dict[ProbeKey, asyncio.Future[TlsResult]]:
+        return {}
+
+    return await ctx.memo.once("net.tls", "handshakes", make)
 
 
 async def _probe(
@@ -282,6 +316,7 @@ async def _probe(
     exchange: Exchange | None,
     purpose: str,
     family: str,
+    key: ProbeKey,
 ) -> TlsResult:
     settings = ctx.settings
     started = time.perf_counter()
@@ -310,7 +345,10 @@ async def _probe(
         )
     client_contexts = await contexts(ctx)
     silent = await silent_addresses(ctx)
-    async with connection_slot(ctx, address, family):
+    shakes = await _handshakes(ctx)
+    family_slot = contextlib.AsyncExitStack()  # left before the exchange (see below)
+    await family_slot.enter_async_context(ctx.limits.family_ip(family, address))  # type: ignore[arg-type]
+    async with family_slot, ctx.limits.ip(address):  # type: ignore[attr-defined]
         connected = time.perf_counter()
         stats.waiting += connected - started
         why = silent.why(address, server_name)
@@ -394,6 +432,26 @@ async def _probe(
             exchanged: Any = None
             exchange_error = ""
             if exchange is not None:
+                waiting = shakes.get(key)
+                if waiting is not None and not waiting.done():
+                    waiting.set_result(
+                        TlsResult(
+                            address=address,
+                            port=port,
+                            server_name=server_name,
+                            offer=offer,
+                            outcome=Outcome.ACCEPTED,
+                            elapsed=time.perf_counter() - started,
+                            version=ssl_object.version() if ssl_object is not None else None,
+                            cipher=cipher[0] if cipher else None,
+                            chain_der=chain_der,
+                            trust=trust,
+                        )
+                    )
+                # The family's one-connection-per-address rule is about handshakes: the HTTP
+                # waits that follow count against the per-address limit only, so a slow web
+                # server does not hold up the next name's handshake on the same address.
+                await family_slot.aclose()
                 try:
                     async with asyncio.timeout(settings.connect_timeout + settings.read_timeout):
                         exchanged = await exchange(reader, writer)
