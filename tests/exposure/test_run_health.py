@@ -23,7 +23,8 @@ from exposure.cli import app
 from exposure.exit_codes import ExitCode
 from exposure.testbed.faults import SilencingProxy
 from exposure.testbed.runner import Testbed
-from exposure.testbed.scenario import Area, CompanySpec, DomainSpec
+from exposure.testbed.scenario import ANY_IP, Area, CompanySpec, DeviceSpec, DomainSpec
+from exposure.testbed.shodan_devices import Device
 from exposure.testbed.smtp import Behaviour, MailHostSpec
 
 N = 24
@@ -227,3 +228,58 @@ async def test_port_25_blocked_from_the_start_writes_no_mail_finding(tmp_path):
             r for (r,) in _query(db, "select reason from checkerror where run_id = ?", run_id)
         }
         assert reasons <= {"source_unavailable"}
+
+
+SHODAN_AREA = Area(
+    companies=[
+        CompanySpec(
+            f"{6000 + i}",
+            f"Loods {i}",
+            f"info@loods{i}.test",
+            ips=[f"dev{i}"],
+            devices=[DeviceSpec(f"dev{i}", Device.camera("hikvision", ANY_IP))]
+            if i % 4 == 0
+            else [],
+        )
+        for i in range(N)
+    ]
+)
+
+
+async def _when_lookups(tb: Testbed, count: int, then: Any) -> None:
+    """Put the fault in once InternetDB has answered `count` requests (mid-run)."""
+    assert tb.shodan is not None
+    while tb.shodan.counters.requests["internetdb"] < count:  # noqa: ASYNC110 (a counter)
+        await asyncio.sleep(0.005)
+    then()
+
+
+async def test_internetdb_failing_mid_run_degrades_the_run(tmp_path):
+    async with Testbed(SHODAN_AREA) as tb:
+        assert tb.shodan is not None
+        env = {
+            **tb.env(),
+            "EXPOSURE_DATABASE": f"sqlite:///{tmp_path / 'health.db'}",
+            "EXPOSURE_COMPANY_CONCURRENCY": "2",
+        }
+        checks = ("--check", "shodan")
+        db = await _baseline(tmp_path, tb, env, *checks)
+        baseline = _findings(db)
+        assert [f for f in baseline if f[0] == "exposure.camera"]
+        start = tb.shodan.counters.requests["internetdb"]
+
+        def outage() -> None:
+            assert tb.shodan is not None
+            tb.shodan.internetdb_outage = 503
+
+        fault_in = asyncio.ensure_future(_when_lookups(tb, start + N // 3, outage))
+        result = await arun("--log-format", "json", "scan", *checks, env=env)
+        assert fault_in.done()
+        run_id = _assert_degraded(db, result, "shodan", baseline)
+        reasons = {
+            r for (r,) in _query(db, "select reason from checkerror where run_id = ?", run_id)
+        }
+        assert reasons <= {"source_unavailable"}
+        tb.shodan.internetdb_outage = None
+        await _assert_resumed(db, env, run_id, *checks)
+        assert _findings(db) == baseline
