@@ -42,10 +42,14 @@ def watch_sources(
     async def shodan() -> tuple[bool, str]:
         return await probe_shodan(settings)
 
-    health.watch(Source.DNS, dns)
-    health.watch(Source.SMTP, smtp)
-    health.watch(Source.SHODAN, shodan)
+    health.watch(Source.DNS, dns)  # our own resolver, from its cache: ask as often as needed
+    health.watch(Source.SMTP, smtp, gather=CANARY_GATHER)  # somebody else's servers
+    health.watch(Source.SHODAN, shodan, gather=CANARY_GATHER)
 
+
+#: Seconds a canary on somebody else's server gathers waiting companies before it asks
+#: (`exposure.health.Canary`): at most about one greeting a second to a public MX host.
+CANARY_GATHER = 1.0
 
 #: Asked of InternetDB by the canary: an address it always knows about (or answers 404 for).
 SHODAN_CANARY_IP = "8.8.8.8"

@@ -76,13 +76,17 @@ class _Answer:
 
 class Canary:
     """A probe asked again only as often as needed: `confirm(since)` returns the answer of a
-    probe that started at or after `since`, sharing one probe between every caller it serves."""
+    probe that started at or after `since`, sharing one probe between every caller it serves.
 
-    def __init__(self, probe: Probe) -> None:
+    `gather`: seconds a probe waits before it starts, so that every company finishing in the
+    meantime is answered by it too: a canary on somebody else's server (a public MX host) is
+    asked at most about once per `gather` seconds, however many companies wait for it."""
+
+    def __init__(self, probe: Probe, gather: float = 0.0) -> None:
         self._probe = probe
+        self._gather = gather
         self._last: _Answer | None = None
         self._running: asyncio.Task[_Answer] | None = None
-        self._running_since = 0.0
         self.asked = 0
 
     async def confirm(self, since: float) -> tuple[bool, str]:
@@ -91,13 +95,15 @@ class Canary:
                 return self._last.ok, self._last.detail
             task = self._running
             if task is None or task.done():
-                self._running_since = time.monotonic()
-                task = self._running = asyncio.ensure_future(self._ask(self._running_since))
+                task = self._running = asyncio.ensure_future(self._ask())
             answer = await asyncio.shield(task)
             if answer.started >= since:
                 return answer.ok, answer.detail
 
-    async def _ask(self, started: float) -> _Answer:
+    async def _ask(self) -> _Answer:
+        if self._gather > 0:
+            await asyncio.sleep(self._gather)
+        started = time.monotonic()
         self.asked += 1
         try:
             ok, detail = await self._probe()
@@ -123,9 +129,9 @@ class RunHealth:
         self.untested: set[str] = set()
         self.run_id: int | None = None
 
-    def watch(self, source: Source, probe: Probe) -> None:
-        """Give `source` a canary: from now on, suspect results wait for it."""
-        self.canaries[source] = Canary(probe)
+    def watch(self, source: Source, probe: Probe, gather: float = 0.0) -> None:
+        """Give `source` a canary: from now on, suspect results wait for it (see `Canary`)."""
+        self.canaries[source] = Canary(probe, gather)
 
     def fail(self, source: Source, cause: str) -> None:
         """Mark `source` failed (the first cause is kept and logged once)."""
