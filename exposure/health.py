@@ -46,14 +46,9 @@ SUSPECT: Mapping[Source, frozenset[FailureReason]] = {
             FailureReason.PROTOCOL,
         }
     ),
+    # not UNAVAILABLE (a rejected key, spent credits: the source says so itself) nor RATE_LIMITED
     Source.SHODAN: frozenset(
-        {
-            FailureReason.UNAVAILABLE,
-            FailureReason.RATE_LIMITED,
-            FailureReason.TIMEOUT,
-            FailureReason.UNREACHABLE,
-            FailureReason.PROTOCOL,
-        }
+        {FailureReason.TIMEOUT, FailureReason.UNREACHABLE, FailureReason.PROTOCOL}
     ),
 }
 

@@ -85,7 +85,7 @@ async def test_a_failed_source_takes_only_what_rests_on_it(caplog):
 
     health.watch(Source.SHODAN, down)
     result = _result(
-        _outcome("shodan", CheckFailure(FailureReason.UNAVAILABLE, "503", "kade.test")),
+        _outcome("shodan", CheckFailure(FailureReason.UNREACHABLE, "HTTP 503", "kade.test")),
         _outcome("mail", _finding("mail")),
     )
     with caplog.at_level(logging.ERROR, logger="exposure.run"):
