@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+from exposure.models import RunStatus
+
 
 class ExitCode(IntEnum):
     OK = 0  # the run completed (or the command did what it should)
@@ -24,6 +26,6 @@ class ExitCode(IntEnum):
 
 def for_run_status(status: str) -> ExitCode:
     """A finished run's status as an exit code."""
-    if status == "complete":
+    if status == RunStatus.COMPLETE:
         return ExitCode.OK
-    return ExitCode.SOURCE_DOWN if status == "degraded" else ExitCode.INCOMPLETE
+    return ExitCode.SOURCE_DOWN if status == RunStatus.DEGRADED else ExitCode.INCOMPLETE

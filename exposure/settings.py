@@ -107,7 +107,7 @@ class Settings(BaseSettings):
     company_concurrency: int = Field(default=64, ge=1, le=10_000)
     per_ip_concurrency: int = Field(default=2, ge=1, le=100)
     event_loop: Literal["auto", "uvloop", "asyncio"] = Field(
-        default="auto", description="auto: uvloop when installed (exposure.loop)"
+        default="auto", description="auto: uvloop when installed (exposure.app.loop)"
     )
     check_timeout: float = Field(default=60.0, gt=0, description="seconds per (target, check)")
     connect_timeout: float = Field(default=5.0, gt=0)
@@ -194,7 +194,7 @@ class Settings(BaseSettings):
     canary_mx: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: list(DEFAULT_CANARY_MX),
         description="mail hosts (name or ip, on the smtp port) that prove our outbound port 25 "
-        "works: one of them answering is enough (exposure/egress.py)",
+        "works: one of them answering is enough (exposure/net/egress.py)",
     )
 
     @field_validator("canary_mx", mode="before")

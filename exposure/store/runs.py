@@ -15,16 +15,14 @@ from typing import Any
 
 from sqlmodel import Session, col, delete, select
 
-from exposure.models import RunCompany, ScanRun, utcnow
+from exposure.models import RunCompany, RunStatus, ScanRun, utcnow
 
-RUNNING = "running"
-COMPLETE = "complete"
-INTERRUPTED = "interrupted"
-INCOMPLETE = "incomplete"  # the run's deadline passed
-FAILED = "failed"
-# a source of ours (resolver, outbound port 25, ...) failed during the run: what it left untested
-# stays pending, and the next run resumes it (exposure.health)
-DEGRADED = "degraded"
+RUNNING = RunStatus.RUNNING
+COMPLETE = RunStatus.COMPLETE
+INTERRUPTED = RunStatus.INTERRUPTED
+INCOMPLETE = RunStatus.INCOMPLETE
+FAILED = RunStatus.FAILED
+DEGRADED = RunStatus.DEGRADED
 UNFINISHED = frozenset({RUNNING, INTERRUPTED, INCOMPLETE, DEGRADED})
 FINAL = frozenset({COMPLETE, INTERRUPTED, INCOMPLETE, FAILED, DEGRADED})
 

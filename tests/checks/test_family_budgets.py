@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from exposure.testbed.harness import Lab
+from exposure.app.harness import Lab
 from exposure.testbed.runner import Testbed
 from exposure.testbed.scenario import Area, CompanySpec, DomainSpec, Route, SiteSpec
 

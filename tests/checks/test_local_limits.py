@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from exposure.app.harness import Lab
 from exposure.net import certlimit
-from exposure.testbed.harness import Lab
 from exposure.testbed.runner import Testbed
 from exposure.testbed.scenario import Area, CompanySpec, DomainSpec, SiteSpec
 
