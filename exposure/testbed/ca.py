@@ -50,10 +50,10 @@ class CertDefect(StrEnum):
     WEAK_KEY = "weak_key"  # RSA-1024 from the trusted intermediate
     SHA1 = "sha1"  # sha1WithRSAEncryption from the trusted intermediate
     EC = "ec"  # EC P-256 leaf, valid
-    HUGE = "huge"  # valid, with 5,000 more names (~150 KB), as the biggest public certificates
+    HUGE = "huge"  # valid, with 5,000 more names (~110 KB of DER), over OpenSSL's default limit
 
 
-#: Names added to a HUGE certificate: with the host's own, 5,002 or so, about 150 KB of DER,
+#: Names added to a HUGE certificate: with the host's own, 5,002 or so, about 110 KB of DER,
 #: beyond OpenSSL's default limit of 100 KB on the certificate message.
 HUGE_EXTRA_NAMES = 5000
 

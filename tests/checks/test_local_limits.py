@@ -1,5 +1,5 @@
 """A local limit is never a verdict about the member: a site whose certificate is bigger than
-what our TLS client takes by default (5,002 names, ~150 KB, as the biggest public certificates)
+what our TLS client takes by default (5,002 names, ~110 KB; OpenSSL stops at 100 KB)
 is judged like any other; beyond our own (raised) limit it is "could not test", not
 `web.https.missing`."""
 
