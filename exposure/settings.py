@@ -30,6 +30,15 @@ class SettingsError(ValueError):
     """A configuration problem, phrased as one line for a person."""
 
 
+#: Large public MX hosts that answer on port 25 from anywhere: when none of them does, it is our
+#: own outbound port 25 that is blocked (as on most cloud VMs), not the members' mail servers.
+DEFAULT_CANARY_MX = (
+    "gmail-smtp-in.l.google.com",
+    "mta5.am0.yahoodns.net",
+    "mx1.mail.icloud.com",
+)
+
+
 def _split(value: Any) -> Any:
     if isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
@@ -181,6 +190,20 @@ class Settings(BaseSettings):
         description="exposure commands run after the nightly scan, e.g. 'warn --send' "
         "(environment: separated by ';')",
     )
+
+    canary_mx: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_CANARY_MX),
+        description="mail hosts (name or ip, on the smtp port) that prove our outbound port 25 "
+        "works: one of them answering is enough (exposure/net/egress.py)",
+    )
+
+    @field_validator("canary_mx", mode="before")
+    @classmethod
+    def _canary_mx(cls, value: Any) -> Any:
+        value = _split(value)
+        if not value:
+            raise ValueError("expected at least one mail host, e.g. gmail-smtp-in.l.google.com")
+        return value
 
     @field_validator("resolvers", mode="before")
     @classmethod
