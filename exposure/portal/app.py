@@ -28,6 +28,7 @@ from starlette.routing import Route
 
 from exposure.portal import auth
 from exposure.portal.pages import message, page
+from exposure.portal.proxies import ForwardedMiddleware, TrustedProxies, proxied_user
 from exposure.portal.security import RateLimiter, SecurityMiddleware
 from exposure.settings import Settings
 from exposure.store.db import session as session_scope
@@ -48,12 +49,15 @@ class Portal:
         self.specs = specs
         self.meldpunt = render.Meldpunt.from_settings(settings)
         self.language = settings.language
+        self.proxies = TrustedProxies.from_settings(settings)
         self.token_limiter = RateLimiter(settings.portal_token_rate)
         self.login_limiter = RateLimiter(settings.portal_login_rate)
+        self.account_limiter = RateLimiter(settings.portal_login_account_rate, window=3600.0)
         secure = settings.portal_secure_cookies
         # `__Host-` cookies are Secure, host-only and path=/ by the browser's own rules.
         self.cookie = "__Host-exposure" if secure else "exposure"
         self.login_cookie = "__Host-exposure-login" if secure else "exposure-login"
+        self.device_cookie = "__Host-exposure-device" if secure else "exposure-device"
 
     async def db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run store work in a thread, in one transaction."""
@@ -88,7 +92,17 @@ class Portal:
         cookie = request.cookies.get(self.cookie)
         if not cookie:
             return None
-        return await self.db(auth.identify, cookie)
+        who = await self.db(auth.identify, cookie)
+        header = self.settings.portal_auth_header
+        # The proxy vouches for the user on every request, not once for a whole session.
+        if (
+            who is not None
+            and who.is_meldpunt
+            and header
+            and proxied_user(request, header, self.proxies) != who.user
+        ):
+            return None
+        return who
 
     def session_lifetime(self) -> timedelta:
         return timedelta(hours=self.settings.portal_session_hours)
@@ -97,7 +111,10 @@ class Portal:
         return message(language or self.language, self.meldpunt, key, status)
 
     def limited(self, limiter: RateLimiter, request: Request) -> Response | None:
-        wait = limiter.hit(client_address(request))
+        """Count this request against its client address; the refusal when over the limit."""
+        return self.too_many(limiter.hit(client_address(request)))
+
+    def too_many(self, wait: float) -> Response | None:
         if not wait:
             return None
         response = self.message("portal_too_many", 429)
@@ -172,8 +189,11 @@ async def _csrf_error(request: Request, exc: Exception) -> Response:
     return portal_of(request).message("portal_forbidden", 403)
 
 
-def create_app(settings: Settings, engine: Engine, specs: Specs | None = None) -> Starlette:
-    """The portal application on a migrated database."""
+def create_app(
+    settings: Settings, engine: Engine, specs: Specs | None = None, proxy_headers: bool = True
+) -> Starlette:
+    """The portal application on a migrated database. `proxy_headers`: believe the trusted
+    proxies' X-Forwarded-For/-Proto (the connection's own address counts otherwise)."""
     from exposure.portal import company_routes, meldpunt_routes
 
     if specs is None:
@@ -190,7 +210,10 @@ def create_app(settings: Settings, engine: Engine, specs: Specs | None = None) -
         debug=False,
         routes=routes,
         middleware=[
-            Middleware(SecurityMiddleware, max_body=settings.portal_max_body, error_page=error_page)
+            Middleware(ForwardedMiddleware, proxies=portal.proxies, enabled=proxy_headers),
+            Middleware(
+                SecurityMiddleware, max_body=settings.portal_max_body, error_page=error_page
+            ),
         ],
         exception_handlers={HTTPException: _http_error, CsrfError: _csrf_error},
     )

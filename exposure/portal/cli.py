@@ -136,7 +136,8 @@ def serve(
         bool,
         typer.Option(
             "--proxy-headers/--no-proxy-headers",
-            help="trust X-Forwarded-For/-Proto from 127.0.0.1 (a reverse proxy on this machine)",
+            help="believe X-Forwarded-For/-Proto from portal_trusted_proxies (default this "
+            "machine)",
         ),
     ] = True,
 ) -> None:
@@ -145,16 +146,20 @@ def serve(
 
     from exposure.cli import _engine, _state
     from exposure.portal.app import create_app
+    from exposure.portal.proxies import serve_problem
     from exposure.registry import RegistryError, load
     from reports.specs import Specs
 
     settings = _state(ctx).settings
+    problem = serve_problem(host, settings)
+    if problem:
+        raise _fail(problem)
     try:
         specs = Specs.from_registry(load())
     except RegistryError as exc:
         raise _fail(str(exc)) from None
     engine = _engine(settings)
-    app = create_app(settings, engine, specs)
+    app = create_app(settings, engine, specs, proxy_headers=proxy_headers)
     # The access log is the portal's own (tokens redacted), shown at INFO in every log format.
     logging.getLogger("exposure.portal.access").setLevel(logging.INFO)
     uvicorn.run(
@@ -162,8 +167,7 @@ def serve(
         host=host,
         port=port,
         access_log=False,  # the portal writes its own, without tokens
-        proxy_headers=proxy_headers,
-        forwarded_allow_ips="127.0.0.1",
+        proxy_headers=False,  # the portal's own ForwardedMiddleware, with the trusted proxies
         server_header=False,
         log_level="info",
     )
