@@ -147,6 +147,7 @@ def serve(
     from exposure.cli import _engine, _state
     from exposure.portal.app import create_app
     from exposure.portal.proxies import serve_problem
+    from exposure.portal.server import raise_file_limit, server_options
     from exposure.registry import RegistryError, load
     from reports.specs import Specs
 
@@ -162,6 +163,7 @@ def serve(
     app = create_app(settings, engine, specs, proxy_headers=proxy_headers)
     # The access log is the portal's own (tokens redacted), shown at INFO in every log format.
     logging.getLogger("exposure.portal.access").setLevel(logging.INFO)
+    raise_file_limit(settings)
     uvicorn.run(
         app,
         host=host,
@@ -170,6 +172,7 @@ def serve(
         proxy_headers=False,  # the portal's own ForwardedMiddleware, with the trusted proxies
         server_header=False,
         log_level="info",
+        **server_options(settings),  # header and keep-alive time-outs, the connection cap
     )
 
 
