@@ -381,10 +381,7 @@ def test_an_issue_prints_as_its_line_through_rich() -> None:
 @pytest.mark.parametrize(
     ("name", "code"),
     [
-        (
-            "Haven BV\u202e10021",
-            "202E",
-        ),  # right-to-left override: the id next to it reads backwards
+        ("Haven BV\u202e10021", "202E"),  # right-to-left override: what follows reads backwards
         ("Haven\u200fBV", "200F"),  # right-to-left mark
         ("\u2066Haven\u2069", "2066"),  # isolates
         ("Ha\u200bven", "200B"),  # zero-width space
