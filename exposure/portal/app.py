@@ -24,7 +24,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import Match, Route
 
 from exposure.portal import auth
 from exposure.portal.pages import message, page
@@ -178,10 +178,46 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     portal = portal_of(request)
     status = exc.status_code if isinstance(exc, HTTPException) else 500
     if status == 404:
+        twin = _without_slash(request)
+        if twin is not None:
+            return RedirectResponse(twin, status_code=307)
         return portal.message("portal_not_found", 404)
-    if status in (401, 403, 405):
+    if status == 405:
+        response = portal.message("portal_forbidden", 405)
+        response.headers["allow"] = ", ".join(_allowed_methods(request))
+        return response
+    if status in (401, 403):
         return portal.message("portal_forbidden", status)
     return portal.message("portal_error", status if 400 <= status < 600 else 500)
+
+
+def _without_slash(request: Request) -> str | None:
+    """`/report/` to `/report`, as a relative location: Starlette's own slash redirect builds
+    an absolute URL from the Host header, which the client chooses."""
+    path = request.url.path
+    if path == "/" or not path.endswith("/"):
+        return None
+    twin = path.rstrip("/")
+    if not twin.startswith("/") or twin.startswith("//") or "\\" in twin:
+        return None
+    scope = {**request.scope, "path": twin}
+    if not any(route.matches(scope)[0] is not Match.NONE for route in request.app.router.routes):
+        return None
+    query = request.url.query
+    return f"{twin}?{query}" if query else twin
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route takes on this path (GET and POST may be separate routes)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if (
+            isinstance(route, Route)
+            and route.methods
+            and route.matches(request.scope)[0] is not Match.NONE
+        ):
+            methods |= route.methods
+    return sorted(methods)
 
 
 async def _csrf_error(request: Request, exc: Exception) -> Response:
@@ -217,6 +253,7 @@ def create_app(
         ],
         exception_handlers={HTTPException: _http_error, CsrfError: _csrf_error},
     )
+    app.router.redirect_slashes = False  # `_without_slash` does it, with a relative location
     app.state.portal = portal
     return app
 
