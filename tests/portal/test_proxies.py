@@ -117,6 +117,9 @@ def test_the_client_address_is_the_right_most_untrusted_hop() -> None:
     assert proxies.client("127.0.0.1", "1.2.3.4, 198.51.100.7, 10.0.0.2") == "198.51.100.7"
     assert proxies.client("127.0.0.1", None) == "127.0.0.1"
     assert proxies.client("127.0.0.1", "not-an-address") == "127.0.0.1"
+    assert proxies.client("127.0.0.1", "198.51.100.7:4711") == "198.51.100.7"
+    assert proxies.client("127.0.0.1", "[2001:db8::7]:4711, 10.0.0.3") == "2001:db8::7"
+    assert proxies.client("::ffff:127.0.0.1", "198.51.100.7") == "198.51.100.7"
     # from anyone else the header means nothing
     assert proxies.client("198.51.100.9", "1.2.3.4") == "198.51.100.9"
     assert TrustedProxies([]).client("::1", "2001:db8::5") == "2001:db8::5"
