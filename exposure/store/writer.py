@@ -29,7 +29,7 @@ from sqlalchemy import Engine
 from sqlmodel import col, update
 
 from exposure.models import CheckError, RunCompany, ScanRun, utcnow
-from exposure.results import ApplyStats, CompanyResult
+from exposure.scan.results import ApplyStats, CompanyResult
 from exposure.store.db import session
 from exposure.store.lifecycle import apply_company_result, batched, clean_text
 
