@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import idna
 
 from exposure.contract import TargetKind
+from exposure.net.scope import is_public_network
 
 MAX_LABEL = 63
 MAX_NAME = 253
@@ -289,7 +290,7 @@ def is_private_target(kind: TargetKind | str, value: str) -> bool:
         network = ipaddress.ip_network(value, strict=False)
     except ValueError:
         return False
-    return not (network.network_address.is_global and network.broadcast_address.is_global)
+    return not is_public_network(network)  # the scan's own policy (NAT64, 6to4 ... unwrapped)
 
 
 # --- company fields --------------------------------------------------------------------------
