@@ -27,7 +27,7 @@ from exposure.contract import Effort
 from exposure.models import CheckError, Company, Finding, FindingEvent, Target, utcnow
 from exposure.severity import Severity
 from exposure.store.queries import FindingRow, list_findings
-from reports import benchmark, history, render, scoring, svg, words
+from reports import benchmark, coverage, history, render, scoring, svg, words
 from reports.scoring import Item, Score
 from reports.specs import Specs
 
@@ -95,16 +95,24 @@ class Problem:
 
 @dataclass(frozen=True, slots=True)
 class ThemeSection:
+    """One topic in one of three states (`reports.coverage`): green only when it passed."""
+
     theme: Theme | None
     title: str
     intro: str
     problems: tuple[Problem, ...]
-    tested: bool  # an installed check covers this theme
-    partly_untested: bool  # a check of this theme could not decide at the last scan
+    state: coverage.State
+    passed: tuple[str, ...] = ()  # targets where every test of this topic completed cleanly
+    untested: tuple[tuple[str, str], ...] = ()  # (target, reason in words)
+    reason: str = ""  # why nothing of this topic could be tested (no target at all)
 
     @property
     def worst(self) -> Severity | None:
         return max((p.severity for p in self.problems), default=None)
+
+    @property
+    def is_passed(self) -> bool:
+        return self.state is coverage.State.PASSED
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,12 +187,18 @@ class CompanyReport:
     appendix: tuple[Problem, ...]
     untested: tuple[Untested, ...]
     method: tuple[str, ...]
+    coverage: coverage.Coverage = field(default_factory=lambda: coverage.Coverage(()))
     deductions: tuple[tuple[str, int], ...] = field(default=())  # (title, points lost)
     budget_relief: int = 0  # points given back because low problems have a budget
 
     @property
     def grade_color(self) -> str:
         return svg.GRADE_COLORS[self.score.grade]
+
+    @property
+    def graded(self) -> bool:
+        """A grade only rests on tests that ran: nothing tested, no grade (never a perfect one)."""
+        return self.scanned_at is not None and not self.coverage.nothing_tested
 
 
 def display_host(value: str) -> str:
@@ -232,6 +246,7 @@ def build(
     problems = _problems([r for r in current if r.status == "open"], specs, language, flags)
     accepted = _problems([r for r in current if r.status == "accepted"], specs, language, flags)
     errors = _errors(session, company_id, latest)
+    covered = coverage.of_company(session, specs, company_id)
 
     return CompanyReport(
         language=language,
@@ -242,9 +257,13 @@ def build(
         score=score,
         actions=tuple(_action(a, specs, language, rows) for a in ranked[:top]),
         more_actions=max(len(ranked) - top, 0),
-        sections=_sections(problems, specs, language, errors),
+        sections=_sections(problems, language, covered),
         changes=_changes(session, company_id, rows, previous, specs, language),
-        comparison=_comparison(session, company, language, min_group) if latest else None,
+        comparison=(
+            _comparison(session, specs, company, language, min_group)
+            if latest and not covered.nothing_tested
+            else None
+        ),
         accepted=tuple(accepted),
         appendix=tuple(problems) + tuple(accepted),
         untested=tuple(
@@ -263,6 +282,7 @@ def build(
             if d.points > 0
         ),
         budget_relief=round(sum(score.budget_relief.values())),
+        coverage=covered,
     )
 
 
@@ -410,30 +430,43 @@ def _errors(session: Session, company_id: str, latest: history.RunInfo | None) -
 
 
 def _sections(
-    problems: Sequence[Problem], specs: Specs, language: str, errors: Sequence[CheckError]
+    problems: Sequence[Problem], language: str, covered: coverage.Coverage
 ) -> tuple[ThemeSection, ...]:
-    tested = specs.tested_themes()
-    undecided: set[Theme] = set()
-    for error in errors:
-        ids = set(error.finding_ids) or specs.ids_of_family(error.check_id)
-        undecided.update(t for t in (specs.theme(i) for i in ids) if t is not None)
     by_theme: dict[Theme | None, list[Problem]] = defaultdict(list)
     for problem in problems:
         by_theme[problem.theme].append(problem)
-    themes: list[Theme | None] = list(words.THEME_ORDER)
-    if by_theme.get(None):
-        themes.append(None)
-    return tuple(
-        ThemeSection(
-            theme=theme,
-            title=words.theme_title(theme, language),
-            intro=words.theme_intro(theme, language),
-            problems=tuple(by_theme.get(theme, ())),
-            tested=theme is None or theme in tested or bool(by_theme.get(theme)),
-            partly_untested=theme in undecided,
+    sections = []
+    for theme in words.THEME_ORDER:
+        cov = covered.theme(theme)
+        # Open problems make it "findings"; only accepted risks left stays "findings" too
+        # (never a pass), and the page says the problems were accepted.
+        state = coverage.State.FINDINGS if by_theme.get(theme) else cov.state
+        sections.append(
+            ThemeSection(
+                theme=theme,
+                title=words.theme_title(theme, language),
+                intro=words.theme_intro(theme, language),
+                problems=tuple(by_theme.get(theme, ())),
+                state=state,
+                passed=tuple(display_host(t.target) for t in cov.having(coverage.State.PASSED)),
+                untested=tuple(
+                    (display_host(t.target), words.coverage_reason(t.reason, language))
+                    for t in cov.not_tested
+                ),
+                reason=words.coverage_reason(cov.reason, language) if cov.reason else "",
+            )
         )
-        for theme in themes
-    )
+    if by_theme.get(None):
+        sections.append(
+            ThemeSection(
+                theme=None,
+                title=words.theme_title(None, language),
+                intro="",
+                problems=tuple(by_theme[None]),
+                state=coverage.State.FINDINGS,
+            )
+        )
+    return tuple(sections)
 
 
 def _stored_title(rows: Sequence[FindingRow], check_id: str) -> str:
@@ -519,8 +552,10 @@ def _changes(
     )
 
 
-def _comparison(session: Session, company: Company, language: str, min_group: int) -> Comparison:
-    scores = benchmark.scanned_scores(session)
+def _comparison(
+    session: Session, specs: Specs, company: Company, language: str, min_group: int
+) -> Comparison:
+    scores = benchmark.graded_scores(session, specs)
     area = benchmark.average(scores.values(), min_group)
     sector: benchmark.Average | None = None
     if company.sector.strip():

@@ -22,7 +22,7 @@ from sqlmodel import Session, col, func, select
 
 from exposure.models import CheckError, Company, Finding, utcnow
 from exposure.severity import Severity
-from reports import benchmark, history, render, scoring, svg, words
+from reports import benchmark, coverage, history, render, scoring, svg, words
 from reports.scoring import Grade, Item
 from reports.specs import Specs
 
@@ -87,6 +87,8 @@ class Overview:
     latest_run_errors: int
     min_group: int
     companies: tuple[CompanyLine, ...] = field(default=())  # only when named
+    # Scanned, but no test completed: no grade, and left out of every grade figure.
+    companies_untested: int = 0
 
 
 def build(
@@ -101,7 +103,9 @@ def build(
     points: int = TREND_POINTS,
     min_group: int = benchmark.MIN_GROUP,
 ) -> Overview:
-    scores = benchmark.scanned_scores(session)
+    scanned = benchmark.scanned_scores(session)
+    covered = coverage.of_companies(session, specs, scanned)
+    scores = {cid: s for cid, s in scanned.items() if not covered[cid].nothing_tested}
     total = len(list(session.exec(select(Company.id).where(col(Company.active).is_(True)))))
     open_rows = list(
         session.exec(
@@ -126,7 +130,8 @@ def build(
         meldpunt=meldpunt or render.Meldpunt(),
         named=named,
         companies_total=total,
-        companies_scanned=len(scores),
+        companies_scanned=len(scanned),
+        companies_untested=len(scanned) - len(scores),
         average=scoring.average_points(s.score for s in scores.values()),
         grades=_grade_counts(s.score.grade for s in scores.values()),
         problems=tuple(_problems(open_rows, specs, language)[:top]),

@@ -68,6 +68,15 @@ UI: Mapping[str, Text] = {
         "Er is op dit moment niets dat u hoeft te doen. Goed bezig!",
         "There is nothing you need to do right now. Well done!",
     ),
+    "nothing_to_do_partly": T(
+        "In wat we konden testen, vonden we niets om te doen. Een deel konden we niet testen; "
+        "zie hieronder.",
+        "In what we could test we found nothing to do. Part of it could not be tested; see below.",
+    ),
+    "nothing_to_do_untested": T(
+        "We konden niets testen, dus we kunnen ook niet zeggen wat u moet doen.",
+        "We could not test anything, so we cannot say what you should do either.",
+    ),
     "more_actions": T("Nog {n} andere acties staan hieronder.", "{n} more actions are below."),
     "on_hosts": T("Op", "On"),
     "and_more_hosts": T("en nog {n}", "and {n} more"),
@@ -118,14 +127,41 @@ UI: Mapping[str, Text] = {
         "You score below the average in your sector.",
     ),
     "all_findings": T("Alle bevindingen per onderwerp", "All findings by topic"),
-    "theme_ok": T("Geen problemen gevonden.", "No problems found."),
+    "theme_ok": T("Getest: geen problemen gevonden.", "Tested: no problems found."),
     "theme_untested": T(
-        "Dit onderdeel hebben we nog niet getest.", "We have not tested this part yet."
+        "Niet getest: hier kunnen we niets over zeggen.",
+        "Not tested: we cannot say anything about this.",
     ),
     "theme_partly_untested": T(
-        "Let op: een deel van de tests kon de laatste keer niet worden uitgevoerd. Zie de "
-        "technische bijlage.",
-        "Note: some tests could not be run last time. See the technical appendix.",
+        "Niet alles kon worden getest. Waar we niets weten, zeggen we ook niet dat het in orde is.",
+        "Not everything could be tested. Where we do not know, we do not say it is fine.",
+    ),
+    "theme_accepted_only": T(
+        "Geen open problemen; wat er was, hebt u bewust aanvaard (zie hieronder).",
+        "No open problems; what there was, you chose to accept (see below).",
+    ),
+    "state_passed": T("Getest, in orde", "Tested, fine"),
+    "state_findings": T("Problemen gevonden", "Problems found"),
+    "state_untested": T("Niet getest", "Not tested"),
+    "passed_on": T("In orde op", "Fine on"),
+    "untested_on": T("Niet getest op", "Not tested on"),
+    "no_grade_nothing_tested": T(
+        "Geen cijfer: bij de laatste scan kon geen enkele test worden uitgevoerd. Dat zegt "
+        "niets over hoe veilig u bent; we weten het gewoon niet.",
+        "No grade: at the latest scan not a single test could be run. That says nothing about "
+        "how safe you are; we simply do not know.",
+    ),
+    "grade_basis": T(
+        "Dit cijfer rust op {decided} van de {parts} onderdelen die we wilden testen.",
+        "This grade rests on {decided} of the {parts} parts we meant to test.",
+    ),
+    "grade_basis_untested": T(
+        "{n} onderdelen konden we niet testen; die tellen niet mee, in geen enkele richting.",
+        "{n} parts could not be tested; they do not count, in either direction.",
+    ),
+    "grade_basis_untested_one": T(
+        "1 onderdeel konden we niet testen; dat telt niet mee, in geen enkele richting.",
+        "1 part could not be tested; it does not count, in either direction.",
     ),
     "what_means": T("Wat betekent dit?", "What does this mean?"),
     "what_to_do": T("Wat moet u doen?", "What should you do?"),
@@ -248,6 +284,18 @@ UI: Mapping[str, Text] = {
     "scan_health_one": T(
         "Bij de laatste scan kon 1 test niet worden uitgevoerd.",
         "At the latest scan 1 test could not be run.",
+    ),
+    "companies_untested": T(
+        "Bij {n} gescande bedrijven kon niets worden getest; zij hebben geen cijfer en tellen "
+        "in geen enkel cijfer of gemiddelde mee.",
+        "At {n} scanned companies nothing could be tested; they have no grade and count in no "
+        "grade or average.",
+    ),
+    "companies_untested_one": T(
+        "Bij 1 gescand bedrijf kon niets worden getest; het heeft geen cijfer en telt in geen "
+        "enkel cijfer of gemiddelde mee.",
+        "At 1 scanned company nothing could be tested; it has no grade and counts in no grade "
+        "or average.",
     ),
     "scanned_label": T("bedrijven gescand", "companies scanned"),
     "internal": T("Intern – niet verspreiden", "Internal – do not distribute"),
@@ -429,6 +477,7 @@ UI: Mapping[str, Text] = {
     ),
     "portal_grade": T("Cijfer", "Grade"),
     "portal_never": T("nog niet gescand", "not scanned yet"),
+    "portal_untested": T("geen cijfer: niets getest", "no grade: nothing tested"),
 }
 
 THEME_TITLE: Mapping[Theme, Text] = {
@@ -521,6 +570,31 @@ FAILURE_REASON: Mapping[str, Text] = {
     "deadline": T("scan was niet op tijd klaar", "scan did not finish in time"),
     "bug": T("fout in de scanner", "error in the scanner"),
 }
+
+
+#: Why a topic or target could not be tested, besides the check's own reasons above
+#: (`reports.coverage` codes).
+COVERAGE_REASON: Mapping[str, Text] = {
+    "not_scanned": T("nog niet gescand", "not scanned yet"),
+    "unresolvable": T(
+        "de domeinnaam wijst nergens naartoe, dus er is niets te bekijken",
+        "the domain name leads nowhere, so there is nothing to look at",
+    ),
+    "no_domain": T(
+        "er is geen domeinnaam van uw bedrijf bij het Meldpunt bekend",
+        "the Meldpunt knows no domain name of your company",
+    ),
+    "no_target": T(
+        "er is geen adres van uw bedrijf bekend waarop dit te testen is",
+        "no address of your company is known that this can be tested on",
+    ),
+}
+
+
+def coverage_reason(reason: str, language: str) -> str:
+    """A reason code of `reports.coverage` (or a check's failure reason) in plain words."""
+    words = COVERAGE_REASON.get(reason)
+    return words.get(language) if words else failure_reason(reason, language)
 
 
 def ui(key: str, language: str, **values: object) -> str:
