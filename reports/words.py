@@ -59,9 +59,11 @@ UI: Mapping[str, Text] = {
     ),
     "do_first": T("Doe dit eerst", "Do these first"),
     "do_first_intro": T(
-        "De belangrijkste acties, de ernstigste en snelste eerst. Geef deze lijst aan uw "
+        "De belangrijkste acties: eerst wat de meeste schade kan doen, daarna wat het snelst "
+        "geregeld is. Geef deze lijst aan uw "
         "IT-leverancier of websitebouwer als u het niet zelf doet.",
-        "The most important actions, most serious and quickest first. Give this list to your "
+        "The most important actions: first what can do the most harm, then what is quickest to "
+        "fix. Give this list to your "
         "IT supplier or web designer if you do not do it yourself.",
     ),
     "nothing_to_do": T(

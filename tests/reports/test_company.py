@@ -228,12 +228,13 @@ def test_an_unknown_company_is_refused(area: SampleArea) -> None:
 def test_the_report_is_the_same_on_every_database(area_any_db: SampleArea) -> None:
     report = report_of(area_any_db.engine, sample.FISH)
     assert (report.score.points, report.score.grade) == (0, Grade.E)
-    # all high: quick fixes first (by id), then the camera fix that covers six hosts
+    # all high: by harm (anyone watching the cameras, then customers turned away, then mail
+    # in the company's name, then mail read along the way), quick fixes first within a harm
     assert [a.check_id for a in report.actions] == [
+        "exposure.camera",
+        "tls.cert.untrusted",
         "mail.dmarc.missing",
         "mail.spf.missing",
-        "tls.cert.untrusted",
-        "exposure.camera",
         "mail.starttls.missing",
     ]
     bakery = report_of(area_any_db.engine, sample.BAKERY)
