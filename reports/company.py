@@ -27,7 +27,7 @@ from exposure.contract import Effort
 from exposure.models import CheckError, Company, Finding, FindingEvent, Target, utcnow
 from exposure.severity import Severity
 from exposure.store.queries import FindingRow, list_findings
-from reports import benchmark, coverage, history, render, scoring, svg, words
+from reports import benchmark, certainty, coverage, history, render, scoring, svg, words
 from reports.scoring import Item, Score
 from reports.specs import Specs
 
@@ -86,6 +86,8 @@ class Problem:
     since: datetime
     is_new: bool = False
     came_back: bool = False
+    probable: bool = False  # rests on an open port alone: "waarschijnlijk" (reports.certainty)
+    seen: tuple[str, ...] = ()  # for a probable problem: what exactly was seen, per host
 
     @property
     def targets(self) -> tuple[str, ...]:
@@ -396,12 +398,14 @@ def _problems(
     problems = []
     for check_id, group in groups.items():
         hosts = sorted(group, key=lambda r: (-Severity.parse(r.severity).rank, r.target))
+        probable = certainty.all_probable(r.evidence for r in group)
+        title = specs.title(check_id, language, group[0].title)
         problems.append(
             Problem(
                 check_id=check_id,
                 severity=max(Severity.parse(r.severity) for r in group),
                 theme=specs.theme(check_id),
-                title=specs.title(check_id, language, group[0].title),
+                title=certainty.probable_title(title, language) if probable else title,
                 risk=specs.risk(check_id, language),
                 remediation=specs.remediation(check_id, language),
                 technical=specs.technical(check_id, language),
@@ -410,6 +414,12 @@ def _problems(
                 since=min(r.first_seen for r in group),
                 is_new=any(r.id in flags.new for r in group),
                 came_back=any(r.id in flags.came_back for r in group),
+                probable=probable,
+                seen=tuple(
+                    certainty.seen_line(r.evidence, display_host(r.target), language) for r in hosts
+                )
+                if probable
+                else (),
             )
         )
     problems.sort(key=lambda p: (-p.severity.rank, p.title.lower(), p.check_id))
@@ -473,6 +483,12 @@ def _stored_title(rows: Sequence[FindingRow], check_id: str) -> str:
     return next((r.title for r in rows if r.check_id == check_id and r.title), "")
 
 
+def _action_title(check_id: str, specs: Specs, language: str, rows: Sequence[FindingRow]) -> str:
+    title = specs.title(check_id, language, _stored_title(rows, check_id))
+    group = [r.evidence for r in rows if r.check_id == check_id and r.status == "open"]
+    return certainty.probable_title(title, language) if certainty.all_probable(group) else title
+
+
 def _action(
     action: scoring.Action, specs: Specs, language: str, rows: Sequence[FindingRow]
 ) -> ActionView:
@@ -481,7 +497,7 @@ def _action(
         check_id=action.check_id,
         severity=action.severity,
         effort=action.effort,
-        title=specs.title(action.check_id, language, _stored_title(rows, action.check_id)),
+        title=_action_title(action.check_id, specs, language, rows),
         remediation=specs.remediation(action.check_id, language),
         targets=tuple(display_host(t) for t in action.targets[:MAX_HOSTS_SHOWN]),
         more_targets=max(len(action.targets) - MAX_HOSTS_SHOWN, 0),

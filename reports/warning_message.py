@@ -41,7 +41,7 @@ from exposure.contract import Effort, FindingSpec
 from exposure.settings import Settings
 from exposure.severity import Severity
 from exposure.text import Language, Text
-from reports import scoring
+from reports import certainty, scoring
 from reports.render import format_date, render
 from reports.specs import FALLBACK_REMEDIATION, FALLBACK_RISK
 from reports.warning import Reason, Selected, WarningPlan
@@ -147,6 +147,7 @@ class ActionView:
     technical: str
     findings: tuple[FindingView, ...]  # the first MAX_TARGETS_SHOWN, by host
     more_findings: int  # how many more the report lists
+    probable_note: str = ""  # rests on an open port alone: what was seen (reports.certainty)
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +226,13 @@ def actions(
             if spec
             else plain(group[0].finding.title or action.check_id, 120)
         )
+        probable = certainty.all_probable(s.finding.evidence for s in group)
+        if probable:
+            title = certainty.probable_title(title, language)
+        seen = "; ".join(
+            plain(certainty.seen_line(s.finding.evidence, s.finding.target, language), 120)
+            for s in sorted(group, key=lambda s: s.finding.target)[:MAX_TARGETS_SHOWN]
+        )
         targets = sorted({plain(s.finding.target, MAX_TARGET) for s in group})
         raised = [s.previous_severity for s in group if s.previous_severity is not None]
         views.append(
@@ -258,6 +266,7 @@ def actions(
                     for s in sorted(group, key=lambda s: s.finding.target)[:MAX_TARGETS_SHOWN]
                 ),
                 more_findings=max(len(group) - MAX_TARGETS_SHOWN, 0),
+                probable_note=ui("probable_note", language, seen=seen) if probable else "",
             )
         )
     return tuple(views)

@@ -165,6 +165,18 @@ UI: Mapping[str, Text] = {
         "1 onderdeel konden we niet testen; dat telt niet mee, in geen enkele richting.",
         "1 part could not be tested; it does not count, in either direction.",
     ),
+    "probably": T("Waarschijnlijk", "Probably"),
+    "seen_service_port": T(
+        "{service} op poort {port} ({where})", "{service} on port {port} ({where})"
+    ),
+    "seen_port": T("poort {port} ({where})", "port {port} ({where})"),
+    "probable_note": T(
+        "Wat we zagen: alleen een open poort ({seen}), zonder verdere gegevens. Zo'n poort "
+        "hoort meestal bij deze dienst, maar zeker is dat niet. Vraag uw IT-leverancier het te "
+        "bevestigen.",
+        "What we saw: only an open port ({seen}), without further details. Such a port usually "
+        "belongs to this service, but that is not certain. Ask your IT supplier to confirm it.",
+    ),
     "what_means": T("Wat betekent dit?", "What does this mean?"),
     "what_to_do": T("Wat moet u doen?", "What should you do?"),
     "where": T("Waar?", "Where?"),

@@ -206,13 +206,19 @@ DMARC_NO_REPORTS = FindingSpec(
 DKIM_MISSING = FindingSpec(
     id="mail.dkim.missing",
     severity=Severity.LOW,
-    title=Text(nl="Geen DKIM-handtekening", en="No DKIM signature"),
+    title=Text(
+        nl="We vinden geen aanwijzing voor DKIM-handtekeningen",
+        en="We find no sign of DKIM signatures",
+    ),
     risk=Text(
-        nl="Uw uitgaande e-mail wordt niet digitaal ondertekend. Ondertekende e-mail komt "
-        "betrouwbaarder over bij ontvangers, en is nodig om DMARC streng te kunnen zetten "
-        "zonder dat uw eigen mail wordt geweigerd.",
-        en="Your outgoing e-mail is not digitally signed. Signed e-mail is trusted more by "
-        "recipients, and is needed to make DMARC strict without your own mail being refused.",
+        nl="We vinden in uw domein geen aanwijzing dat uw uitgaande e-mail digitaal wordt "
+        "ondertekend (DKIM). Van buitenaf is dat niet zeker te zien; uw IT-leverancier kan het "
+        "bevestigen. Ondertekende e-mail komt betrouwbaarder over bij ontvangers, en is nodig "
+        "om DMARC streng te kunnen zetten zonder dat uw eigen mail wordt geweigerd.",
+        en="We find no sign in your domain that your outgoing e-mail is digitally signed "
+        "(DKIM). From the outside this cannot be seen for certain; your IT supplier can "
+        "confirm it. Signed e-mail is trusted more by recipients, and is needed to make DMARC "
+        "strict without your own mail being refused.",
     ),
     remediation=Text(
         nl="Zet DKIM-ondertekening aan bij uw e-mailprovider (bij Microsoft 365 en Google "

@@ -469,6 +469,9 @@ def summary_candidate(
     evidence = host_evidence(host, via, [service])
     evidence.update(service)
     evidence["authentication"] = None
+    # Certainty follows evidence (DESIGN.md): a port number alone is what the service usually
+    # is, not what it is; a CPE or a tag is Shodan's own identification.
+    evidence["certainty"] = "probable" if signal.startswith("port ") else "certain"
     detail = (
         f"{name} on {endpoint(host.ip, port)} ({signal}); InternetDB gives no banner, product, "
         "authentication or date"
