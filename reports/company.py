@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import idna
 from markupsafe import Markup
 from sqlmodel import Session, col, select
 
@@ -28,6 +27,7 @@ from exposure.models import CheckError, Company, Finding, FindingEvent, Target, 
 from exposure.severity import Severity
 from exposure.store.queries import FindingRow, list_findings
 from reports import benchmark, certainty, coverage, history, render, scoring, svg, words
+from reports.hosts import display_host, public_evidence
 from reports.scoring import Item, Score
 from reports.specs import Specs
 
@@ -203,20 +203,6 @@ class CompanyReport:
         return self.scanned_at is not None and not self.coverage.nothing_tested
 
 
-def display_host(value: str) -> str:
-    """`xn--bakkerij-d-haven-kqb.test` as `bakkerij-dé-haven.test`; anything else unchanged.
-
-    Findings store the canonical A-label (DESIGN.md); an owner recognises the name they typed.
-    """
-    if "xn--" not in value.lower():
-        return value
-    host, sep, rest = value.partition(":")
-    try:
-        return idna.decode(host) + sep + rest
-    except (idna.IDNAError, UnicodeError, ValueError):
-        return value
-
-
 # --- building ------------------------------------------------------------------------------------
 
 
@@ -381,7 +367,7 @@ def _host(row: FindingRow) -> HostFinding:
         severity=Severity.parse(row.severity),
         status=row.status,
         detail=row.detail,
-        evidence=dict(row.evidence),
+        evidence=public_evidence(row.evidence),
         first_seen=row.first_seen,
         last_seen=row.last_seen,
         accepted_reason=row.accepted_reason,

@@ -34,6 +34,7 @@ from exposure.contract import Effort
 from exposure.severity import Severity
 from exposure.text import Text
 from reports import scoring, svg, words
+from reports.hosts import display_host, public_evidence
 
 TEMPLATES = Path(__file__).with_name("templates")
 DEFAULT_MELDPUNT = "Meldpunt Cybersecurity"
@@ -163,7 +164,7 @@ def evidence_rows(evidence: Any) -> list[tuple[str, str]]:
     if not isinstance(evidence, dict):
         return [("", json.dumps(evidence, ensure_ascii=False, default=str))]
     rows = []
-    for key in sorted(evidence, key=str):
+    for key in sorted(public_evidence(evidence), key=str):
         value = evidence[key]
         text = (
             value
@@ -175,8 +176,6 @@ def evidence_rows(evidence: Any) -> list[tuple[str, str]]:
 
 
 def _display_host(value: str) -> str:
-    from reports.company import display_host
-
     return display_host(value)
 
 

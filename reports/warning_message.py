@@ -42,6 +42,7 @@ from exposure.settings import Settings
 from exposure.severity import Severity
 from exposure.text import Language, Text
 from reports import certainty, scoring
+from reports.hosts import display_host, public_evidence
 from reports.render import format_date, render
 from reports.specs import FALLBACK_REMEDIATION, FALLBACK_RISK
 from reports.warning import Reason, Selected, WarningPlan
@@ -196,6 +197,13 @@ def _evidence(evidence: Mapping[str, Any], target: str, detail: str) -> tuple[Ev
     return tuple(lines)
 
 
+def _technical_host(target: str) -> str:
+    """`bakkerij-dé-haven.test (xn--bakkerij-d-haven-kqb.test)`: the name as the owner writes
+    it, and the A-label the IT supplier types into a tool."""
+    shown = display_host(target)
+    return shown if shown == target else f"{shown} ({target})"
+
+
 def _reason_order(reason: Reason) -> int:
     return (Reason.NEW, Reason.REOPENED, Reason.RAISED, Reason.REMINDER).index(reason)
 
@@ -230,10 +238,13 @@ def actions(
         if probable:
             title = certainty.probable_title(title, language)
         seen = "; ".join(
-            plain(certainty.seen_line(s.finding.evidence, s.finding.target, language), 120)
+            plain(
+                certainty.seen_line(s.finding.evidence, display_host(s.finding.target), language),
+                120,
+            )
             for s in sorted(group, key=lambda s: s.finding.target)[:MAX_TARGETS_SHOWN]
         )
-        targets = sorted({plain(s.finding.target, MAX_TARGET) for s in group})
+        targets = sorted({plain(display_host(s.finding.target), MAX_TARGET) for s in group})
         raised = [s.previous_severity for s in group if s.previous_severity is not None]
         views.append(
             ActionView(
@@ -252,13 +263,13 @@ def actions(
                 technical=words.technical.get(language),
                 findings=tuple(
                     FindingView(
-                        target=plain(s.finding.target, MAX_TARGET),
+                        target=plain(_technical_host(s.finding.target), MAX_TARGET),
                         detail=plain(s.finding.detail, MAX_DETAIL),
                         severity=s.severity,
                         reason=s.reason,
                         first_seen=s.finding.first_seen,
                         evidence=_evidence(
-                            s.finding.evidence,
+                            public_evidence(s.finding.evidence),
                             plain(s.finding.target, MAX_TARGET),
                             plain(s.finding.detail, MAX_DETAIL),
                         ),
@@ -272,11 +283,56 @@ def actions(
     return tuple(views)
 
 
-def subject_for(plan: WarningPlan, sender: Sender, count: int) -> str:
+def urgency(worst: Severity, language: Language) -> str:
+    """The urgency a subject leads with: a possible break-in must not read like a certificate
+    that expires next week."""
+    key = {
+        Severity.CRITICAL: "urgency_critical",
+        Severity.HIGH: "urgency_high",
+        Severity.MEDIUM: "urgency_medium",
+    }.get(worst, "urgency_low")
+    return ui(key, language)
+
+
+def subject_for(
+    plan: WarningPlan,
+    sender: Sender,
+    count: int,
+    reference: str = "",
+    worst: Severity | None = None,
+) -> str:
+    """`Dringend, vandaag regelen: 1 probleem bij Bakkerij De Haven – Meldpunt X (MP-2026-…)`:
+    urgency first, the count in the report's unit (a problem = one check id), the reference."""
     company = plain(plan.company.name, MAX_NAME)
     reminder = plan.kind == "reminder"
     key = f"warn_subject_{'reminder_' if reminder else ''}{'one' if count == 1 else 'many'}"
-    return plain(ui(key, plan.language, meldpunt=sender.name, company=company, n=count), 250)
+    level = worst if worst is not None else max(s.severity for s in plan.selected)
+    text = ui(
+        key,
+        plan.language,
+        urgency=urgency(level, plan.language),
+        meldpunt=sender.name,
+        company=company,
+        n=count,
+        reference=reference,
+    )
+    if not reference:
+        text = text.replace(" ()", "")
+    return plain(text, 250)
+
+
+def first_line(views: Sequence[ActionView], language: Language) -> str:
+    """What was found, concretely, in one sentence: the most urgent problem and where."""
+    if not views:
+        return ""
+    top = views[0]
+    what = f"{top.title} ({', '.join(top.targets[:3])})" if top.targets else top.title
+    rest = len(views) - 1
+    if rest == 1:
+        what += ", " + ui("warn_first_more_one", language)
+    elif rest > 1:
+        what += ", " + ui("warn_first_more_many", language, n=rest)
+    return ui("warn_first_line", language, what=what)
 
 
 def compose(
@@ -289,7 +345,8 @@ def compose(
     """Render the subject, the plain text and the HTML of one warning."""
     language = plan.language
     views = actions(plan, specs, language)
-    subject = subject_for(plan, sender, len(views))
+    worst = max((a.severity for a in views), default=Severity.INFO)
+    subject = subject_for(plan, sender, len(views), reference, worst)
     company = plain(plan.company.name, MAX_NAME)
     top = views[:TOP_ACTIONS]
     preheader = plain(" · ".join(f"{a.title}: {a.first_step}" for a in top), 180)
@@ -307,6 +364,11 @@ def compose(
         "top": top,
         "more": len(views) - len(top),
         "still_open": len(plan.still_open),
+        "first_line": first_line(views, language),
+        "emergency": worst is Severity.CRITICAL and bool(sender.phone),
+        "emergency_html": _nowrap(
+            "warn_emergency", language, meldpunt=sender.name, phone=sender.phone
+        ),
         "wrap": _wrap,
         "genuine_call_html": _nowrap(
             "warn_genuine_call", language, phone=sender.phone, reference=reference

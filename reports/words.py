@@ -316,37 +316,56 @@ UI: Mapping[str, Text] = {
     "table_version": T("De cijfers in een tabel", "The figures in a table"),
     # --- the warning e-mail (`exposure warn`; reports/templates/warning.*.j2) -------------------
     "warn_subject_one": T(
-        "{meldpunt}: 1 ding om te regelen voor {company}",
-        "{meldpunt}: 1 thing to fix for {company}",
+        "{urgency}: 1 probleem bij {company} – {meldpunt} ({reference})",
+        "{urgency}: 1 problem at {company} – {meldpunt} ({reference})",
     ),
     "warn_subject_many": T(
-        "{meldpunt}: {n} dingen om te regelen voor {company}",
-        "{meldpunt}: {n} things to fix for {company}",
+        "{urgency}: {n} problemen bij {company} – {meldpunt} ({reference})",
+        "{urgency}: {n} problems at {company} – {meldpunt} ({reference})",
     ),
     "warn_subject_reminder_one": T(
-        "{meldpunt}: herinnering, nog 1 ding te regelen voor {company}",
-        "{meldpunt}: reminder, 1 thing still to fix for {company}",
+        "Herinnering – {urgency}: nog 1 probleem bij {company} – {meldpunt} ({reference})",
+        "Reminder – {urgency}: 1 problem still open at {company} – {meldpunt} ({reference})",
     ),
     "warn_subject_reminder_many": T(
-        "{meldpunt}: herinnering, nog {n} dingen te regelen voor {company}",
-        "{meldpunt}: reminder, {n} things still to fix for {company}",
+        "Herinnering – {urgency}: nog {n} problemen bij {company} – {meldpunt} ({reference})",
+        "Reminder – {urgency}: {n} problems still open at {company} – {meldpunt} ({reference})",
+    ),
+    "urgency_critical": T("Dringend, vandaag regelen", "Urgent, act today"),
+    "urgency_high": T("Belangrijk", "Important"),
+    "urgency_medium": T("Graag regelen", "Please fix"),
+    "urgency_low": T("Ter verbetering", "To improve"),
+    "warn_first_line": T("Wat we vonden: {what}.", "What we found: {what}."),
+    "warn_first_more_one": T("en nog 1 ander probleem", "and 1 more problem"),
+    "warn_first_more_many": T("en nog {n} andere problemen", "and {n} more problems"),
+    "warn_emergency": T(
+        "Dit is dringend. Hulp nodig om het vandaag nog te regelen? Bel {meldpunt} op {phone}: "
+        "wij helpen u verder of brengen u in contact met iemand die dat kan.",
+        "This is urgent. Need help to deal with it today? Call {meldpunt} on {phone}: we help "
+        "you or put you in touch with someone who can.",
+    ),
+    "warn_change_address": T(
+        "Wilt u deze berichten op een ander e-mailadres ontvangen, of wilt u ze niet meer "
+        "krijgen? Beantwoord deze e-mail of bel ons; dan passen wij het aan.",
+        "Would you like these messages at another e-mail address, or not at all any more? "
+        "Reply to this e-mail or call us, and we will change it.",
     ),
     "warn_greeting": T("Beste {company},", "Dear {company},"),
     "warn_intro_one": T(
         "Wij kijken regelmatig van buitenaf naar wat iedereen op internet van uw bedrijf kan "
         "zien: uw website, uw e-mailinstellingen en apparaten die aan internet hangen. Bij onze "
-        "controle van {date} vonden we 1 ding dat u snel moet (laten) regelen.",
+        "controle van {date} vonden we 1 probleem dat u snel moet (laten) regelen.",
         "We regularly look from the outside at what anyone on the internet can see of your "
         "business: your website, your e-mail settings and devices connected to the internet. "
-        "In our check of {date} we found 1 thing you should fix, or have fixed, soon.",
+        "In our check of {date} we found 1 problem you should fix, or have fixed, soon.",
     ),
     "warn_intro_many": T(
         "Wij kijken regelmatig van buitenaf naar wat iedereen op internet van uw bedrijf kan "
         "zien: uw website, uw e-mailinstellingen en apparaten die aan internet hangen. Bij onze "
-        "controle van {date} vonden we {n} dingen die u snel moet (laten) regelen.",
+        "controle van {date} vonden we {n} problemen die u snel moet (laten) regelen.",
         "We regularly look from the outside at what anyone on the internet can see of your "
         "business: your website, your e-mail settings and devices connected to the internet. "
-        "In our check of {date} we found {n} things you should fix, or have fixed, soon.",
+        "In our check of {date} we found {n} problems you should fix, or have fixed, soon.",
     ),
     "warn_intro_reminder": T(
         "Eerder schreven wij u over het onderstaande. Bij onze controle van {date} was het nog "
@@ -363,20 +382,20 @@ UI: Mapping[str, Text] = {
         "your IT supplier or web designer.",
     ),
     "warn_more_actions_one": T(
-        "En nog 1 ander punt; zie hieronder.", "And 1 more point; see below."
+        "En nog 1 ander probleem; zie hieronder.", "And 1 more problem; see below."
     ),
     "warn_more_actions_many": T(
-        "En nog {n} andere punten; zie hieronder.", "And {n} more points; see below."
+        "En nog {n} andere problemen; zie hieronder.", "And {n} more problems; see below."
     ),
     "warn_found": T("Wat we vonden", "What we found"),
     "warn_raised": T("eerder {before}, nu {after}", "was {before}, now {after}"),
     "warn_still_open_one": T(
-        "Daarnaast staat er nog 1 punt open waarover we u eerder schreven.",
-        "There is also 1 open point we wrote to you about before.",
+        "Daarnaast staat er nog 1 probleem open waarover we u eerder schreven.",
+        "There is also 1 open problem we wrote to you about before.",
     ),
     "warn_still_open_many": T(
-        "Daarnaast staan er nog {n} punten open waarover we u eerder schreven.",
-        "There are also {n} open points we wrote to you about before.",
+        "Daarnaast staan er nog {n} problemen open waarover we u eerder schreven.",
+        "There are also {n} open problems we wrote to you about before.",
     ),
     "warn_it_supplier": T("Voor uw IT-leverancier", "For your IT supplier"),
     "warn_it_supplier_intro": T(
