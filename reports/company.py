@@ -26,7 +26,7 @@ from exposure.contract import Effort
 from exposure.models import CheckError, Company, Finding, FindingEvent, Target, utcnow
 from exposure.severity import Severity
 from exposure.store.queries import FindingRow, list_findings
-from reports import benchmark, certainty, coverage, history, render, scoring, svg, words
+from reports import benchmark, certainty, codes, coverage, history, render, scoring, svg, words
 from reports.hosts import display_host, public_evidence
 from reports.scoring import Item, Score
 from reports.specs import Specs
@@ -88,6 +88,7 @@ class Problem:
     came_back: bool = False
     probable: bool = False  # rests on an open port alone: "waarschijnlijk" (reports.certainty)
     seen: tuple[str, ...] = ()  # for a probable problem: what exactly was seen, per host
+    fixes: tuple[codes.Explained, ...] = ()  # each code in the evidence, with its one-line fix
 
     @property
     def targets(self) -> tuple[str, ...]:
@@ -401,6 +402,7 @@ def _problems(
                 is_new=any(r.id in flags.new for r in group),
                 came_back=any(r.id in flags.came_back for r in group),
                 probable=probable,
+                fixes=codes.explain(specs.codes, check_id, (r.evidence for r in group), language),
                 seen=tuple(
                     certainty.seen_line(r.evidence, display_host(r.target), language) for r in hosts
                 )

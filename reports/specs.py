@@ -17,6 +17,7 @@ from exposure.catalogue import CATALOGUE, Theme
 from exposure.contract import Effort, FindingSpec
 from exposure.registry import Registry
 from exposure.text import Text
+from reports.codes import CodeBook, code_book
 
 FALLBACK_RISK = Text(
     "Uw IT-leverancier kan u uitleggen wat dit betekent voor uw bedrijf.",
@@ -37,6 +38,8 @@ class Specs:
     family_titles: Mapping[str, Text] = field(default_factory=dict)
     # Which target kinds (domain, ip, network) each family applies to: what "tested" can mean.
     family_kinds: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # Words and one-line fixes for the codes in a finding's evidence (`reports.codes`).
+    codes: CodeBook = field(default_factory=dict)
 
     @classmethod
     def from_registry(cls, registry: Registry) -> Specs:
@@ -48,6 +51,7 @@ class Specs:
                 check.meta.id: frozenset(str(k) for k in check.meta.target_kinds)
                 for check in registry.checks
             },
+            codes=code_book(registry),
         )
 
     @classmethod

@@ -41,7 +41,7 @@ from exposure.contract import Effort, FindingSpec
 from exposure.settings import Settings
 from exposure.severity import Severity
 from exposure.text import Language, Text
-from reports import certainty, scoring
+from reports import certainty, codes, scoring
 from reports.hosts import display_host, public_evidence
 from reports.render import format_date, render
 from reports.specs import FALLBACK_REMEDIATION, FALLBACK_RISK
@@ -149,6 +149,7 @@ class ActionView:
     findings: tuple[FindingView, ...]  # the first MAX_TARGETS_SHOWN, by host
     more_findings: int  # how many more the report lists
     probable_note: str = ""  # rests on an open port alone: what was seen (reports.certainty)
+    fixes: tuple[codes.Explained, ...] = ()  # the evidence's codes, each with its one-line fix
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,7 +210,10 @@ def _reason_order(reason: Reason) -> int:
 
 
 def actions(
-    plan: WarningPlan, specs: Mapping[str, FindingSpec], language: Language
+    plan: WarningPlan,
+    specs: Mapping[str, FindingSpec],
+    language: Language,
+    book: codes.CodeBook | None = None,
 ) -> tuple[ActionView, ...]:
     """The plan's findings as actions, most urgent first (the report's ranking)."""
     groups: dict[str, list[Selected]] = {}
@@ -278,6 +282,12 @@ def actions(
                 ),
                 more_findings=max(len(group) - MAX_TARGETS_SHOWN, 0),
                 probable_note=ui("probable_note", language, seen=seen) if probable else "",
+                fixes=tuple(
+                    codes.Explained(e.code, plain(e.text, 300), plain(e.fix, 300))
+                    for e in codes.explain(
+                        book, action.check_id, (s.finding.evidence for s in group), language
+                    )
+                ),
             )
         )
     return tuple(views)
@@ -341,10 +351,12 @@ def compose(
     sender: Sender,
     reference: str,
     now: datetime,
+    book: codes.CodeBook | None = None,
 ) -> WarningContent:
-    """Render the subject, the plain text and the HTML of one warning."""
+    """Render the subject, the plain text and the HTML of one warning. `book` gives the words
+    and one-line fixes of the codes in the evidence (`reports.codes.code_book`)."""
     language = plan.language
-    views = actions(plan, specs, language)
+    views = actions(plan, specs, language, book)
     worst = max((a.severity for a in views), default=Severity.INFO)
     subject = subject_for(plan, sender, len(views), reference, worst)
     company = plain(plan.company.name, MAX_NAME)

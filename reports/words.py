@@ -179,6 +179,7 @@ UI: Mapping[str, Text] = {
     ),
     "what_means": T("Wat betekent dit?", "What does this mean?"),
     "what_to_do": T("Wat moet u doen?", "What should you do?"),
+    "fix": T("Oplossing", "Fix"),
     "where": T("Waar?", "Where?"),
     "since": T("gezien sinds", "seen since"),
     "severity": T("Ernst", "Severity"),
