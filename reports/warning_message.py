@@ -21,7 +21,6 @@ Meldpunt's phone number.
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 import textwrap
@@ -42,6 +41,7 @@ from exposure.settings import Settings
 from exposure.severity import Severity
 from exposure.text import Language, Text
 from reports import certainty, codes, scoring
+from reports.evidence import rows as evidence_rows
 from reports.hosts import display_host, public_evidence
 from reports.render import format_date, render
 from reports.specs import FALLBACK_REMEDIATION, FALLBACK_RISK
@@ -52,8 +52,8 @@ TOP_ACTIONS = 3
 MAX_NAME = 80  # a company name in a subject or greeting
 MAX_TARGET = 200
 MAX_DETAIL = 300
-MAX_EVIDENCE_ITEMS = 6
-MAX_EVIDENCE_VALUE = 160
+MAX_EVIDENCE_ITEMS = 20
+MAX_EVIDENCE_VALUE = 4000  # a bound, not a cut: `reports.evidence` limits lists by item
 MAX_TARGETS_SHOWN = 10
 
 # Characters that must not reach a reader: C0/C1 controls, line and paragraph separators,
@@ -178,21 +178,18 @@ def _first_sentence(text: str) -> str:
     return match.group(1) if match else text.strip()
 
 
-def _evidence(evidence: Mapping[str, Any], target: str, detail: str) -> tuple[EvidenceLine, ...]:
-    """A few lines of evidence for the IT supplier: what the finding's own line does not say
-    already (empty values and repeats of the host and the detail are left out), each short."""
+def _evidence(
+    evidence: Mapping[str, Any], target: str, detail: str, language: Language = "nl"
+) -> tuple[EvidenceLine, ...]:
+    """The evidence for the IT supplier as labelled rows in the reader's language
+    (`reports.evidence`): whole values, lists written out, nothing internal; repeats of the host
+    and the detail are left out. Values stay one plain line each (see `plain`)."""
     lines: list[EvidenceLine] = []
-    for key in sorted(evidence, key=str):
-        value = evidence[key]
-        if value in (None, "", [], {}):
-            continue
-        shown = (
-            value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-        )
-        line = plain(shown, MAX_EVIDENCE_VALUE)
+    for key, value in evidence_rows(evidence, language):
+        line = plain(value, MAX_EVIDENCE_VALUE)
         if line in (target, detail):
             continue
-        lines.append(EvidenceLine(plain(key, 60), line))
+        lines.append(EvidenceLine(plain(key, 80), line))
         if len(lines) == MAX_EVIDENCE_ITEMS:
             break
     return tuple(lines)
@@ -276,6 +273,7 @@ def actions(
                             public_evidence(s.finding.evidence),
                             plain(s.finding.target, MAX_TARGET),
                             plain(s.finding.detail, MAX_DETAIL),
+                            language,
                         ),
                     )
                     for s in sorted(group, key=lambda s: s.finding.target)[:MAX_TARGETS_SHOWN]
