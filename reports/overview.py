@@ -56,8 +56,13 @@ class TrendPoint:
     companies: int
     average: float | None
     grades: Mapping[Grade, int]
-    by_severity: Mapping[Severity, int]  # open findings
+    by_severity: Mapping[Severity, int]  # open problems (one check id per company)
     critical_companies: int
+
+    @property
+    def problems(self) -> int:
+        """Open problems that ask for action (info is inventory), as the report counts them."""
+        return sum(n for s, n in self.by_severity.items() if s is not Severity.INFO)
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,7 +259,7 @@ def _trend(
     for snap in history.snapshots(session, history.sample(runs, most)):
         companies = snap.companies & active
         items: dict[str, list[Item]] = defaultdict(list)
-        by_severity: Counter[Severity] = Counter()
+        problems: dict[tuple[str, str], Severity] = {}  # one per check id and company
         for state in snap.findings:
             if state.key.company_id not in companies or state.status not in ("open", "accepted"):
                 continue
@@ -269,7 +274,9 @@ def _trend(
                 )
             )
             if state.status == "open":
-                by_severity[severity] += 1
+                key = (state.key.company_id, state.key.check_id)
+                problems[key] = max(problems.get(key, Severity.INFO), severity)
+        by_severity: Counter[Severity] = Counter(problems.values())
         scores = [scoring.score(items.get(c, [])) for c in sorted(companies)]
         points.append(
             TrendPoint(
@@ -290,9 +297,14 @@ def _company_lines(
     rows: Sequence[tuple[str, str, str, str]],
     language: str,
 ) -> tuple[CompanyLine, ...]:
+    # Counted in problems (one check id per company, its worst host), as the report counts.
+    worst: dict[tuple[str, str], Severity] = {}
+    for company_id, check_id, sev, _title in rows:
+        key = (company_id, check_id)
+        worst[key] = max(worst.get(key, Severity.INFO), Severity.parse(sev))
     counts: dict[str, Counter[Severity]] = defaultdict(Counter)
-    for company_id, _check, sev, _title in rows:
-        counts[company_id][Severity.parse(sev)] += 1
+    for (company_id, _check), severity in worst.items():
+        counts[company_id][severity] += 1
     lines = [
         CompanyLine(
             id=s.company_id,

@@ -208,16 +208,16 @@ METHOD_STEPS: tuple[Text, ...] = (
         "Low problems together cost at most 15 points.",
     ),
     Text(
-        "Uw score (0 tot 100) bepaalt de letter: A vanaf 90, B vanaf 75, C vanaf 50, "
+        "Uw punten (0 tot 100) bepalen uw cijfer: A vanaf 90, B vanaf 75, C vanaf 50, "
         "D vanaf 30, E daaronder.",
-        "Your score (0 to 100) gives the letter: A from 90, B from 75, C from 50, "
+        "Your points (0 to 100) give your grade: A from 90, B from 75, C from 50, "
         "D from 30, E below that.",
     ),
     Text(
-        "Het ernstigste open probleem begrenst de letter: met een kritiek probleem krijgt u "
+        "Het ernstigste open probleem begrenst het cijfer: met een kritiek probleem krijgt u "
         "altijd een E, met een hoog probleem hoogstens een C, met een middelzwaar probleem "
         "hoogstens een B.",
-        "The most serious open problem limits the letter: with a critical problem you always "
+        "The most serious open problem limits the grade: with a critical problem you always "
         "get an E, with a high one at best a C, with a medium one at best a B.",
     ),
     Text(

@@ -421,8 +421,11 @@ def _outcome(
     result: str,
     path: Path | None,
 ) -> MessageOutcome:
+    # Counted in the unit of the e-mail and the report: a problem (one check id), each under
+    # its most pressing reason, so that the table and the message say the same number.
     reasons: dict[str, int] = {}
-    for reason in plan.reasons.values():
+    for action in content.actions:
+        reason = action.reasons[0].value if action.reasons else "new"
         reasons[reason] = reasons.get(reason, 0) + 1
     return MessageOutcome(
         reference=reference,

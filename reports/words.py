@@ -46,16 +46,15 @@ UI: Mapping[str, Text] = {
         "Problemen met ernst laag tellen samen hoogstens 15 punten",
         "Low problems count 15 points at most together",
     ),
-    "your_score": T("Uw score", "Your score"),
+    "your_score": T("Uw punten", "Your points"),
     "start_points": T("Beginstand", "Starting score"),
     "no_grade_yet": T("Nog geen cijfer", "No grade yet"),
     "what_we_scan": T("Wat we gaan bekijken", "What we will look at"),
     "no_deductions": T("Er gingen geen punten af.", "No points were taken off."),
     "capped_note": T(
-        "Uw letter is lager dan uw punten alleen zouden geven, omdat er een ernstig probleem "
+        "Uw cijfer is lager dan uw punten alleen zouden geven, omdat er een ernstig probleem "
         "openstaat.",
-        "Your letter is lower than your points alone would give, because a serious problem is "
-        "open.",
+        "Your grade is lower than your points alone would give, because a serious problem is open.",
     ),
     "do_first": T("Doe dit eerst", "Do these first"),
     "do_first_intro": T(
@@ -80,6 +79,7 @@ UI: Mapping[str, Text] = {
         "We could not test anything, so we cannot say what you should do either.",
     ),
     "more_actions": T("Nog {n} andere acties staan hieronder.", "{n} more actions are below."),
+    "more_actions_1": T("Nog 1 andere actie staat hieronder.", "1 more action is below."),
     "on_hosts": T("Op", "On"),
     "and_more_hosts": T("en nog {n}", "and {n} more"),
     "gain_points": T("kost nu {n} punten", "costs {n} points now"),
@@ -92,9 +92,9 @@ UI: Mapping[str, Text] = {
         "improved.",
     ),
     "score_went": T(
-        "Uw score ging van {before} naar {after}.", "Your score went from {before} to {after}."
+        "Uw punten gingen van {before} naar {after}.", "Your points went from {before} to {after}."
     ),
-    "score_same": T("Uw score bleef {after}.", "Your score stayed at {after}."),
+    "score_same": T("Uw punten bleven {after}.", "Your points stayed at {after}."),
     "resolved_since": T("Opgelost", "Fixed"),
     "new_since": T("Nieuw", "New"),
     "reopened_since": T("Teruggekomen", "Came back"),
@@ -108,7 +108,7 @@ UI: Mapping[str, Text] = {
         "The average of other companies, without names. We show an average only when a group "
         "has at least {n} companies.",
     ),
-    "you": T("Uw score", "Your score"),
+    "you": T("Uw punten", "Your points"),
     "sector_average": T("Gemiddelde in uw sector", "Average in your sector"),
     "area_average": T("Gemiddelde in het havengebied", "Average in the port area"),
     "sector_too_small": T(
@@ -120,13 +120,14 @@ UI: Mapping[str, Text] = {
         "The Meldpunt does not know your sector.",
     ),
     "companies_n": T("{n} bedrijven", "{n} companies"),
+    "companies_1": T("1 bedrijf", "1 company"),
     "better_than_sector": T(
-        "U scoort beter dan het gemiddelde in uw sector.",
-        "You score better than the average in your sector.",
+        "U hebt meer punten dan het gemiddelde in uw sector.",
+        "You have more points than the average in your sector.",
     ),
     "worse_than_sector": T(
-        "U scoort lager dan het gemiddelde in uw sector.",
-        "You score below the average in your sector.",
+        "U hebt minder punten dan het gemiddelde in uw sector.",
+        "You have fewer points than the average in your sector.",
     ),
     "all_findings": T("Alle bevindingen per onderwerp", "All findings by topic"),
     "theme_ok": T("Getest: geen problemen gevonden.", "Tested: no problems found."),
@@ -246,7 +247,7 @@ UI: Mapping[str, Text] = {
     "companies_scanned": T(
         "{scanned} van {total} bedrijven gescand", "{scanned} of {total} companies scanned"
     ),
-    "average_score": T("Gemiddelde score", "Average score"),
+    "average_score": T("Gemiddeld aantal punten", "Average points"),
     "latest_scan": T("Laatste scan", "Latest scan"),
     "no_scans": T(
         "Er is nog geen scan gedaan. Dit overzicht wordt gevuld na de eerste scan.",
@@ -274,8 +275,8 @@ UI: Mapping[str, Text] = {
     "unknown_sector": T("Sector onbekend", "Sector unknown"),
     "trend": T("Ontwikkeling over de scans", "Progress over the scans"),
     "trend_intro": T(
-        "Gemiddelde score en cijfers van alle bedrijven na elke scan.",
-        "Average score and grades of all companies after each scan.",
+        "Gemiddeld aantal punten en cijfers van alle bedrijven na elke scan.",
+        "Average points and grades of all companies after each scan.",
     ),
     "trend_one_run": T(
         "Er is pas één scan. Na de volgende scan ziet u hier de ontwikkeling.",
@@ -283,13 +284,13 @@ UI: Mapping[str, Text] = {
     ),
     "scan": T("Scan", "Scan"),
     "date": T("Datum", "Date"),
-    "open_findings": T("Open bevindingen", "Open findings"),
+    "open_findings": T("Open problemen", "Open problems"),
     "critical_companies": T(
         "Bedrijven met een kritiek probleem", "Companies with a critical problem"
     ),
     "company": T("Bedrijf", "Company"),
     "grade": T("Cijfer", "Grade"),
-    "score": T("Score", "Score"),
+    "score": T("Punten", "Points"),
     "problems": T("Problemen", "Problems"),
     "named_list": T("Alle bedrijven", "All companies"),
     "scan_health": T(

@@ -73,7 +73,7 @@ def test_a_company_with_many_findings_gets_a_ranked_report(area: SampleArea) -> 
     method = doc.by_id("method")
     assert len(method.find("ol").find_all("li")) >= 6
     assert "We beginnen bij 100 punten" in method.text
-    assert "Beginstand" in method.text and "Uw score" in method.text
+    assert "Beginstand" in method.text and "Uw punten" in method.text
 
     actions = doc.by_id("do-first").find_all("li", cls="action")
     assert len(actions) == company.TOP_ACTIONS
@@ -119,7 +119,7 @@ def test_what_changed_since_the_previous_scan(area: SampleArea) -> None:
     _, doc = page_of(area.engine, sample.BAKERY)
     changes = doc.by_id("changes")
     assert "Sinds de vorige scan van 2 maart 2026" in changes.text
-    assert "Uw score ging van 63 naar 83" in changes.text
+    assert "Uw punten gingen van 63 naar 83" in changes.text
     fixed = changes.find(cls="change-resolved_since")
     assert "Het certificaat van uw website is verlopen" in fixed.text
     assert not changes.find_all(cls="change-new_since")
@@ -129,7 +129,7 @@ def test_what_changed_since_the_previous_scan(area: SampleArea) -> None:
     assert "Een computer is van buitenaf over te nemen" in new.text
     rdp = garage.find("article", data_check="exposure.remote_access")
     assert "nieuw" in rdp.find(cls="new").text
-    assert "Uw score ging van" in garage.by_id("changes").text
+    assert "Uw punten gingen van" in garage.by_id("changes").text
 
 
 def test_a_first_scan_says_so(sqlite_engine: Engine) -> None:
