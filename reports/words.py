@@ -108,6 +108,10 @@ UI: Mapping[str, Text] = {
         "The average of other companies, without names. We show an average only when a group "
         "has at least {n} companies.",
     ),
+    "compare_no_grade": T(
+        "Zonder cijfer valt er niets te vergelijken.",
+        "Without a grade there is nothing to compare.",
+    ),
     "you": T("Uw punten", "Your points"),
     "sector_average": T("Gemiddelde in uw sector", "Average in your sector"),
     "area_average": T("Gemiddelde in het havengebied", "Average in the port area"),
