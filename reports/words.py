@@ -158,6 +158,12 @@ UI: Mapping[str, Text] = {
         "No grade: at the latest scan not a single test could be run. That says nothing about "
         "how safe you are; we simply do not know.",
     ),
+    "advice_partial": T(
+        "In wat we konden testen, ziet het er goed uit. Over wat we niet konden testen, zeggen "
+        "we niets: dat kan in orde zijn of niet.",
+        "What we could test looks good. About what we could not test we say nothing: it may or "
+        "may not be fine.",
+    ),
     "grade_basis": T(
         "Dit cijfer rust op {decided} van de {parts} onderdelen die we wilden testen.",
         "This grade rests on {decided} of the {parts} parts we meant to test.",

@@ -100,6 +100,9 @@ def test_a_company_without_a_domain_is_not_green_for_website_and_mail(lab: Sampl
     assert doc.find("div", data_theme="devices").find(data_state="passed")
     assert not doc.find("div", data_theme="website").find_all(cls="badge ok")
     assert "geen domeinnaam" in doc.find("div", data_theme="website").text
+    # an A on one tested part of five must not say "well protected"
+    advice = doc.by_id("grade").find(cls="advice").text
+    assert "goed beveiligd" not in advice and "niet konden testen" in advice
 
 
 def test_a_timed_out_website_is_not_green_and_the_grade_says_what_it_rests_on(
