@@ -38,6 +38,7 @@ def warn(
     """
     from exposure.registry import RegistryError, load
     from exposure.severity import Severity
+    from reports.codes import code_book
     from reports.warning_output import print_warn_report
     from reports.warning_run import WarnOptions, WarnSetupError, run_warnings
 
@@ -54,12 +55,14 @@ def warn(
         company_ids=tuple(company) if company else None,
     )
     try:
-        specs = load().specs()
+        registry = load()
     except RegistryError as exc:
         fail(str(exc))
     engine = open_store(settings)
     try:
-        report = run_warnings(engine, settings, specs, options)
+        report = run_warnings(
+            engine, settings, registry.specs(), options, codes=code_book(registry)
+        )
     except WarnSetupError as exc:
         fail(str(exc))
     print_warn_report(report, out, show_text=show)
