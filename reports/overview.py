@@ -18,11 +18,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from markupsafe import Markup
 from sqlmodel import Session, col, func, select
 
 from exposure.models import CheckError, Company, Finding, utcnow
 from exposure.severity import Severity
 from reports import benchmark, history, render, scoring, svg, words
+from reports import calls as call_list
 from reports.scoring import Grade, Item
 from reports.specs import Specs
 
@@ -87,6 +89,7 @@ class Overview:
     latest_run_errors: int
     min_group: int
     companies: tuple[CompanyLine, ...] = field(default=())  # only when named
+    calls: call_list.CallList | None = None  # the morning call list; only when named
 
 
 def build(
@@ -136,13 +139,23 @@ def build(
         latest_run_errors=int(errors),
         min_group=min_group,
         companies=_company_lines(scores, open_rows, language) if named else (),
+        calls=call_list.build(session, specs, language, now=now) if named else None,
     )
 
 
 def render_html(overview: Overview) -> str:
     return render.render(
-        "overview.html.j2", overview.language, o=overview, charts=_charts(overview)
+        "overview.html.j2",
+        overview.language,
+        o=overview,
+        charts=_charts(overview),
+        morning=_morning_html(overview),
     )
+
+
+def _morning_html(o: Overview) -> Markup:
+    """The Meldpunt's morning sections at the top of the page (reports.calls)."""
+    return call_list.render_html(o.calls) if o.calls is not None else Markup("")
 
 
 # --- internals -----------------------------------------------------------------------------------

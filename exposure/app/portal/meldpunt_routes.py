@@ -6,6 +6,7 @@ reverse proxy that authenticated the user passes the name in `portal_auth_header
 
 from __future__ import annotations
 
+from markupsafe import Markup
 from sqlmodel import Session, col, select
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -18,7 +19,7 @@ from exposure.app.portal.guards import Access, guarded
 from exposure.app.portal.pages import LoginForm, PortalView, Table, page
 from exposure.models import Company
 from exposure.store.warnings import list_warnings
-from reports import benchmark, overview, render, words
+from reports import benchmark, calls, overview, render, words
 
 BASE = "/meldpunt"
 
@@ -130,7 +131,8 @@ async def companies(request: Request, access: Access) -> Response:
     portal = portal_of(request)
     language = portal.language
 
-    def load(session: Session) -> list[tuple[str, str, str, str]]:
+    def load(session: Session) -> tuple[list[tuple[str, str, str, str]], Markup]:
+        morning = calls.render_html(calls.build(session, portal.specs, language))
         scores = benchmark.scanned_scores(session)
         rows = session.exec(select(Company).order_by(col(Company.name), col(Company.id)))
         result = []
@@ -141,10 +143,11 @@ async def companies(request: Request, access: Access) -> Response:
                 if score
                 else words.ui("portal_never", language)
             )
-            result.append((row.id, row.name, row.sector, grade))
-        return result
+            sector = words.sector_label(row.sector, language) if row.sector else ""
+            result.append((row.id, row.name, sector, grade))
+        return result, morning
 
-    rows = await portal.db(load)
+    rows, morning = await portal.db(load)
     table = Table(
         head=("ID", words.ui("company", language), "", words.ui("portal_grade", language)),
         rows=[
@@ -159,6 +162,7 @@ async def companies(request: Request, access: Access) -> Response:
         heading=words.ui("portal_companies", language),
         portal=PortalView(csrf=who.csrf, links=meldpunt_links(language)),
         table=table,
+        before=morning,
     )
 
 
