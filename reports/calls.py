@@ -30,6 +30,7 @@ from typing import Any
 from markupsafe import Markup
 from sqlmodel import Session, col, select
 
+from exposure.catalogue import Theme
 from exposure.models import (
     AccessToken,
     CheckError,
@@ -86,7 +87,8 @@ WORDS: Mapping[str, Text] = {
     "untested_line": T(
         "{n} test(s) niet gelukt: {reasons}", "{n} test(s) could not be run: {reasons}"
     ),
-    "untested_since": T(
+    "untested_since": T("sinds {date}", "since {date}"),
+    "untested_runs": T(
         "sinds {date} ({runs} scans op rij)", "since {date} ({runs} scans in a row)"
     ),
     "more": T("en nog {n}", "and {n} more"),
@@ -391,7 +393,13 @@ def since_text(call: Call, language: str) -> str:
         u = call.untested
         date = _when(u.since, language)
         parts.append(
-            f"{w('untested', language)}: " + w("untested_since", language, date=date, runs=u.runs)
+            f"{w('untested', language)}: "
+            + w(
+                "untested_runs" if u.runs > 1 else "untested_since",
+                language,
+                date=date,
+                runs=u.runs,
+            )
         )
     return " · ".join(parts)
 
@@ -466,7 +474,17 @@ def _problems(
                 warned=max(seen, key=lambda x: x.at) if len(seen) == len(group) else None,
             )
         )
-    problems.sort(key=lambda p: (-p.severity.rank, not p.new, p.since, p.check_id))
+    # Within a company: worst first; among equals an exposed device before the rest (anyone
+    # can reach it now), then the newest, then the oldest open.
+    problems.sort(
+        key=lambda p: (
+            -p.severity.rank,
+            specs.theme(p.check_id) is not Theme.DEVICES,
+            not p.new,
+            p.since,
+            p.check_id,
+        )
+    )
     return tuple(problems)
 
 

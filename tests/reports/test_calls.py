@@ -131,6 +131,7 @@ def test_could_not_test_is_shown_with_the_reason_and_since_when(area: SampleArea
     assert cold.untested.reasons == ("geen antwoord binnen de tijd",)
     assert cold.untested.runs == 1
     assert "Niet te testen" in calls.problem_text(cold, "nl")
+    assert "op rij" not in calls.since_text(cold, "nl")
 
 
 def test_a_company_that_could_not_be_tested_for_two_runs_is_called_too(
@@ -148,6 +149,7 @@ def test_a_company_that_could_not_be_tested_for_two_runs_is_called_too(
     assert tug.untested is not None and tug.untested.runs == 2
     assert tug.untested.since.date() == (sample.T0 + timedelta(days=14)).date()
     assert "verbinding geweigerd" in tug.say
+    assert "(2 scans op rij)" in calls.since_text(tug, "nl")
     area.scan(seen, sample.T0 + timedelta(days=16))  # tested again: no call
     assert sample.TUG not in {c.company_id for c in build(area.engine).calls}
 
