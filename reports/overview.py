@@ -23,7 +23,7 @@ from sqlmodel import Session, col, func, select
 
 from exposure.models import CheckError, Company, Finding, utcnow
 from exposure.severity import Severity
-from reports import benchmark, history, render, scoring, svg, words
+from reports import area_problems, benchmark, history, render, scoring, svg, words
 from reports import calls as call_list
 from reports.scoring import Grade, Item
 from reports.specs import Specs
@@ -90,6 +90,9 @@ class Overview:
     min_group: int
     companies: tuple[CompanyLine, ...] = field(default=())  # only when named
     calls: call_list.CallList | None = None  # the morning call list; only when named
+    # every open problem type by severity, and per sector the serious ones (never a top-N)
+    problem_groups: tuple[area_problems.SeverityGroup, ...] = ()
+    sector_shares: tuple[area_problems.SectorShare, ...] = ()
 
 
 def build(
@@ -140,6 +143,10 @@ def build(
         min_group=min_group,
         companies=_company_lines(scores, open_rows, language) if named else (),
         calls=call_list.build(session, specs, language, now=now) if named else None,
+        problem_groups=area_problems.grouped(open_rows, specs, language),
+        sector_shares=area_problems.sector_shares(
+            scores, open_rows, specs, language, named=named, min_group=min_group
+        ),
     )
 
 
@@ -150,6 +157,7 @@ def render_html(overview: Overview) -> str:
         o=overview,
         charts=_charts(overview),
         morning=_morning_html(overview),
+        aw=lambda key, **values: area_problems.w(key, overview.language, **values),
     )
 
 
@@ -243,7 +251,7 @@ def _sector_line(
     other: bool = False,
 ) -> SectorLine:
     ids = {m.company_id for m in members}
-    problems = _problems([r for r in rows if r[0] in ids], specs, language)
+    problems = area_problems.counts([r for r in rows if r[0] in ids], specs, language)
     average = benchmark.average(members, 1 if named else min_group)
     return SectorLine(
         label=label,
@@ -327,9 +335,10 @@ def _charts(o: Overview) -> dict[str, Any]:
         [svg.Bar(g.value, o.grades.get(g, 0), svg.GRADE_COLORS[g]) for g in Grade],
         words.ui("by_grade", lang),
     )
-    if o.problems:
+    if o.problem_groups:
+        every = [p for group in o.problem_groups for p in group.problems]
         charts["problems"] = svg.hbars(
-            [svg.Bar(p.title, p.companies, svg.SEVERITY_COLORS[p.severity]) for p in o.problems],
+            [svg.Bar(p.title, p.companies, svg.SEVERITY_COLORS[p.severity]) for p in every],
             words.ui("common_problems", lang),
             maximum=max(o.companies_scanned, 1),
         )
