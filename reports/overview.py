@@ -23,7 +23,16 @@ from sqlmodel import Session, col, func, select
 
 from exposure.models import CheckError, Company, Finding, utcnow
 from exposure.severity import Severity
-from reports import area_problems, benchmark, history, render, scoring, svg, words
+from reports import (
+    area_problems,
+    benchmark,
+    history,
+    render,
+    scoring,
+    svg,
+    warning_effect,
+    words,
+)
 from reports import calls as call_list
 from reports.scoring import Grade, Item
 from reports.specs import Specs
@@ -93,6 +102,7 @@ class Overview:
     # every open problem type by severity, and per sector the serious ones (never a top-N)
     problem_groups: tuple[area_problems.SeverityGroup, ...] = ()
     sector_shares: tuple[area_problems.SectorShare, ...] = ()
+    effect: warning_effect.Effect | None = None  # proof that warnings work, per run
 
 
 def build(
@@ -147,6 +157,7 @@ def build(
         sector_shares=area_problems.sector_shares(
             scores, open_rows, specs, language, named=named, min_group=min_group
         ),
+        effect=warning_effect.build(session, most=points, active=set(scores)),
     )
 
 
@@ -158,6 +169,10 @@ def render_html(overview: Overview) -> str:
         charts=_charts(overview),
         morning=_morning_html(overview),
         aw=lambda key, **values: area_problems.w(key, overview.language, **values),
+        ew=lambda key, **values: warning_effect.w(key, overview.language, **values),
+        effect_summary=warning_effect.summary(overview.effect, overview.language)
+        if overview.effect
+        else "",
     )
 
 
@@ -348,8 +363,10 @@ def _charts(o: Overview) -> dict[str, Any]:
         )
         for s in o.sectors
     }
+    if o.effect is not None and o.effect.points:
+        _effect_charts(o.effect, lang, charts)
     if len(o.trend) >= 2:
-        labels = [render.format_date(p.at, lang) for p in o.trend]
+        labels = [warning_effect.point_label(p.at, lang) for p in o.trend]
         charts["trend_average"] = svg.line(
             [
                 svg.Point(label, round(p.average) if p.average is not None else None)
@@ -365,6 +382,24 @@ def _charts(o: Overview) -> dict[str, Any]:
             words.ui("by_grade", lang),
         )
     return charts
+
+
+def _effect_charts(effect: warning_effect.Effect, lang: str, charts: dict[str, Any]) -> None:
+    """Charts of the warnings' effect: serious problems open, and fixed after a warning."""
+    labels = [warning_effect.point_label(p.at, lang) for p in effect.points]
+    highest = max(p.open_serious for p in effect.points)
+    charts["effect_open"] = svg.line(
+        [svg.Point(label, p.open_serious) for label, p in zip(labels, effect.points, strict=True)],
+        warning_effect.w("chart_open", lang),
+        high=max(highest * 1.2, 5.0),
+    )
+    charts["effect_fixed"] = svg.columns(
+        [
+            svg.Bar(label, p.fixed_after_warning, svg.SEVERITY_COLORS[Severity.LOW])
+            for label, p in zip(labels, effect.points, strict=True)
+        ],
+        warning_effect.w("chart_fixed", lang),
+    )
 
 
 __all__ = [
