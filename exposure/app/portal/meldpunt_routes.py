@@ -19,7 +19,7 @@ from exposure.app.portal.guards import Access, guarded
 from exposure.app.portal.pages import LoginForm, PortalView, Table, page
 from exposure.models import Company
 from exposure.store.warnings import list_warnings
-from reports import benchmark, calls, overview, render, words
+from reports import benchmark, calls, meldpunt_words, overview, render, words
 
 BASE = "/meldpunt"
 
@@ -149,7 +149,12 @@ async def companies(request: Request, access: Access) -> Response:
 
     rows, morning = await portal.db(load)
     table = Table(
-        head=("ID", words.ui("company", language), "", words.ui("portal_grade", language)),
+        head=(
+            "ID",
+            words.ui("company", language),
+            words.ui("sector", language),
+            words.ui("portal_grade", language),
+        ),
         rows=[
             (cid, (name, f"{BASE}/company/{cid}"), sector, grade)
             for cid, name, sector, grade in rows
@@ -187,12 +192,12 @@ async def warnings(request: Request, access: Access) -> Response:
     rows = await portal.db(list_warnings)
     table = Table(
         head=(
-            "Ref.",
+            meldpunt_words.head("reference", language),
             words.ui("company", language),
             words.ui("portal_when", language),
-            "",
+            meldpunt_words.head("recipients", language),
             words.ui("status", language),
-            "",
+            meldpunt_words.head("subject", language),
         ),
         rows=[
             (
@@ -200,7 +205,7 @@ async def warnings(request: Request, access: Access) -> Response:
                 (r.company_name, f"{BASE}/company/{r.company_id}"),
                 render.format_date(r.created_at, language) + f" {r.created_at:%H:%M}",
                 ", ".join(r.recipients),
-                f"{r.kind} · {r.channel} · {r.status}",
+                meldpunt_words.warning_state(r.kind, r.channel, r.status, language),
                 r.subject,
             )
             for r in rows[:1000]
