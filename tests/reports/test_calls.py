@@ -183,7 +183,7 @@ def test_the_html_escapes_and_sits_at_the_top_of_the_named_overview(area: Sample
     assert "<script>alert(1)</script>" not in html
     doc = parse(html)
     section = doc.by_id("calls")
-    rows = section.find_all("tr", where=lambda n: "data-company" in n.attrs)
+    rows = section.find_all("li", where=lambda n: "data-company" in n.attrs)
     assert [r.attrs["data-company"] for r in rows][:2] == [sample.COLD_STORE, sample.GARAGE]
     assert any(sample.HOSTILE_NAME in r.text for r in rows)  # shown as text
     assert html.index('id="calls"') < html.index('id="grades"')

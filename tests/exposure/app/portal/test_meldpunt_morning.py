@@ -11,7 +11,7 @@ def call_rows(html: str) -> dict[str, str]:
     section = parse(html).by_id("calls")
     return {
         row.attrs["data-company"]: row.text
-        for row in section.find_all("tr", where=lambda n: "data-company" in n.attrs)
+        for row in section.find_all("li", where=lambda n: "data-company" in n.attrs)
     }
 
 
