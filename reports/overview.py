@@ -12,6 +12,7 @@ for the Meldpunt's own use, and shows every sector as it is.
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -350,8 +351,9 @@ def _charts(o: Overview) -> dict[str, Any]:
         [svg.Bar(g.value, o.grades.get(g, 0), svg.GRADE_COLORS[g]) for g in Grade],
         words.ui("by_grade", lang),
     )
-    if o.problem_groups:
-        every = [p for group in o.problem_groups for p in group.problems]
+    # the chart shows the serious problems; the table under it has every problem
+    every = [p for g in o.problem_groups if g.severity in area_problems.SERIOUS for p in g.problems]
+    if every:
         charts["problems"] = svg.hbars(
             [svg.Bar(p.title, p.companies, svg.SEVERITY_COLORS[p.severity]) for p in every],
             words.ui("common_problems", lang),
@@ -363,7 +365,7 @@ def _charts(o: Overview) -> dict[str, Any]:
         )
         for s in o.sectors
     }
-    if o.effect is not None and o.effect.points:
+    if o.effect is not None and len(o.effect.points) >= 2:  # one point is not a trend
         _effect_charts(o.effect, lang, charts)
     if len(o.trend) >= 2:
         labels = [warning_effect.point_label(p.at, lang) for p in o.trend]
@@ -391,7 +393,7 @@ def _effect_charts(effect: warning_effect.Effect, lang: str, charts: dict[str, A
     charts["effect_open"] = svg.line(
         [svg.Point(label, p.open_serious) for label, p in zip(labels, effect.points, strict=True)],
         warning_effect.w("chart_open", lang),
-        high=max(highest * 1.2, 5.0),
+        high=float(max(5, math.ceil(highest * 1.2 / 5) * 5)),  # a round top: 5, 10, 15 ...
     )
     charts["effect_fixed"] = svg.columns(
         [

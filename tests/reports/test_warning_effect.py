@@ -114,3 +114,13 @@ def test_the_overview_shows_one_row_per_run_with_date_and_time(area: SampleArea)
     assert dates[1] == "9 maart 2026 02:05" and dates[2] == "9 maart 2026 08:05"
     assert len(section.find_all("svg")) == 2
     assert "1 ernstige problemen opgelost na een waarschuwing" in section.text
+
+
+def test_one_run_is_a_table_row_not_a_chart(sqlite_engine: Engine) -> None:
+    sample.build_area(sqlite_engine, two_runs=False)
+    with session_scope(sqlite_engine) as db:
+        html = overview.render_html(overview.build(db, sample.SPECS, "nl"))
+    section = parse(html).by_id("effect")
+    assert not section.find_all("svg")
+    assert len(section.find_all("tr", where=lambda n: "data-run" in n.attrs)) == 1
+    assert "Nog geen ernstig probleem opgelost na een waarschuwing." in section.text
