@@ -51,6 +51,8 @@ from reports.specs import Specs
 SERIOUS: tuple[Severity, ...] = (Severity.CRITICAL, Severity.HIGH)
 #: Events that make a finding open (again): where "open since" starts.
 OPENING_EVENTS = ("opened", "reopened", "unaccepted")
+#: How many of the latest runs "could not test ... since" looks back over.
+UNTESTED_RUNS = 60
 
 T = Text
 
@@ -550,6 +552,7 @@ def _untested(
     end: the reasons, and how many of its runs in a row (up to that one) had such a check."""
     if not runs:
         return {}
+    runs = runs[-UNTESTED_RUNS:]  # bounded: a year of nightly errors is not read each morning
     run_at = {r.id: r.at for r in runs}
     done: dict[str, list[int]] = defaultdict(list)
     for company_id, run_id in session.exec(
@@ -561,7 +564,10 @@ def _untested(
     latest_errors: dict[str, list[CheckError]] = defaultdict(list)
     last_run = {c: max(ids) for c, ids in done.items()}
     for error in session.exec(
-        select(CheckError).where(col(CheckError.company_id).in_(sorted(last_run)))
+        select(CheckError).where(
+            col(CheckError.company_id).in_(sorted(last_run)),
+            col(CheckError.run_id) >= runs[0].id,
+        )
     ):
         failing[error.company_id].add(error.run_id)
         if error.run_id == last_run.get(error.company_id):
