@@ -336,7 +336,8 @@ def _company_lines(
         )
         for s in scores.values()
     ]
-    lines.sort(key=lambda line: (line.points, line.name.lower(), line.id))
+    # worst letter first, then lowest score: a capped C (a high problem) never sits below a B
+    lines.sort(key=lambda line: (-line.grade.rank, line.points, line.name.lower(), line.id))
     return tuple(lines)
 
 

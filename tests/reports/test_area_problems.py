@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from itertools import pairwise
+
 from sqlalchemy import Engine
 from sqlmodel import select
 
@@ -76,3 +79,30 @@ def test_sector_names_from_members_are_text(area: SampleArea) -> None:
     assert "<script>alert(1)</script>" not in html
     section = parse(html).by_id("sector-shares")
     assert sample.HOSTILE_NAME in section.text
+
+
+def test_the_named_table_follows_the_letters_worst_first(area: SampleArea) -> None:
+    # one high problem: 80 points, capped at C; three medium ones: 76 points, a B
+    area.company("70000001", "Jachthaven De Punt", "leisure", "jachthaven.test")
+    area.company("70000002", "Sleepdienst Oost", "maritime", "sleepdienst-oost.test")
+    area.scan(
+        {
+            "70000001": [sample.Seen("tls.cert.untrusted", "jachthaven.test")],
+            "70000002": [
+                sample.Seen("tls.protocol.legacy", "sleepdienst-oost.test"),
+                sample.Seen("web.https.no_redirect", "sleepdienst-oost.test"),
+                sample.Seen("mail.dmarc.policy_none", "sleepdienst-oost.test"),
+            ],
+        },
+        sample.T0 + timedelta(days=8),
+    )
+    lines = build(area.engine, named=True).companies
+    by_id = {line.id: line for line in lines}
+    assert (by_id["70000001"].grade.value, by_id["70000001"].points) == ("C", 80)
+    assert (by_id["70000002"].grade.value, by_id["70000002"].points) == ("B", 76)
+    order = [line.id for line in lines]
+    assert order.index("70000001") < order.index("70000002")
+    ranks = [line.grade.rank for line in lines]
+    assert ranks == sorted(ranks, reverse=True)
+    for a, b in pairwise(lines):
+        assert a.grade.rank > b.grade.rank or a.points <= b.points
