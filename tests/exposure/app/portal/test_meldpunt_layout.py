@@ -117,7 +117,7 @@ def test_the_meldpunt_morning_in_a_browser(tmp_path: Path) -> None:
     shots = Path(os.environ.get("PORTAL_SCREENSHOTS", tmp_path))
     shots.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{tmp_path / 'portal.db'}"
-    with serving(url, tmp_path, EXPOSURE_PORTAL_AUTH_HEADER="X-Remote-User") as (base, tokens):
+    with serving(url, tmp_path, {"EXPOSURE_PORTAL_AUTH_HEADER": "X-Remote-User"}) as (base, tokens):
         assert httpx.get(f"{base}/t/{tokens[sample.FISH]}").status_code == 303  # read
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
