@@ -37,6 +37,7 @@ class Company(SQLModel, table=True):
     email: str = ""
     sector: str = ""
     language: str = Field(default="", max_length=8)  # "" = the Meldpunt's default
+    phone: str = Field(default="", max_length=32, sa_column_kwargs={"server_default": ""})
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_type=NAIVE)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=NAIVE)

@@ -12,17 +12,30 @@ for the Meldpunt's own use, and shows every sector as it is.
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from markupsafe import Markup
 from sqlmodel import Session, col, func, select
 
 from exposure.models import CheckError, Company, Finding, utcnow
 from exposure.severity import Severity
-from reports import benchmark, coverage, history, render, scoring, svg, words
+from reports import (
+    area_problems,
+    benchmark,
+    coverage,
+    history,
+    render,
+    scoring,
+    svg,
+    warning_effect,
+    words,
+)
+from reports import calls as call_list
 from reports.scoring import Grade, Item
 from reports.specs import Specs
 
@@ -94,6 +107,11 @@ class Overview:
     companies: tuple[CompanyLine, ...] = field(default=())  # only when named
     # Scanned, but no test completed: no grade, and left out of every grade figure.
     companies_untested: int = 0
+    calls: call_list.CallList | None = None  # the morning call list; only when named
+    # every open problem type by severity, and per sector the serious ones (never a top-N)
+    problem_groups: tuple[area_problems.SeverityGroup, ...] = ()
+    sector_shares: tuple[area_problems.SectorShare, ...] = ()
+    effect: warning_effect.Effect | None = None  # proof that warnings work, per run
 
 
 def build(
@@ -146,13 +164,33 @@ def build(
         latest_run_errors=int(errors),
         min_group=min_group,
         companies=_company_lines(scores, open_rows, language) if named else (),
+        calls=call_list.build(session, specs, language, now=now) if named else None,
+        problem_groups=area_problems.grouped(open_rows, specs, language),
+        sector_shares=area_problems.sector_shares(
+            scores, open_rows, specs, language, named=named, min_group=min_group
+        ),
+        effect=warning_effect.build(session, most=points, active=set(scores)),
     )
 
 
 def render_html(overview: Overview) -> str:
     return render.render(
-        "overview.html.j2", overview.language, o=overview, charts=_charts(overview)
+        "overview.html.j2",
+        overview.language,
+        o=overview,
+        charts=_charts(overview),
+        morning=_morning_html(overview),
+        aw=lambda key, **values: area_problems.w(key, overview.language, **values),
+        ew=lambda key, **values: warning_effect.w(key, overview.language, **values),
+        effect_summary=warning_effect.summary(overview.effect, overview.language)
+        if overview.effect
+        else "",
     )
+
+
+def _morning_html(o: Overview) -> Markup:
+    """The Meldpunt's morning sections at the top of the page (reports.calls)."""
+    return call_list.render_html(o.calls) if o.calls is not None else Markup("")
 
 
 # --- internals -----------------------------------------------------------------------------------
@@ -240,7 +278,7 @@ def _sector_line(
     other: bool = False,
 ) -> SectorLine:
     ids = {m.company_id for m in members}
-    problems = _problems([r for r in rows if r[0] in ids], specs, language)
+    problems = area_problems.counts([r for r in rows if r[0] in ids], specs, language)
     average = benchmark.average(members, 1 if named else min_group)
     return SectorLine(
         label=label,
@@ -316,7 +354,8 @@ def _company_lines(
         )
         for s in scores.values()
     ]
-    lines.sort(key=lambda line: (line.points, line.name.lower(), line.id))
+    # worst letter first, then lowest score: a capped C (a high problem) never sits below a B
+    lines.sort(key=lambda line: (-line.grade.rank, line.points, line.name.lower(), line.id))
     return tuple(lines)
 
 
@@ -331,9 +370,11 @@ def _charts(o: Overview) -> dict[str, Any]:
         [svg.Bar(g.value, o.grades.get(g, 0), svg.GRADE_COLORS[g]) for g in Grade],
         words.ui("by_grade", lang),
     )
-    if o.problems:
+    # the chart shows the serious problems; the table under it has every problem
+    every = [p for g in o.problem_groups if g.severity in area_problems.SERIOUS for p in g.problems]
+    if every:
         charts["problems"] = svg.hbars(
-            [svg.Bar(p.title, p.companies, svg.SEVERITY_COLORS[p.severity]) for p in o.problems],
+            [svg.Bar(p.title, p.companies, svg.SEVERITY_COLORS[p.severity]) for p in every],
             words.ui("common_problems", lang),
             maximum=max(o.companies_scanned, 1),
         )
@@ -343,8 +384,10 @@ def _charts(o: Overview) -> dict[str, Any]:
         )
         for s in o.sectors
     }
+    if o.effect is not None and len(o.effect.points) >= 2:  # one point is not a trend
+        _effect_charts(o.effect, lang, charts)
     if len(o.trend) >= 2:
-        labels = [render.format_date(p.at, lang) for p in o.trend]
+        labels = [warning_effect.point_label(p.at, lang) for p in o.trend]
         charts["trend_average"] = svg.line(
             [
                 svg.Point(label, round(p.average) if p.average is not None else None)
@@ -360,6 +403,24 @@ def _charts(o: Overview) -> dict[str, Any]:
             words.ui("by_grade", lang),
         )
     return charts
+
+
+def _effect_charts(effect: warning_effect.Effect, lang: str, charts: dict[str, Any]) -> None:
+    """Charts of the warnings' effect: serious problems open, and fixed after a warning."""
+    labels = [warning_effect.point_label(p.at, lang) for p in effect.points]
+    highest = max(p.open_serious for p in effect.points)
+    charts["effect_open"] = svg.line(
+        [svg.Point(label, p.open_serious) for label, p in zip(labels, effect.points, strict=True)],
+        warning_effect.w("chart_open", lang),
+        high=float(max(5, math.ceil(highest * 1.2 / 5) * 5)),  # a round top: 5, 10, 15 ...
+    )
+    charts["effect_fixed"] = svg.columns(
+        [
+            svg.Bar(label, p.fixed_after_warning, svg.SEVERITY_COLORS[Severity.LOW])
+            for label, p in zip(labels, effect.points, strict=True)
+        ],
+        warning_effect.w("chart_fixed", lang),
+    )
 
 
 __all__ = [

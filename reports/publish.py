@@ -30,6 +30,7 @@ class ReportFormat(StrEnum):
     JSON = "json"
     CSV = "csv"
     PDF = "pdf"
+    TABLE = "table"  # `--calls` only: the call list as text for a terminal or a morning mail
 
 
 class PdfUnavailableError(RuntimeError):

@@ -280,7 +280,9 @@ UI: Mapping[str, Text] = {
     "companies": T("Bedrijven", "Companies"),
     "average": T("Gemiddeld", "Average"),
     "grades": T("Cijfers", "Grades"),
-    "top_problem": T("Meest voorkomend probleem", "Most common problem"),
+    "top_problem": T(
+        "Ernstigste probleem (meest voorkomend)", "Most serious problem (most common)"
+    ),
     "other_sectors": T("Overige sectoren", "Other sectors"),
     "unknown_sector": T("Sector onbekend", "Sector unknown"),
     "trend": T("Ontwikkeling over de scans", "Progress over the scans"),

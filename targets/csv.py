@@ -28,11 +28,12 @@ from targets.normalise import (
     normalise_email,
     normalise_ip,
     normalise_language,
+    normalise_phone,
     normalise_text,
 )
 
 REQUIRED_COLUMNS = ("id", "name", "email", "domains", "ips", "sector")
-OPTIONAL_COLUMNS = ("language",)
+OPTIONAL_COLUMNS = ("language", "phone")
 LIST_SEPARATOR = ";"
 
 _EXPECTED = f"expected {', '.join(REQUIRED_COLUMNS)} and optionally {', '.join(OPTIONAL_COLUMNS)}"
@@ -190,6 +191,7 @@ class _Parser:
             line, "sector", cell("sector"), lambda v: normalise_text(v, required=False)
         )
         language = self._field(line, "language", cell("language"), normalise_language)
+        phone = self._field(line, "phone", cell("phone"), normalise_phone)
         domains = self._list(line, "domains", cell("domains"), normalise_domain)
         ips = self._list(
             line,
@@ -221,6 +223,7 @@ class _Parser:
                 email=email,
                 sector=sector,
                 language=language,
+                phone=phone,
                 domains=_unique_domains(domains),
                 ips=tuple(dict.fromkeys(ips)),
                 line=line,

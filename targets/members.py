@@ -29,6 +29,7 @@ class Member:
     domains: tuple[DomainTarget, ...]
     ips: tuple[str, ...]  # canonical addresses and CIDR networks
     line: int
+    phone: str | None = None  # None: the file has no phone column (an import keeps what is stored)
 
     @property
     def targets(self) -> tuple[TargetSpec, ...]:

@@ -386,6 +386,23 @@ def normalise_email(raw: str) -> str:
     return address
 
 
+MAX_PHONE = 32
+_PHONE = re.compile(r"\+?[0-9][0-9 ()./-]*[0-9]")
+
+
+def normalise_phone(raw: str) -> str:
+    """A phone number as the Meldpunt dials it: digits, one leading `+`, spaces and `-()./`
+    kept as the spreadsheet wrote them (a person reads it aloud); "" when not given."""
+    text = " ".join(raw.split())
+    if not text:
+        return ""
+    if len(text) > MAX_PHONE:
+        raise InvalidValue(f"longer than {MAX_PHONE} characters")
+    if not _PHONE.fullmatch(text) or sum(c.isdigit() for c in text) < 6:
+        raise InvalidValue("not a phone number (digits, an optional leading +, spaces or -)")
+    return text
+
+
 def normalise_language(raw: str) -> str:
     """`nl`, `en`, or "" for the Meldpunt's default language."""
     text = raw.strip().lower()

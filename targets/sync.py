@@ -29,7 +29,7 @@ from targets.normalise import TargetSpec, is_private_target
 #: Finding statuses that a target's removal resolves.
 LIVE_STATUSES = ("open", "accepted")
 REMOVAL_NOTE = "target removed from member list"
-COMPANY_FIELDS = ("name", "email", "sector", "language")
+COMPANY_FIELDS = ("name", "email", "sector", "language", "phone")
 _KIND_ORDER = {TargetKind.DOMAIN: 0, TargetKind.IP: 1, TargetKind.NETWORK: 2}
 
 
@@ -39,7 +39,7 @@ class PruneRefusedError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class FieldChange:
-    field: str  # name | email | sector | language | active
+    field: str  # name | email | sector | language | phone | active
     old: str | bool
     new: str | bool
 
@@ -236,6 +236,7 @@ def apply_import(session: Session, plan: ImportPlan, *, now: datetime | None = N
                 email=member.email,
                 sector=member.sector,
                 language=member.language or "",
+                phone=member.phone or "",
                 active=True,
                 created_at=now,
                 updated_at=now,

@@ -87,6 +87,7 @@ def demo_area() -> Area:
             "Bakkerij Dé Haven",
             "info@bakkerij-dé-haven.test",
             "food",
+            phone="0255 51 20 01",
             domains=[
                 DomainSpec(
                     "bakkerij-dé-haven.test",
@@ -103,6 +104,7 @@ def demo_area() -> Area:
             "Scheepswerf Van der Made B.V.",
             "ict@scheepswerf-vandermade.test",
             "maritime",
+            phone="0255 51 20 02",
             domains=[
                 DomainSpec(
                     "scheepswerf-vandermade.test",
@@ -132,6 +134,7 @@ def demo_area() -> Area:
             "Koelhuis Maasvlakte",
             "beheer@koelhuis-maasvlakte.test",
             "logistics",
+            phone="0255 51 20 03",
             domains=[
                 DomainSpec(
                     "koelhuis-maasvlakte.test",
@@ -150,6 +153,7 @@ def demo_area() -> Area:
             "Visgroothandel Zeebries",
             "verkoop@visgroothandel-zeebries.test",
             "food",
+            phone="0255 51 20 04",
             domains=[
                 DomainSpec(
                     "visgroothandel-zeebries.test",
@@ -167,6 +171,7 @@ def demo_area() -> Area:
             "Autogarage Brouwer",
             "garage@garage-brouwer.test",
             "automotive",
+            phone="0255 51 20 05",
             domains=[
                 DomainSpec(
                     "garage-brouwer.test",
@@ -184,6 +189,7 @@ def demo_area() -> Area:
             "Noordzee Offshore Supply",
             "it@noordzee-offshore.test",
             "offshore",
+            phone="0255 51 20 06",
             domains=[
                 DomainSpec(
                     "noordzee-offshore.test",
@@ -212,6 +218,7 @@ def demo_area() -> Area:
             "Scheepsbevoorrading De Kaap",
             "kantoor@scheepsbevoorrading-dekaap.test",
             "maritime",
+            phone="0255 51 20 07",
             domains=[
                 DomainSpec(
                     "scheepsbevoorrading-dekaap.test",
@@ -244,6 +251,7 @@ def demo_area() -> Area:
             "Stuwadoorsbedrijf Kade 7",
             "planning@stuwadoor-kade7.test",
             "logistics",
+            phone="0255 51 20 08",
             domains=[
                 DomainSpec(
                     "stuwadoor-kade7.test",
@@ -262,6 +270,7 @@ def demo_area() -> Area:
             "Havenlogistiek Rijnmond",
             "info@havenlogistiek-rijnmond.test",
             "logistics",
+            phone="0255 51 20 09",
             domains=[
                 DomainSpec("havenlogistiek.test", nxdomain=True),
                 DomainSpec(
@@ -281,6 +290,7 @@ def demo_area() -> Area:
             "Sleepdienst Kuipers",
             "info@sleepdienst-kuipers.test",
             "maritime",
+            phone="0255 51 20 10",
             domains=[
                 DomainSpec(
                     "sleepdienst-kuipers.test",
@@ -297,6 +307,7 @@ def demo_area() -> Area:
             "Machinefabriek De Schroef",
             "werkplaats@machinefabriek-deschroef.test",
             "industry",
+            phone="0255 51 20 11",
             domains=[
                 DomainSpec(
                     "machinefabriek-deschroef.test",
@@ -315,6 +326,7 @@ def demo_area() -> Area:
             "Expeditie Westhaven",
             "douane@expeditie-westhaven.test",
             "logistics",
+            phone="0255 51 20 12",
             domains=[
                 DomainSpec(
                     "expeditie-westhaven.test",
@@ -340,6 +352,7 @@ def demo_area() -> Area:
             "Jachthaven De Punt",
             "havenmeester@jachthaven-depunt.test",
             "leisure",
+            phone="0255 51 20 13",
             ips=["jachthaven-wan"],
             devices=[
                 DeviceSpec("jachthaven-wan", Device.ftp(ANY_IP, anonymous=True)),

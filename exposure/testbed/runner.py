@@ -302,9 +302,11 @@ class Testbed:
         return env
 
     def members_rows(self) -> list[dict[str, str]]:
-        """The member list's rows; with the optional `language` column when a company has one."""
+        """The member list's rows; with the optional `language` and `phone` columns when a
+        company has one."""
         layout = self._require()[0]
         with_language = any(m.language for m in layout.members)
+        with_phone = any(m.phone for m in layout.members)
         return [
             {
                 "id": m.id,
@@ -314,6 +316,7 @@ class Testbed:
                 "ips": ";".join(m.ips),
                 "sector": m.sector,
                 **({"language": m.language} if with_language else {}),
+                **({"phone": m.phone} if with_phone else {}),
             }
             for m in layout.members
         ]
@@ -323,7 +326,8 @@ class Testbed:
         path = Path(path)
         with path.open("w", encoding="utf-8", newline="") as fh:
             rows = self.members_rows()
-            header = (*CSV_HEADER, "language") if rows and "language" in rows[0] else CSV_HEADER
+            optional = tuple(c for c in ("language", "phone") if rows and c in rows[0])
+            header = (*CSV_HEADER, *optional)
             writer = csv.DictWriter(fh, fieldnames=header)
             writer.writeheader()
             writer.writerows(rows)

@@ -322,6 +322,7 @@ class CompanySpec:
     mail_hosts: Sequence[MailHostSpec] = ()
     devices: Sequence[DeviceSpec] = ()
     language: str = ""
+    phone: str = ""  # the member list's optional phone column (the Meldpunt's call list)
 
     def __post_init__(self) -> None:
         _freeze(self, "domains", tuple(self.domains))
@@ -377,6 +378,7 @@ class MemberRow:
     ips: tuple[str, ...]
     sector: str
     language: str = ""  # the optional column: "" = the Meldpunt's default
+    phone: str = ""  # the optional column: whom the Meldpunt calls
 
 
 class Allocator:
@@ -499,6 +501,7 @@ class Layout:
                     ips=tuple(ips),
                     sector=company.sector,
                     language=company.language,
+                    phone=company.phone,
                 )
             )
         for record in area.records:

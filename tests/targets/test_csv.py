@@ -14,7 +14,7 @@ from targets.normalise import DomainTarget, TargetSpec
 
 WriteCsv = Callable[..., Path]
 HEADER = "id,name,email,domains,ips,sector\n"
-EXPECTED = "expected id, name, email, domains, ips, sector and optionally language"
+EXPECTED = "expected id, name, email, domains, ips, sector and optionally language, phone"
 
 
 def errors_of(path: Path, **options: bool) -> list[str]:
@@ -163,6 +163,30 @@ def test_optional_language_column(write_csv: WriteCsv) -> None:
         "id,name,email,domains,ips,sector,Language\n1,A,a@a.nl,,,,EN\n2,B,b@b.nl,,,,\n"
     )
     assert [m.language for m in read_members(path)] == ["en", ""]
+
+
+def test_optional_phone_column(write_csv: WriteCsv) -> None:
+    path = write_csv(
+        "id,name,email,domains,ips,sector,Phone\n"
+        "1,A,a@a.nl,,,,+31 (0)255-51 20 01\n2,B,b@b.nl,,,,\n3,C,c@c.nl,,,,  0255  512001 \n"
+    )
+    assert [m.phone for m in read_members(path)] == ["+31 (0)255-51 20 01", "", "0255 512001"]
+
+
+def test_without_a_phone_column_the_phone_is_not_touched(write_csv: WriteCsv) -> None:
+    (member,) = read_members(write_csv(HEADER + "1,A,a@a.nl,,,\n"))
+    assert member.phone is None  # an import keeps what is stored
+
+
+@pytest.mark.parametrize(
+    "phone", ["bel Jan", "12", "=HYPERLINK(1)", "0255 51 20 01 of 06 1234 5678 na 17 uur"]
+)
+def test_a_bad_phone_number_is_refused_with_its_line(write_csv: WriteCsv, phone: str) -> None:
+    path = write_csv(
+        "id,name,email,domains,ips,sector,phone\n1,A,a@a.nl,,,,x\n".replace("x", phone)
+    )
+    (message,) = errors_of(path)
+    assert message.startswith("members.csv:2: phone: ")
 
 
 def test_semicolon_separated_file_from_dutch_excel(write_csv: WriteCsv) -> None:
@@ -319,9 +343,9 @@ def test_missing_column(write_csv: WriteCsv) -> None:
 
 
 def test_unknown_columns(write_csv: WriteCsv) -> None:
-    path = write_csv("id,name,email,domains,ips,sector,Phone,kvk\n1,A,a@a.nl,,,,010,1\n")
+    path = write_csv("id,name,email,domains,ips,sector,Mobile,kvk\n1,A,a@a.nl,,,,010,1\n")
     assert errors_of(path) == [
-        f"members.csv:1: header: unknown column(s) 'phone', 'kvk': {EXPECTED}"
+        f"members.csv:1: header: unknown column(s) 'mobile', 'kvk': {EXPECTED}"
     ]
 
 

@@ -206,6 +206,16 @@ def test_language_column_absent_keeps_the_stored_language(session: Session) -> N
     assert plan.updated[0].changes == (FieldChange("language", "en", "nl"),)
 
 
+def test_phone_is_stored_changed_and_kept_when_the_column_is_absent(session: Session) -> None:
+    with_phone = "id,name,email,domains,ips,sector,phone\n1,A,a@a.nl,a.nl,,,0255 51 20 01\n"
+    run_import(session, with_phone)
+    company = session.get(Company, "1")
+    assert company is not None and company.phone == "0255 51 20 01"
+    assert plan_import(session, members(HEADER + "1,A,a@a.nl,a.nl,,\n"), prune=False).is_empty
+    plan = plan_import(session, members(with_phone.replace("01\n", "02\n")), prune=False)
+    assert plan.updated[0].changes == (FieldChange("phone", "0255 51 20 01", "0255 51 20 02"),)
+
+
 # --- companies that are not in the file ------------------------------------------------------
 
 

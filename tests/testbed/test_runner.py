@@ -90,8 +90,9 @@ async def test_member_list_csv(demo: Testbed, tmp_path: Path) -> None:
     path = demo.write_members_csv(tmp_path / "members.csv")
     with path.open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
-    assert list(rows[0]) == ["id", "name", "email", "domains", "ips", "sector"]
+    assert list(rows[0]) == ["id", "name", "email", "domains", "ips", "sector", "phone"]
     assert len(rows) == len(demo.area.companies) == len(EXPECTED)
+    assert all(row["phone"] for row in rows)  # the Meldpunt's call list has whom to call
     by_id = {row["id"]: row for row in rows}
     assert by_id["58120001"]["domains"] == IDN
     assert by_id["58120009"]["domains"] == "havenlogistiek.test;havenlogistiek-rijnmond.test"
@@ -99,6 +100,7 @@ async def test_member_list_csv(demo: Testbed, tmp_path: Path) -> None:
     assert ips and all(ip.startswith(f"127.{demo.block}.") for ip in ips)
     members = pytest.importorskip("targets.csv").read_members(path)
     assert len(members) == len(rows)
+    assert members[0].phone == "0255 51 20 01"
 
 
 async def test_demo_dns(demo: Testbed, resolver: AiodnsResolver) -> None:

@@ -18,9 +18,16 @@ def report(
     overview: Annotated[
         bool, typer.Option("--overview", help="the Meldpunt's overview of the whole area")
     ] = False,
+    calls: Annotated[
+        bool,
+        typer.Option(
+            "--calls", help="the Meldpunt's call list: whom to call first (table, csv, json)"
+        ),
+    ] = False,
     format: Annotated[
-        ReportFormat, typer.Option("--format", help="html (default), json, csv or pdf")
-    ] = ReportFormat.HTML,
+        ReportFormat | None,
+        typer.Option("--format", help="html (default), json, csv or pdf; --calls: table"),
+    ] = None,
     output: Annotated[
         Path | None,
         typer.Option(
@@ -47,8 +54,16 @@ def report(
     from reports.render import write_atomic
     from reports.specs import Specs
 
+    if calls:
+        if company is not None or overview or named:
+            fail("--calls stands alone: not with --company, --overview or --named")
+        _calls(ctx, format or ReportFormat.TABLE, output, language)
+        return
+    format = format or ReportFormat.HTML
+    if format is ReportFormat.TABLE:
+        fail("--format table applies to --calls only")
     if (company is None) == (not overview):
-        fail("give either --company ID or --overview")
+        fail("give either --company ID or --overview (or --calls)")
     if language is not None and language.strip().lower() not in ("nl", "en"):
         fail(f"--language: {language!r} is not nl or en")
     if overview and output is None:
@@ -92,6 +107,38 @@ def report(
     except OSError as exc:
         fail(f"--output {target}: {exc.strerror or exc}")
     err.print(f"{format.value} report of {company} written to {target}", markup=False)
+
+
+def _calls(ctx: typer.Context, fmt: ReportFormat, output: Path | None, lang: str | None) -> None:
+    """The call list to standard output or a file: the ICT partner's morning mail."""
+    from exposure.registry import RegistryError, load
+    from exposure.store.db import session as session_scope
+    from reports import calls
+    from reports.render import language_for, write_atomic
+    from reports.specs import Specs
+
+    if fmt not in (ReportFormat.TABLE, ReportFormat.CSV, ReportFormat.JSON):
+        fail("--calls is written as table, csv or json")
+    if lang is not None and lang.strip().lower() not in ("nl", "en"):
+        fail(f"--language: {lang!r} is not nl or en")
+    settings = settings_of(ctx)
+    try:
+        specs = Specs.from_registry(load())
+    except RegistryError as exc:
+        fail(str(exc))
+    with session_scope(open_store(settings)) as session:
+        view = calls.build(session, specs, language_for(lang, None, settings.language))
+    writers = {ReportFormat.CSV: calls.to_csv, ReportFormat.JSON: calls.to_json}
+    text = writers.get(fmt, calls.to_text)(view)
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    try:
+        write_atomic(output, text)
+    except OSError as exc:
+        fail(f"--output {output}: {exc.strerror or exc}")
+    err.print(f"call list written to {output}", markup=False, highlight=False)
 
 
 def register(app: typer.Typer) -> None:

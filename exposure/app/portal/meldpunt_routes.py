@@ -6,6 +6,7 @@ reverse proxy that authenticated the user passes the name in `portal_auth_header
 
 from __future__ import annotations
 
+from markupsafe import Markup
 from sqlmodel import Session, col, select
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -19,7 +20,7 @@ from exposure.app.portal.pages import LoginForm, PortalView, Table, page
 from exposure.app.portal.proxies import proxied_user
 from exposure.models import Company
 from exposure.store.warnings import list_warnings
-from reports import benchmark, coverage, overview, render, words
+from reports import benchmark, calls, coverage, meldpunt_words, overview, render, words
 
 BASE = "/meldpunt"
 #: The key of the per-account log-in limit: there is one Meldpunt account.
@@ -142,7 +143,8 @@ async def companies(request: Request, access: Access) -> Response:
     portal = portal_of(request)
     language = portal.language
 
-    def load(session: Session) -> list[tuple[str, str, str, str]]:
+    def load(session: Session) -> tuple[list[tuple[str, str, str, str]], Markup]:
+        morning = calls.render_html(calls.build(session, portal.specs, language))
         scores = benchmark.scanned_scores(session)
         covered = coverage.of_companies(session, portal.specs, scores)
         rows = session.exec(select(Company).order_by(col(Company.name), col(Company.id)))
@@ -155,12 +157,18 @@ async def companies(request: Request, access: Access) -> Response:
                 grade = words.ui("portal_untested", language)
             else:
                 grade = f"{score.score.grade.value} ({score.score.points})"
-            result.append((row.id, row.name, row.sector, grade))
-        return result
+            sector = words.sector_label(row.sector, language) if row.sector else ""
+            result.append((row.id, row.name, sector, grade))
+        return result, morning
 
-    rows = await portal.db(load)
+    rows, morning = await portal.db(load)
     table = Table(
-        head=("ID", words.ui("company", language), "", words.ui("portal_grade", language)),
+        head=(
+            "ID",
+            words.ui("company", language),
+            words.ui("sector", language),
+            words.ui("portal_grade", language),
+        ),
         rows=[
             (cid, (name, f"{BASE}/company/{cid}"), sector, grade)
             for cid, name, sector, grade in rows
@@ -173,6 +181,7 @@ async def companies(request: Request, access: Access) -> Response:
         heading=words.ui("portal_companies", language),
         portal=PortalView(csrf=who.csrf, links=meldpunt_links(language)),
         table=table,
+        before=morning,
     )
 
 
@@ -197,12 +206,12 @@ async def warnings(request: Request, access: Access) -> Response:
     rows = await portal.db(list_warnings)
     table = Table(
         head=(
-            "Ref.",
+            meldpunt_words.head("reference", language),
             words.ui("company", language),
             words.ui("portal_when", language),
-            "",
+            meldpunt_words.head("recipients", language),
             words.ui("status", language),
-            "",
+            meldpunt_words.head("subject", language),
         ),
         rows=[
             (
@@ -210,7 +219,7 @@ async def warnings(request: Request, access: Access) -> Response:
                 (r.company_name, f"{BASE}/company/{r.company_id}"),
                 render.format_date(r.created_at, language) + f" {r.created_at:%H:%M}",
                 ", ".join(r.recipients),
-                f"{r.kind} · {r.channel} · {r.status}",
+                meldpunt_words.warning_state(r.kind, r.channel, r.status, language),
                 r.subject,
             )
             for r in rows[:1000]

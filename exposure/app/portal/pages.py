@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from markupsafe import Markup
 from starlette.responses import HTMLResponse
 
 from reports import render, words
@@ -54,7 +55,9 @@ def page(
     portal: PortalView | None = None,
     table: Table | None = None,
     login: LoginForm | None = None,
+    before: Markup | None = None,
 ) -> HTMLResponse:
+    """A portal page; `before` is a rendered (escaped) section shown above the table."""
     html = render.render(
         "portal_page.html.j2",
         language,
@@ -64,6 +67,7 @@ def page(
         portal=portal,
         table=table,
         login=login,
+        before=before or Markup(""),
         forms=True,
         meldpunt=meldpunt,
         contact=contact(meldpunt),
