@@ -237,20 +237,25 @@ def scan(
     ] = False,
     wait: Annotated[
         bool,
-        typer.Option("--wait", help="with --distributed: follow the run until it is finished"),
+        typer.Option(
+            "--wait",
+            help="wait for a scan in progress to end first; "
+            "with --distributed: follow the run until it is finished",
+        ),
     ] = False,
 ) -> None:
     """Scan the member list (or a part of it); resumes an interrupted run.
 
-    Exit codes: 0 complete; 2 bad input; 3 incomplete (deadline, companies that failed);
-    4 the resolver did not answer, nothing scanned; 130 interrupted.
+    Exit codes: 0 complete; 2 bad input, or another scan is in progress; 3 incomplete
+    (deadline, companies that failed, the store ran out of room); 4 the resolver did not
+    answer, nothing scanned; 130 interrupted; 143 terminated (SIGTERM).
     """
     from exposure.ops_cli import scan_distributed, scan_embedded
 
     settings = _state(ctx).settings
     if distributed:
         raise typer.Exit(scan_distributed(settings, company or None, check or None, wait=wait))
-    code, _run_id = scan_embedded(settings, company or None, check or None)
+    code, _run_id = scan_embedded(settings, company or None, check or None, wait=wait)
     raise typer.Exit(code)
 
 
@@ -345,9 +350,11 @@ def runs(
 ) -> None:
     """Recent scan runs and their health."""
     from exposure.store.db import session as session_scope
+    from exposure.store.lease import by_run, owner_cells
     from exposure.store.queries import recent_runs, run_errors
 
-    engine = _engine(_state(ctx).settings)
+    settings = _state(ctx).settings
+    engine = _engine(settings)
     with session_scope(engine) as session:
         if errors is not None:
             rows = run_errors(session, errors)
@@ -369,8 +376,11 @@ def runs(
             "new",
             "resolved",
             "errors",
+            "owner",
+            "heartbeat",
         ):
             table.add_column(name)
+        leases = by_run(engine)
         for r in recent_runs(session, limit):
             table.add_row(
                 str(r.id),
@@ -381,6 +391,7 @@ def runs(
                 str(r.findings_new),
                 str(r.findings_resolved),
                 str(r.errors),
+                *owner_cells(r.status, leases.get(r.id or -1), settings.lease_timeout),
             )
         out.print(table)
 
@@ -432,11 +443,29 @@ def warn(
         specs = load().specs()
     except RegistryError as exc:
         fail(str(exc))
+    from exposure.ops_cli import take_lease
+    from exposure.signals import Terminated, sigterm_raises
+    from exposure.store.lease import WARN
+    from reports.render import remove_stale_temps
+
     engine = _engine(settings)
+    lease = take_lease(engine, WARN, settings)
     try:
-        report = run_warnings(engine, settings, specs, options)
+        if outbox is not None and not dry_run:
+            remove_stale_temps(outbox)  # ours alone to clean: we hold the warn lease
+        with sigterm_raises():
+            report = run_warnings(engine, settings, specs, options)
     except WarnSetupError as exc:
         fail(str(exc))
+    except Terminated:
+        err.print(
+            "terminated (SIGTERM): messages already recorded stay recorded; the rest go out "
+            "with the next `exposure warn`",
+            markup=False,
+        )
+        raise typer.Exit(143) from None
+    finally:
+        lease.release()
     print_warn_report(report, out, show_text=show)
     raise typer.Exit(report.exit_code)
 
@@ -550,10 +579,18 @@ def report(
     engine = _engine(settings)
     if overview:
         assert output is not None
+        from exposure.ops_cli import take_lease
+        from exposure.store.lease import OVERVIEW
+        from reports.render import remove_stale_temps
+
+        lease = take_lease(engine, OVERVIEW, settings)
         try:
+            remove_stale_temps(output)
             path = write_overview(engine, specs, settings, output, named=named, language=language)
         except OSError as exc:
             fail(f"--output {output}: {exc.strerror or exc}")
+        finally:
+            lease.release()
         err.print(f"overview written to {path}", markup=False, highlight=False)
         return
     assert company is not None

@@ -18,6 +18,7 @@ class ExitCode(IntEnum):
     SOURCE_DOWN = 4  # an essential source (the resolver) did not answer: the run was refused
     FOLLOWUP_FAILED = 5  # `exposure nightly`: the scan ran, an `after_scan` command failed
     INTERRUPTED = 130  # Ctrl-C / SIGINT; what was stored is kept and the run resumes
+    TERMINATED = 143  # SIGTERM (systemd, Docker stopping it): as INTERRUPTED
 
 
 def for_run_status(status: str) -> ExitCode:

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from exposure.models import ScanRun
     from exposure.orchestrator import RunSummary
     from exposure.progress import ProgressSink
+    from exposure.store.exhaustion import StoreExhaustedError
+    from exposure.store.lease import Lease
 
 log = logging.getLogger("exposure.run")
 
@@ -74,19 +76,86 @@ def _finished(summary: RunSummary) -> None:
     )
 
 
+# --- leases ---------------------------------------------------------------------------------------
+
+
+def take_lease(engine: Engine, name: str, settings: Settings, *, wait: bool = False) -> Lease:
+    """The lease of a job (`exposure.store.lease`), or one line and exit code 2 when another
+    live process holds it; with `wait`, wait until it is free."""
+    from exposure.cli import err, fail
+    from exposure.store.exhaustion import cause_of, detail_of
+    from exposure.store.lease import LeaseHeldError, acquire
+
+    def waiting(line: str) -> None:
+        err.print(f"waiting: {line}", markup=False, highlight=False)
+
+    try:
+        return acquire(
+            engine,
+            name,
+            command=name,
+            timeout=settings.lease_timeout,
+            wait=wait,
+            on_wait=waiting,
+        )
+    except LeaseHeldError as exc:
+        log.warning("%s", exc, extra={"action": "lease_refused"})
+        fail(f"{exc}; not started (`--wait` waits for it)" if name == "scan" else f"{exc}")
+    except Exception as exc:
+        if cause_of(exc) is None:
+            raise
+        fail(f"{exc.__class__.__name__}: {detail_of(exc)}", ExitCode.INCOMPLETE)
+
+
+def _exhausted(exc: StoreExhaustedError) -> int:
+    """The store ran out of room mid-run: one line, exit code 3 (the traceback is at debug)."""
+    where = f"run {exc.run_id} stopped" if exc.run_id is not None else "the scan stopped"
+    _error(
+        f"the store stopped taking results: {exc.cause} ({exc.detail}); {where}, what was "
+        "stored is kept; fix that, then `exposure scan` again completes the run"
+    )
+    log.debug("store exhausted", exc_info=exc)
+    return ExitCode.INCOMPLETE
+
+
 # --- scan -----------------------------------------------------------------------------------------
 
 
 def scan_embedded(
-    settings: Settings, companies: Sequence[str] | None, checks: Sequence[str] | None
+    settings: Settings,
+    companies: Sequence[str] | None,
+    checks: Sequence[str] | None,
+    *,
+    wait: bool = False,
 ) -> tuple[int, int | None]:
-    """The in-process scan (SQLite or PostgreSQL): (exit code, run id)."""
-    from exposure.cli import _engine, err, fail
+    """The in-process scan (SQLite or PostgreSQL): (exit code, run id).
+
+    Holds the scan lease for the whole run, so that a second scan on the same database refuses
+    (exit 2) before it sends a single query; SIGTERM stops it like Ctrl-C (exit 143)."""
+    from exposure.cli import _engine
+    from exposure.store.lease import SCAN
+
+    engine = _engine(settings)
+    lease = take_lease(engine, SCAN, settings, wait=wait)
+    try:
+        return _scan_leased(settings, engine, lease, companies, checks)
+    finally:
+        lease.release()
+
+
+def _scan_leased(
+    settings: Settings,
+    engine: Engine,
+    lease: Lease,
+    companies: Sequence[str] | None,
+    checks: Sequence[str] | None,
+) -> tuple[int, int | None]:
+    from exposure.cli import err, fail
     from exposure.orchestrator import Orchestrator, UnknownCompanyError
     from exposure.preflight import SourceDownError, require_resolver
     from exposure.registry import RegistryError, load
-
-    engine = _engine(settings)
+    from exposure.signals import cancel_on_sigterm, exit_code
+    from exposure.store.exhaustion import StoreExhaustedError, cause_of, detail_of
 
     async def preflight() -> None:
         await require_resolver(settings)
@@ -94,18 +163,31 @@ def scan_embedded(
     try:
         registry = load()
         orchestrator = Orchestrator(
-            settings, registry, engine, progress=_progress(), preflight=preflight
+            settings,
+            registry,
+            engine,
+            progress=_progress(),
+            preflight=preflight,
+            on_run=lease.attach_run,
         )
-        summary = run_on_loop(orchestrator.scan(companies, checks), settings)
+        summary = run_on_loop(cancel_on_sigterm(orchestrator.scan(companies, checks)), settings)
     except (UnknownCompanyError, RegistryError, SettingsError) as exc:
         fail(str(exc))
     except SourceDownError as exc:
         return _refused(engine, _scope(companies, checks), str(exc)), None
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        what = "terminated (SIGTERM)" if exit_code(exc) == ExitCode.TERMINATED else "interrupted"
         err.print(
-            "interrupted: what was scanned is stored; run `exposure scan` again to complete the run"
+            f"{what}: what was scanned is stored; run `exposure scan` again to complete the run"
         )
-        return ExitCode.INTERRUPTED, None
+        return exit_code(exc), None
+    except StoreExhaustedError as exc:
+        return _exhausted(exc), exc.run_id
+    except Exception as exc:
+        cause = cause_of(exc)
+        if cause is None:
+            raise
+        return _exhausted(StoreExhaustedError(cause, detail_of(exc))), None
     _finished(summary)
     return for_run_status(summary.status), summary.run_id
 
@@ -366,14 +448,26 @@ def nightly(ctx: typer.Context) -> None:
     Exit code 0 when the scan completed and every follow-up succeeded; 3, 4, 130 as `scan`;
     5 when the scan completed but a follow-up (warnings, reports) failed.
     """
-    from exposure.cli import err
+    from exposure.cli import _engine, err
     from exposure.distributed.followups import run_followups
+    from exposure.signals import Terminated, sigterm_raises
+    from exposure.store.lease import NIGHTLY
 
     settings = _settings(ctx)
-    code, run_id = scan_embedded(settings, None, None)
-    if code not in (ExitCode.OK, ExitCode.INCOMPLETE) or not settings.after_scan:
-        raise typer.Exit(code)
-    results = asyncio.run(run_followups(settings, run_id))
+    engine = _engine(settings)
+    lease = take_lease(engine, NIGHTLY, settings)
+    try:
+        code, run_id = scan_embedded(settings, None, None)
+        if code not in (ExitCode.OK, ExitCode.INCOMPLETE) or not settings.after_scan:
+            raise typer.Exit(code)
+        try:
+            with sigterm_raises():
+                results = asyncio.run(run_followups(settings, run_id))
+        except Terminated:
+            err.print("terminated (SIGTERM) during the follow-ups", markup=False)
+            raise typer.Exit(ExitCode.TERMINATED) from None
+    finally:
+        lease.release()
     for result in results:
         err.print(result.describe(), markup=False, highlight=False)
     if any(not r.ok for r in results):

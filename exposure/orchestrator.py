@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from sqlalchemy.engine import Engine
@@ -49,10 +49,13 @@ from exposure.settings import Settings
 from exposure.sources.shodan import ShodanSource
 from exposure.store import runs as store_runs
 from exposure.store.db import session as session_scope
+from exposure.store.exhaustion import StoreExhaustedError, cause_of, detail_of
 from exposure.store.source_cache import StoreAnswerCache
 from exposure.store.writer import StoreWriter
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -346,6 +349,7 @@ class Orchestrator:
         resolver: Resolver | None = None,
         clock: Callable[[], datetime] | None = None,
         preflight: Callable[[], Awaitable[None]] | None = None,
+        on_run: Callable[[int], None] | None = None,
     ) -> None:
         self.settings = settings
         self.registry = registry
@@ -356,6 +360,9 @@ class Orchestrator:
         # Awaited after the input is validated and before a run is started; it raises (e.g.
         # `exposure.preflight.SourceDownError`) to refuse a run whose essential sources are down.
         self._preflight = preflight
+        # Called (in a thread) with the run's id once it is started or resumed: the run lease
+        # names its run (`exposure.store.lease`).
+        self._on_run = on_run
 
     async def scan(
         self,
@@ -376,6 +383,8 @@ class Orchestrator:
         if self._preflight is not None:
             await self._preflight()
         run_id, pending_ids = await asyncio.to_thread(self._start_run, company_ids_found, scope)
+        if self._on_run is not None:
+            await asyncio.to_thread(self._on_run, run_id)
         pending = set(pending_ids)
         todo = CompanyStream(self.engine, [c for c in company_ids_found if c in pending])
         resumed_done = len(company_ids_found) - len(pending)
@@ -404,16 +413,26 @@ class Orchestrator:
                     f"run deadline of {self.settings.run_deadline:g} s reached: the run stops "
                     "here; `exposure scan` again completes it"
                 )
-        except BaseException:
-            # Ctrl-C, a crash: keep every company already handed to the writer, mark the run
-            # interrupted so the next `exposure scan` resumes it.
-            await asyncio.shield(self._abort(writer, run_id))
+        except BaseException as exc:
+            # Ctrl-C, SIGTERM, a crash, a full disk: keep every company already handed to the
+            # writer, mark the run unfinished so the next `exposure scan` resumes it.
+            after = (
+                store_runs.INCOMPLETE
+                if isinstance(exc, StoreExhaustedError)
+                else store_runs.INTERRUPTED
+            )
+            await asyncio.shield(self._abort(writer, run_id, after))
             self.progress.close()
             raise
         finally:
             await resources.aclose(persist=False)
         await writer.close()
-        await resources.persist()  # after the result writer: it is SQLite's only writer till now
+        if writer.exhausted is not None:
+            self.progress.close()
+            await asyncio.to_thread(self._mark_interrupted, run_id, store_runs.INCOMPLETE)
+            raise writer.exhausted
+        # after the result writer: it is SQLite's only writer till now
+        await self._guard(run_id, resources.persist())
         if writer.failures and status == "complete":
             # A company the store could not take stays pending in the run: the run is not
             # complete, and `exposure scan` again completes it.
@@ -453,10 +472,24 @@ class Orchestrator:
             for line in report.get("notes", ()):
                 self.progress.note(f"{name}: {line}")
         del scanned
-        summary.open_by_severity = await asyncio.to_thread(
-            self._finish_run, run_id, status, summary
+        summary.open_by_severity = await self._guard(
+            run_id, asyncio.to_thread(self._finish_run, run_id, status, summary)
         )
         return summary
+
+    async def _guard(self, run_id: int, work: Awaitable[T]) -> T:
+        """`work`, with a store that ran out of room (disk full, locked, gone) turned into a
+        clean stop of the run instead of an escaping database error."""
+        try:
+            return await work
+        except Exception as exc:
+            cause = cause_of(exc)
+            if cause is None:
+                raise
+            log.debug("run %s: the store stopped taking writes", run_id, exc_info=True)
+            self.progress.close()
+            await asyncio.to_thread(self._mark_interrupted, run_id, store_runs.INCOMPLETE)
+            raise StoreExhaustedError(cause, detail_of(exc), run_id) from None
 
     async def _scan_all(
         self, todo: CompanyStream, rt: Runtime, run_id: int, writer: StoreWriter
@@ -491,11 +524,11 @@ class Orchestrator:
             raise
         return done
 
-    async def _abort(self, writer: StoreWriter, run_id: int) -> None:
+    async def _abort(self, writer: StoreWriter, run_id: int, status: str) -> None:
         try:
             await writer.close()
         finally:
-            await asyncio.to_thread(self._mark_interrupted, run_id)
+            await asyncio.to_thread(self._mark_interrupted, run_id, status)
 
     def _start_run(self, company_ids: list[str], scope: dict[str, Any]) -> tuple[int, list[str]]:
         with session_scope(self.engine) as session:
@@ -503,9 +536,18 @@ class Orchestrator:
             assert run.id is not None
             return run.id, list(pending)
 
-    def _mark_interrupted(self, run_id: int) -> None:
-        with session_scope(self.engine) as session:
-            store_runs.mark_interrupted(session, run_id)
+    def _mark_interrupted(self, run_id: int, status: str = store_runs.INTERRUPTED) -> None:
+        """As far as the store still allows: a full disk may refuse even this one row (the run
+        then stays `running` until the next scan resumes it); the caller's exception, not this
+        one, is what the user needs to hear."""
+        try:
+            with session_scope(self.engine) as session:
+                store_runs.mark_interrupted(session, run_id, status=status)
+        except Exception as exc:
+            if cause_of(exc) is None:
+                log.exception("run %s could not be marked %s", run_id, status)
+            else:
+                log.warning("run %s could not be marked %s: %s", run_id, status, detail_of(exc))
 
     def _finish_run(self, run_id: int, status: str, summary: RunSummary) -> dict[str, int]:
         from exposure.store.queries import open_by_severity
