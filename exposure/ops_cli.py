@@ -99,7 +99,7 @@ def take_lease(engine: Engine, name: str, settings: Settings, *, wait: bool = Fa
             on_wait=waiting,
         )
     except LeaseHeldError as exc:
-        log.warning("%s", exc, extra={"action": "lease_refused"})
+        log.info("%s", exc, extra={"action": "lease_refused"})  # JSON logs; text: the line
         fail(f"{exc}; not started (`--wait` waits for it)" if name == "scan" else f"{exc}")
     except Exception as exc:
         if cause_of(exc) is None:

@@ -241,6 +241,9 @@ def _advisory_lock(engine: Engine, name: str) -> Connection | _NotLocked | None:
     if engine.dialect.name != "postgresql":
         return None
     conn = engine.connect()
+    # Out of the pool: closing it must end the session, and the lock with it, not hand a
+    # connection that still holds the lock to the next user of the pool.
+    conn.detach()
     try:
         got = conn.execute(
             text("SELECT pg_try_advisory_lock(hashtextextended(current_schema() || :key, 0))"),
