@@ -498,6 +498,9 @@ class Orchestrator:
         window = asyncio.Semaphore(self.settings.company_concurrency)
         running: set[asyncio.Task[None]] = set()
         done = 0
+        # The first company whose result could not be handed to the writer (the store ran out of
+        # room) stops the run; a finished task leaves `running`, so nobody else would see it.
+        failed: list[Exception] = []
 
         async def one(company: CompanySnapshot) -> None:
             nonlocal done
@@ -506,17 +509,24 @@ class Orchestrator:
                 await writer.submit(result)
                 done += 1
                 self.progress.advance(company.id)
+            except Exception as exc:
+                failed.append(exc)
             finally:
                 window.release()
 
         try:
             async for company in todo:
                 await window.acquire()
+                if failed:
+                    window.release()
+                    break
                 task = asyncio.create_task(one(company))
                 running.add(task)
                 task.add_done_callback(running.discard)
             if running:
                 await asyncio.gather(*running)
+            if failed:
+                raise failed[0]
         except BaseException:
             for task in running:
                 task.cancel()

@@ -178,7 +178,7 @@ class Lease:
                 ).rowcount
         except Exception as exc:
             if not self._failing:
-                log.warning("lease %s: heartbeat not stored: %s", self.name, _first_line(exc))
+                log.info("lease %s: heartbeat not stored: %s", self.name, _first_line(exc))
                 log.debug("lease %s: heartbeat failed", self.name, exc_info=True)
             self._failing = True
             return False

@@ -99,8 +99,10 @@ class StoreWriter:
             raise RuntimeError("StoreWriter.start() was not called")
         if self._closing:
             raise RuntimeError("StoreWriter is closed")
-        if self.exhausted is not None:
-            raise self.exhausted
+        if self.exhausted is not None:  # a new one each time: a raised one keeps its traceback
+            raise StoreExhaustedError(
+                self.exhausted.cause, self.exhausted.detail, self.exhausted.run_id
+            )
         if self._task.done():
             raise RuntimeError("the store writer task has stopped") from _exception(self._task)
         await self._queue.put(result)
