@@ -206,7 +206,7 @@ async def test_a_full_disk_stops_the_scan_cleanly_and_the_next_scan_completes(tm
         assert done[0] < len(WIDE_AREA.companies)  # the disk did stop it
 
         proc = await _cli(env, "scan")
-        stdout, stderr = await asyncio.wait_for(proc.communicate(), timeout=120)
+        _stdout, stderr = await asyncio.wait_for(proc.communicate(), timeout=120)
         assert proc.returncode == 0, stderr.decode()
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT id, status FROM scanrun").fetchall() == [(1, "complete")]

@@ -205,7 +205,7 @@ async def test_a_second_scan_refuses_while_the_first_runs(tmp_path, database_url
             assert f"pid {first.pid}" in runs_out.decode()
             assert "s ago" in runs_out.decode()
 
-            out, err = await asyncio.wait_for(first.communicate(), timeout=60)
+            _out, err = await asyncio.wait_for(first.communicate(), timeout=60)
             assert first.returncode == 0, err.decode()
             assert _scalar(engine, "SELECT count(*) FROM scanrun") == 1
             assert _scalar(engine, "SELECT status FROM scanrun") == "complete"
