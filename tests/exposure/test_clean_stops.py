@@ -189,7 +189,7 @@ async def test_a_full_disk_stops_the_scan_cleanly_and_the_next_scan_completes(tm
         tiny_disk.seal(free=96 * 1024)
 
         proc = await _cli(env, "scan", preexec=tiny_disk.preexec)
-        stdout, stderr = await asyncio.wait_for(proc.communicate(), timeout=120)
+        _, stderr = await asyncio.wait_for(proc.communicate(), timeout=120)
         err = stderr.decode()
         assert proc.returncode == 3, err
         assert "Traceback" not in err, err
@@ -216,3 +216,16 @@ async def test_a_full_disk_stops_the_scan_cleanly_and_the_next_scan_completes(tm
             "SELECT errors, (SELECT count(*) FROM checkerror WHERE run_id = 1) FROM scanrun"
         ).fetchone()
         assert errors == recorded  # the run's counts start clean after the resume
+
+
+def test_progress_after_a_resume_counts_the_work_done_before():
+    import io
+
+    from exposure.progress import PlainProgress
+
+    stream = io.StringIO()
+    progress = PlainProgress(stream, every=3600)
+    progress.start(8, resumed=5)
+    for company in ("a", "b", "c"):
+        progress.advance(company)
+    assert stream.getvalue().splitlines()[-1] == "8/8 companies scanned"

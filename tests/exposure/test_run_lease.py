@@ -186,13 +186,13 @@ async def test_a_second_scan_refuses_while_the_first_runs(tmp_path, database_url
             first = await _cli(env, "scan")
             for _ in range(300):
                 await asyncio.sleep(0.05)
-                if _scalar(engine, "SELECT count(*) FROM runlease WHERE run_id IS NOT NULL"):
+                if _scalar(engine, "SELECT count(*) FROM scanrun WHERE status = 'running'"):
                     break
             await asyncio.sleep(1.0)  # "a second apart"
 
             second_env = {**env, "EXPOSURE_RESOLVERS": f"127.0.0.1:{counter_port}"}
             second = await _cli(second_env, "scan")
-            out, err = await asyncio.wait_for(second.communicate(), timeout=30)
+            _, err = await asyncio.wait_for(second.communicate(), timeout=30)
             assert second.returncode == 2, err.decode()
             lines = err.decode().strip().splitlines()
             assert len(lines) == 1, lines
@@ -215,7 +215,7 @@ async def test_a_second_scan_refuses_while_the_first_runs(tmp_path, database_url
             first = await _cli(env, "scan")
             for _ in range(300):
                 await asyncio.sleep(0.05)
-                if _scalar(engine, "SELECT count(*) FROM runlease WHERE run_id IS NOT NULL"):
+                if _scalar(engine, "SELECT count(*) FROM scanrun WHERE status = 'running'"):
                     break
             waiting = await _cli(env, "scan", "--company", "3002", "--wait")
             _, err = await asyncio.wait_for(waiting.communicate(), timeout=60)
