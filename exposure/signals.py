@@ -60,26 +60,33 @@ async def cancel_on_sigterm(main: Coroutine[Any, Any, T]) -> T:
         loop.remove_signal_handler(signal.SIGTERM)
 
 
+class SigtermSeen:
+    """How many SIGTERMs `sigterm_raises` saw: for code that swallows KeyboardInterrupt itself
+    (uvicorn does), the only trace left of the signal."""
+
+    def __init__(self) -> None:
+        self.received = 0
+
+
 @contextlib.contextmanager
-def sigterm_raises() -> Iterator[None]:
+def sigterm_raises() -> Iterator[SigtermSeen]:
     """For synchronous code: SIGTERM raises `Terminated` where the program is, as SIGINT raises
     KeyboardInterrupt (so the same cleanup runs); a second SIGTERM exits at once."""
-    received = 0
+    seen = SigtermSeen()
 
     def handler(signum: int, frame: FrameType | None) -> None:
-        nonlocal received
-        received += 1
-        if received > 1:
+        seen.received += 1
+        if seen.received > 1:
             os._exit(EXIT_TERMINATED)
         raise Terminated()
 
     try:
         previous = signal.signal(signal.SIGTERM, handler)
     except ValueError:  # not the main thread
-        yield
+        yield seen
         return
     try:
-        yield
+        yield seen
     finally:
         signal.signal(signal.SIGTERM, previous)
 

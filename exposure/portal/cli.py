@@ -157,16 +157,27 @@ def serve(
     app = create_app(settings, engine, specs)
     # The access log is the portal's own (tokens redacted), shown at INFO in every log format.
     logging.getLogger("exposure.portal.access").setLevel(logging.INFO)
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        access_log=False,  # the portal writes its own, without tokens
-        proxy_headers=proxy_headers,
-        forwarded_allow_ips="127.0.0.1",
-        server_header=False,
-        log_level="info",
-    )
+    from exposure.signals import Terminated, sigterm_raises
+
+    # uvicorn shuts down gracefully on SIGTERM, raises the signal again once it is done, and
+    # swallows the KeyboardInterrupt that becomes: the exit code 143 (as for `scan`) comes from
+    # what our handler saw.
+    try:
+        with sigterm_raises() as seen:
+            uvicorn.run(
+                app,
+                host=host,
+                port=port,
+                access_log=False,  # the portal writes its own, without tokens
+                proxy_headers=proxy_headers,
+                forwarded_allow_ips="127.0.0.1",
+                server_header=False,
+                log_level="info",
+            )
+    except Terminated:
+        raise typer.Exit(143) from None
+    if seen.received:
+        raise typer.Exit(143)
 
 
 def register(app: typer.Typer) -> None:

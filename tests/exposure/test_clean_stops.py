@@ -229,3 +229,99 @@ def test_progress_after_a_resume_counts_the_work_done_before():
     for company in ("a", "b", "c"):
         progress.advance(company)
     assert stream.getvalue().splitlines()[-1] == "8/8 companies scanned"
+
+
+# --- serve, warn and the overview ---------------------------------------------------------------
+
+
+def _plain_env(url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EXPOSURE_")}
+    env.update(
+        EXPOSURE_DATABASE=url,
+        EXPOSURE_PORTAL_SECURE_COOKIES="false",
+        EXPOSURE_MELDPUNT_NAME="Meldpunt Test",
+        EXPOSURE_MELDPUNT_EMAIL="meldpunt@example.test",
+        EXPOSURE_MELDPUNT_PHONE="010-123 45 67",
+        EXPOSURE_MELDPUNT_URL="https://meldpunt.example.test",
+    )
+    return env
+
+
+def test_sigterm_stops_serve_with_exit_143(tmp_path):
+    import socket
+    import time
+
+    import httpx
+
+    url = f"sqlite:///{tmp_path / 'portal.db'}"
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from exposure.cli import main; main()",
+            "serve",
+            "--port",
+            str(port),
+        ],
+        env=_plain_env(url),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None and time.monotonic() < deadline
+                time.sleep(0.2)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 143
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        assert process.stderr is not None
+        process.stderr.close()
+
+
+def test_warn_cleans_what_a_crash_left_and_refuses_to_overlap_itself(tmp_path):
+    from exposure.store import lease as leases
+
+    url = f"sqlite:///{tmp_path / 'warn.db'}"
+    engine = make_engine(url)
+    migrate_engine = __import__("exposure.store.db", fromlist=["migrate"]).migrate
+    migrate_engine(engine)
+    outbox = tmp_path / "outbox"
+    outbox.mkdir()
+    left = outbox / ".k3j9x2.eml.tmp"  # a crash between writing and renaming a message
+    left.write_text("half a message")
+    kept = outbox / "58120001-MP-2026-000001.eml"
+    kept.write_text("a finished message")
+    env = _plain_env(url)
+    cmd = [sys.executable, "-m", "exposure.cli", "warn", "--outbox", str(outbox)]
+
+    done = subprocess.run(cmd, env=env, capture_output=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr.decode()
+    assert not left.exists() and kept.exists()
+
+    held = leases.acquire(engine, leases.WARN, command="warn", timeout=60)
+    try:
+        left.write_text("half a message")
+        done = subprocess.run(cmd, env=env, capture_output=True, timeout=60, check=False)
+        assert done.returncode == 2
+        last = done.stderr.decode().strip().splitlines()[-1]
+        assert last.startswith("exposure: error: `exposure warn` is in progress on host ")
+        assert left.exists()  # not touched while another warn may be writing it
+        report = [sys.executable, "-m", "exposure.cli", "report", "--overview", "--output"]
+        done = subprocess.run(
+            [*report, str(tmp_path / "reports")], env=env, capture_output=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr.decode()  # another job, another lease
+    finally:
+        held.release()
+        engine.dispose()
