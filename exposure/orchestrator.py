@@ -556,8 +556,8 @@ class Orchestrator:
         except Exception as exc:
             if cause_of(exc) is None:
                 log.exception("run %s could not be marked %s", run_id, status)
-            else:
-                log.warning("run %s could not be marked %s: %s", run_id, status, detail_of(exc))
+            else:  # the line that names the cause is the caller's; this is for the logs
+                log.info("run %s could not be marked %s: %s", run_id, status, detail_of(exc))
 
     def _finish_run(self, run_id: int, status: str, summary: RunSummary) -> dict[str, int]:
         from exposure.store.queries import open_by_severity

@@ -325,3 +325,77 @@ def test_warn_cleans_what_a_crash_left_and_refuses_to_overlap_itself(tmp_path):
     finally:
         held.release()
         engine.dispose()
+
+
+# --- the database gone mid-run ------------------------------------------------------------------
+
+
+def _admin(url: str):
+    """A connection to the server's maintenance database, as the test role."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    return make_engine(parsed.set(database="postgres", query={}), isolation_level="AUTOCOMMIT")
+
+
+@pytest.mark.postgres
+async def test_the_database_gone_mid_scan_is_a_clean_stop_and_the_next_scan_resumes(
+    tmp_path, database_url
+):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only")
+    from sqlalchemy.engine import make_url
+
+    name = make_url(database_url).database
+    admin = _admin(database_url)
+    cut = False
+    try:
+        async with Testbed(WIDE_AREA, latency=0.05) as tb:
+            env = {
+                **os.environ,
+                **tb.env(),
+                "EXPOSURE_DATABASE": database_url,
+                "EXPOSURE_COMPANY_CONCURRENCY": "1",
+            }
+            members = tb.write_members_csv(tmp_path / "members.csv")
+            assert await (await _cli(env, "targets", "import", str(members))).wait() == 0
+            proc = await _cli(env, "scan")
+            for _ in range(400):
+                await asyncio.sleep(0.05)
+                done = "SELECT count(*) FROM runcompany WHERE status = 'done'"
+                if _rows(database_url, done)[0][0] >= 2:
+                    break
+            with admin.connect() as conn:  # the server refuses the database from now on
+                conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
+                cut = True
+                conn.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = :name AND pid <> pg_backend_pid()"
+                    ),
+                    {"name": name},
+                )
+            _, stderr = await asyncio.wait_for(proc.communicate(), timeout=120)
+            err = stderr.decode()
+            assert proc.returncode == 3, err
+            assert "Traceback" not in err, err
+            problems = [line for line in err.splitlines() if "error" in line.lower()]
+            assert len(problems) == 1, err
+            assert problems[0].startswith(
+                "exposure: error: the store stopped taking results: the database went away"
+            )
+            with admin.connect() as conn:
+                conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
+                cut = False
+
+            again = await _cli(env, "scan")
+            stdout, stderr = await asyncio.wait_for(again.communicate(), timeout=120)
+            assert again.returncode == 0, stderr.decode()
+            assert b"done earlier in this run" in stdout
+        assert _rows(database_url, "SELECT id, status FROM scanrun") == [(1, "complete")]
+        assert _rows(database_url, "SELECT count(*) FROM finding WHERE status = 'open'")[0][0]
+    finally:
+        if cut:
+            with admin.connect() as conn:
+                conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
+        admin.dispose()
