@@ -349,6 +349,7 @@ def runs(
     limit: Annotated[int, typer.Option(help="how many runs")] = 10,
 ) -> None:
     """Recent scan runs and their health."""
+    from exposure.distributed.bookkeeping import runs_with_queued_work
     from exposure.store.db import session as session_scope
     from exposure.store.lease import by_run, owner_cells
     from exposure.store.queries import recent_runs, run_errors
@@ -381,6 +382,7 @@ def runs(
         ):
             table.add_column(name)
         leases = by_run(engine)
+        queued = runs_with_queued_work(engine)
         for r in recent_runs(session, limit):
             table.add_row(
                 str(r.id),
@@ -391,7 +393,12 @@ def runs(
                 str(r.findings_new),
                 str(r.findings_resolved),
                 str(r.errors),
-                *owner_cells(r.status, leases.get(r.id or -1), settings.lease_timeout),
+                *owner_cells(
+                    r.status,
+                    leases.get(r.id or -1),
+                    settings.lease_timeout,
+                    queued=queued.get(r.id or -1, 0),
+                ),
             )
         out.print(table)
 

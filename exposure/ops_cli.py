@@ -138,9 +138,25 @@ def scan_embedded(
     engine = _engine(settings)
     lease = take_lease(engine, SCAN, settings, wait=wait)
     try:
+        _refuse_next_to_workers(engine)
         return _scan_leased(settings, engine, lease, companies, checks)
     finally:
         lease.release()
+
+
+def _refuse_next_to_workers(engine: Engine) -> None:
+    """A distributed run is owned by the workers through its queued jobs: an embedded scan
+    beside it would scan the same hosts twice. One line and exit code 2, like a held lease."""
+    from exposure.cli import fail
+    from exposure.distributed.bookkeeping import runs_with_queued_work
+
+    busy = runs_with_queued_work(engine)
+    if busy:
+        run_id, count = min(busy.items())
+        fail(
+            f"run {run_id} is being scanned by the workers ({count} companies queued or in "
+            "progress); not started (`exposure runs` shows how it stands)"
+        )
 
 
 def _scan_leased(
@@ -208,6 +224,11 @@ def scan_distributed(
     except DistributedModeError as exc:
         fail(str(exc))
     engine = _engine(settings)
+    from exposure.store.lease import SCAN
+
+    # Not beside an embedded scan: holding its lease while queueing refuses (exit 2) if one is
+    # live. The run itself is then the workers', through its jobs, not through this lease.
+    take_lease(engine, SCAN, settings).release()
     try:
         return asyncio.run(_scan_distributed(settings, engine, companies, checks, wait=wait))
     except KeyboardInterrupt:

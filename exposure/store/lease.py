@@ -383,10 +383,18 @@ def held(engine: Engine, name: str, **kwargs: object) -> Iterator[Lease]:
 
 
 def owner_cells(
-    status: str, holder: LeaseHolder | None, timeout: float, now: datetime | None = None
+    status: str,
+    holder: LeaseHolder | None,
+    timeout: float,
+    now: datetime | None = None,
+    *,
+    queued: int = 0,
 ) -> tuple[str, str]:
-    """`exposure runs`: who works on a run and how fresh its heartbeat is. A `running` run
-    without a live holder is one whose process is gone: the next scan resumes it."""
+    """`exposure runs`: who works on a run and how fresh its heartbeat is. A distributed run
+    is the workers' while it has jobs queued (their heartbeats are the queue's). A `running`
+    run without either is one whose process is gone: the next scan resumes it."""
+    if holder is None and queued and status == "running":
+        return "workers", f"{queued} companies queued or in progress"
     if holder is None:
         return ("", "none: resumed by the next scan") if status == "running" else ("", "")
     age = holder.age(now or utcnow())

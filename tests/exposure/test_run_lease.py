@@ -132,6 +132,10 @@ def test_runs_shows_owner_and_heartbeat():
     assert stale[1].startswith("90 s ago (stale")
     assert leases.owner_cells("running", None, 60)[1] == "none: resumed by the next scan"
     assert leases.owner_cells("complete", None, 60) == ("", "")
+    assert leases.owner_cells("running", None, 60, queued=12) == (
+        "workers",
+        "12 companies queued or in progress",
+    )
 
 
 # --- two scans at once --------------------------------------------------------------------------
@@ -254,3 +258,30 @@ async def test_a_killed_scan_is_resumed_by_the_next(tmp_path, database_url):
             assert _scalar(engine, "SELECT status FROM scanrun") == "complete"
     finally:
         engine.dispose()
+
+
+@pytest.mark.postgres
+async def test_an_embedded_scan_refuses_beside_a_distributed_run(tmp_path, database_url):
+    """The workers own a distributed run through its queued jobs; an embedded scan next to it
+    would scan every member host twice."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the distributed mode needs PostgreSQL")
+    async with Testbed(AREA) as tb:
+        env = {**os.environ, **tb.env(), "EXPOSURE_DATABASE": database_url}
+        assert await (await _cli(env, "migrate")).wait() == 0
+        members = tb.write_members_csv(tmp_path / "members.csv")
+        assert await (await _cli(env, "targets", "import", str(members))).wait() == 0
+        queued = await _cli(env, "scan", "--distributed")  # no worker runs: the jobs wait
+        _, err = await asyncio.wait_for(queued.communicate(), timeout=60)
+        assert queued.returncode == 0, err.decode()
+
+        embedded = await _cli(env, "scan")
+        _, err = await asyncio.wait_for(embedded.communicate(), timeout=60)
+        assert embedded.returncode == 2, err.decode()
+        assert err.decode().strip().splitlines()[-1] == (
+            "exposure: error: run 1 is being scanned by the workers (8 companies queued or in "
+            "progress); not started (`exposure runs` shows how it stands)"
+        )
+        runs = await _cli({**env, "COLUMNS": "200"}, "runs")
+        out, _ = await asyncio.wait_for(runs.communicate(), timeout=60)
+        assert "workers" in out.decode() and "8 companies queued" in out.decode()
