@@ -456,9 +456,10 @@ def warn(
     from reports.render import remove_stale_temps
 
     engine = _engine(settings)
-    lease = take_lease(engine, WARN, settings)
+    # A dry run writes and records nothing: it may look while another warn works.
+    lease = None if dry_run else take_lease(engine, WARN, settings)
     try:
-        if outbox is not None and not dry_run:
+        if outbox is not None and lease is not None:
             remove_stale_temps(outbox)  # ours alone to clean: we hold the warn lease
         with sigterm_raises():
             report = run_warnings(engine, settings, specs, options)
@@ -472,7 +473,8 @@ def warn(
         )
         raise typer.Exit(143) from None
     finally:
-        lease.release()
+        if lease is not None:
+            lease.release()
     print_warn_report(report, out, show_text=show)
     raise typer.Exit(report.exit_code)
 

@@ -176,7 +176,7 @@ async def test_a_second_scan_refuses_while_the_first_runs(tmp_path, database_url
     )
     counter_port = transport.get_extra_info("sockname")[1]
     try:
-        async with Testbed(AREA, latency=0.4) as tb:
+        async with Testbed(AREA, latency=0.6) as tb:
             env = {
                 **os.environ,
                 **tb.env(),
@@ -196,6 +196,7 @@ async def test_a_second_scan_refuses_while_the_first_runs(tmp_path, database_url
 
             second_env = {**env, "EXPOSURE_RESOLVERS": f"127.0.0.1:{counter_port}"}
             second = await _cli(second_env, "scan")
+            runs = await _cli({**env, "COLUMNS": "200"}, "runs")  # at the same time
             _, err = await asyncio.wait_for(second.communicate(), timeout=30)
             assert second.returncode == 2, err.decode()
             lines = err.decode().strip().splitlines()
@@ -204,9 +205,9 @@ async def test_a_second_scan_refuses_while_the_first_runs(tmp_path, database_url
             assert f"pid {first.pid}, since " in lines[0] and "last heartbeat" in lines[0]
             assert counter.datagrams == 0  # not one query from the refused scan
 
-            runs = await _cli({**env, "COLUMNS": "200"}, "runs")
             runs_out, _ = await asyncio.wait_for(runs.communicate(), timeout=30)
-            assert f"pid {first.pid}" in runs_out.decode()
+            assert first.returncode is None, "the first scan ended too soon for this test"
+            assert f"pid {first.pid}" in runs_out.decode(), runs_out.decode()
             assert "s ago" in runs_out.decode()
 
             _out, err = await asyncio.wait_for(first.communicate(), timeout=60)
@@ -285,3 +286,42 @@ async def test_an_embedded_scan_refuses_beside_a_distributed_run(tmp_path, datab
         runs = await _cli({**env, "COLUMNS": "200"}, "runs")
         out, _ = await asyncio.wait_for(runs.communicate(), timeout=60)
         assert "workers" in out.decode() and "8 companies queued" in out.decode()
+
+
+@pytest.mark.parametrize(
+    ("name", "command"),
+    [
+        (leases.NIGHTLY, ["nightly"]),
+        (leases.WARN, ["warn", "--outbox", "outbox"]),
+        (leases.OVERVIEW, ["report", "--overview", "--output", "reports"]),
+    ],
+)
+def test_nightly_warn_and_the_overview_do_not_overlap_themselves(tmp_path, name, command):
+    url = f"sqlite:///{tmp_path / 'jobs.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EXPOSURE_")}
+    env.update(
+        EXPOSURE_DATABASE=url,
+        EXPOSURE_RESOLVERS="127.0.0.1:9",  # never reached: the lease refuses first
+        EXPOSURE_MELDPUNT_NAME="Meldpunt Test",
+        EXPOSURE_MELDPUNT_EMAIL="meldpunt@example.test",
+        EXPOSURE_MELDPUNT_PHONE="010-123 45 67",
+        EXPOSURE_MELDPUNT_URL="https://meldpunt.example.test",
+    )
+    held = leases.acquire(engine, name, command=name, timeout=60)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "exposure.cli", *command],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        held.release()
+        engine.dispose()
+    assert done.returncode == 2, done.stderr.decode()
+    last = done.stderr.decode().strip().splitlines()[-1]
+    assert last.startswith(f"exposure: error: `exposure {name}` is in progress on host ")
