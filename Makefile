@@ -17,16 +17,17 @@ demo: $(BIN)/.installed
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy
 
 # The modules whose behaviour rests on the event loop's transports run a second time on uvloop,
-# the loop a scan runs on in production (exposure/loop.py).
-LOOP_SENSITIVE := tests/exposure/test_loop_choice.py tests/exposure/test_http.py \
+# the loop a scan runs on in production (exposure/app/loop.py).
+LOOP_SENSITIVE := tests/exposure/app/test_loop_choice.py tests/exposure/net/test_http.py \
 	tests/checks/test_securitytxt_visit.py tests/checks/test_securitytxt_check.py \
 	tests/checks/test_tls_web_checks.py tests/checks/test_tls_web_deadline.py \
-	$(wildcard tests/exposure/test_tls*.py tests/checks/test_mail*.py)
+	$(wildcard tests/exposure/net/test_tls*.py tests/checks/test_mail*.py)
 
 unit: $(BIN)/.installed
 	$(BIN)/pytest

@@ -107,7 +107,7 @@ def _one(
             "EXPOSURE_LOG_FORMAT": "json",
             "EXPOSURE_NIGHTLY_CRON": "",
         }
-        cli = [sys.executable, "-m", "exposure.cli"]
+        cli = [sys.executable, "-m", "exposure.app.cli"]
         for n in range(workers):
             log = (workdir / f"w{workers}-{n}.log").open("wb")
             procs.append(

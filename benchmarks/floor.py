@@ -181,7 +181,7 @@ def main() -> int:
         help="the event loop (default auto: the one `exposure scan` uses)",
     )
     args = parser.parse_args()
-    from exposure.loop import loop_factory
+    from exposure.app.loop import loop_factory
 
     factory = loop_factory(args.loop)
 

@@ -88,8 +88,8 @@ def _start_testbed(
 
 async def _scan(info_path: Path, workdir: Path, family: str) -> dict[str, Any]:
     from exposure.net.dns import AiodnsResolver
-    from exposure.orchestrator import Orchestrator
     from exposure.registry import Registry, load
+    from exposure.scan.orchestrator import Orchestrator
     from exposure.settings import load_settings
     from exposure.store.db import make_engine, migrate
     from exposure.store.db import session as session_scope

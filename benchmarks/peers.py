@@ -182,7 +182,7 @@ def _sectxt() -> Callable[[str], dict[str, Any]]:
 
 
 def host_names(domain: str) -> tuple[str, ...]:
-    """The web host names of a domain that our tls check looks at (exposure.net.website)."""
+    """The web host names of a domain that our tls check looks at (checks._site.website)."""
     domain = domain.strip().rstrip(".").lower()
     return (domain,) if domain.startswith("www.") else (domain, f"www.{domain}")
 

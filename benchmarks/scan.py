@@ -40,8 +40,8 @@ def _cpu() -> float:
 
 
 async def _child(info_path: Path, database: Path, check_prefixes: list[str]) -> dict[str, Any]:
-    from exposure.orchestrator import Orchestrator
     from exposure.registry import load
+    from exposure.scan.orchestrator import Orchestrator
     from exposure.settings import load_settings
     from exposure.store.db import make_engine, migrate
     from exposure.store.db import session as session_scope
@@ -201,14 +201,14 @@ def main() -> int:
     loops: list[str] = args.loop or ["auto"]
 
     if args.child:
-        import exposure.orchestrator  # noqa: F401  (imported before the freeze, as the CLI does)
-        from exposure.gcpolicy import scanning_gc
-        from exposure.loop import loop_factory
+        import exposure.scan.orchestrator  # noqa: F401  (imported before the freeze, as the CLI does)
+        from exposure.app.gcpolicy import scanning_gc
+        from exposure.app.loop import loop_factory
         from exposure.registry import load
 
         load()  # the check modules too
 
-        # as `exposure scan` runs (exposure.loop.run): the garbage collector tuned for scanning
+        # as `exposure scan` runs (exposure.app.loop.run): the garbage collector tuned for scanning
         with scanning_gc(), asyncio.Runner(loop_factory=loop_factory(loops[0])) as runner:
             result = runner.run(_child(Path(args.child[0]), Path(args.child[1]), args.check))
         result["loop"] = loops[0]

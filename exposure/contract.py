@@ -10,7 +10,7 @@ the store keeps the findings it covers untouched instead of resolving them.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -23,9 +23,9 @@ from exposure.text import Text
 if TYPE_CHECKING:
     import httpx
 
-    from exposure.limits import Limits
     from exposure.memo import RunMemo
     from exposure.net.dns import Resolver
+    from exposure.scan.limits import Limits
     from exposure.settings import Settings
     from exposure.sources.shodan import ShodanSource
 
@@ -56,6 +56,10 @@ class Source(StrEnum):
     SHODAN = "shodan"
 
 
+#: The longest technical line a finding keeps (`FindingCandidate.detail`).
+DETAIL_MAX = 500
+
+
 @dataclass(frozen=True, slots=True)
 class FindingSpec:
     """Metadata of one catalogue id, kept next to the check that emits it (prowler's model).
@@ -72,6 +76,28 @@ class FindingSpec:
     technical: Text
     effort: Effort = Effort.MEDIUM
     theme: Theme | None = None  # defaults to the catalogue's theme
+
+    def candidate(
+        self,
+        subject: str,
+        evidence: Mapping[str, JSON] | None = None,
+        *,
+        detail: str = "",
+        discriminator: str = "",
+        severity: Severity | None = None,
+    ) -> FindingCandidate:
+        """This finding, seen on `subject`. The id and severity come from the spec, so a check
+        cannot pair an id with a severity its metadata does not declare; `severity` is for an
+        escalation the check documents (a camera seen live, a critical CVE). The technical line
+        is capped (`DETAIL_MAX`): it comes from what a server said."""
+        return FindingCandidate(
+            check_id=self.id,
+            subject=subject,
+            severity=self.severity if severity is None else severity,
+            evidence=dict(evidence or {}),
+            discriminator=discriminator,
+            detail=detail[:DETAIL_MAX],
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +128,11 @@ class CheckMeta:
     passive: bool = True
     version: str = "1"
     codes: tuple[CodeText, ...] = ()  # words for the evidence codes of its findings, if any
+    # What the check wants from work that several checks share (e.g. the site visit of
+    # `checks._site`: "site" for a check that visits every site anyway, "security.txt" for one
+    # that would like the file fetched on that visit's connection). The names belong to the
+    # shared code, not to the engine: the engine only gathers them for the run (`CheckContext.wants`).
+    wants: frozenset[str] = frozenset()
 
     def code_text(self, code: str) -> CodeText | None:
         """The words for an evidence code of this family (None: the family has no such code)."""
@@ -197,10 +228,10 @@ class CheckContext:
     dnssec: Resolver | None = None
     # Shodan (InternetDB + REST API): rate limit, run memo and cache across runs; None: none
     shodan: ShodanSource | None = None
-    # The check families of this run (ids). Shared work reads it to ask, in one go, for what a
-    # later family will need: a site visit fetches security.txt on its connection only when the
-    # securitytxt family runs. Empty: unknown, every family fetches for itself.
-    families: frozenset[str] = frozenset()
+    # What this run's checks want from shared work (the union of their `CheckMeta.wants`), so that
+    # shared work asks, in one go, for what a later check will need. Empty: unknown, every check
+    # fetches for itself.
+    wants: frozenset[str] = frozenset()
 
     def port(self, service: str) -> int:
         return self.settings.port(service)
@@ -211,6 +242,11 @@ class Check(Protocol):
     meta: ClassVar[CheckMeta]
 
     async def run(self, target: ScanTarget, ctx: CheckContext) -> Sequence[Observation]: ...
+
+
+def wants_of(checks: Iterable[Check]) -> frozenset[str]:
+    """What a run's checks want from shared work, together (`CheckContext.wants`)."""
+    return frozenset().union(*(check.meta.wants for check in checks))
 
 
 def fingerprint(check_id: str, company_id: str, subject: str, discriminator: str = "") -> str:

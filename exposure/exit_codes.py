@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+from exposure.models import RunStatus
+
 
 class ExitCode(IntEnum):
     OK = 0  # the run completed (or the command did what it should)
@@ -23,4 +25,4 @@ class ExitCode(IntEnum):
 
 def for_run_status(status: str) -> ExitCode:
     """A finished run's status as an exit code."""
-    return ExitCode.OK if status == "complete" else ExitCode.INCOMPLETE
+    return ExitCode.OK if status == RunStatus.COMPLETE else ExitCode.INCOMPLETE

@@ -108,7 +108,7 @@ class LogProgress:
     def __init__(self, logger: logging.Logger | None = None, every: float = 30.0) -> None:
         import time
 
-        self._log = logger or logging.getLogger("exposure.progress")
+        self._log = logger or logging.getLogger("exposure.scan.progress")
         self._every = every
         self._clock = time.monotonic
         self._done = 0

@@ -5,6 +5,7 @@ PostgreSQL. Schema changes go through the Alembic migrations in `exposure/store/
 """
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
@@ -52,12 +53,21 @@ class Target(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=NAIVE)
 
 
+class RunStatus(StrEnum):
+    """How a run stands (`ScanRun.status`). A str enum: stored and compared as its value."""
+
+    RUNNING = "running"
+    COMPLETE = "complete"
+    INTERRUPTED = "interrupted"  # stopped by a person or a signal; `scan` resumes it
+    INCOMPLETE = "incomplete"  # the deadline passed, or companies could not be stored
+    FAILED = "failed"  # refused before anything was scanned (e.g. no resolver)
+
+
 class ScanRun(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     started_at: datetime = Field(default_factory=utcnow, sa_type=NAIVE)
     finished_at: datetime | None = Field(default=None, sa_type=NAIVE)
-    # running | complete | interrupted | incomplete (deadline) | failed
-    status: str = Field(default="running", max_length=16, index=True)
+    status: str = Field(default=RunStatus.RUNNING.value, max_length=16, index=True)  # RunStatus
     scope: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     companies_total: int = 0
     companies_done: int = 0

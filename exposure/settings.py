@@ -98,7 +98,7 @@ class Settings(BaseSettings):
     company_concurrency: int = Field(default=64, ge=1, le=10_000)
     per_ip_concurrency: int = Field(default=2, ge=1, le=100)
     event_loop: Literal["auto", "uvloop", "asyncio"] = Field(
-        default="auto", description="auto: uvloop when installed (exposure.loop)"
+        default="auto", description="auto: uvloop when installed (exposure.app.loop)"
     )
     check_timeout: float = Field(default=60.0, gt=0, description="seconds per (target, check)")
     connect_timeout: float = Field(default=5.0, gt=0)

@@ -267,7 +267,7 @@ def build(
 
 
 def render_html(report: CompanyReport, portal: object | None = None) -> str:
-    """The self-contained HTML page of a report. `portal` (an `exposure.portal.pages.PortalView`)
+    """The self-contained HTML page of a report. `portal` (an `exposure.app.portal.pages.PortalView`)
     adds the portal's navigation and accept forms, and allows forms posting to the page's own
     site; without it the page has no form at all."""
     return render.render(

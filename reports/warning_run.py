@@ -34,6 +34,7 @@ from sqlalchemy.exc import IntegrityError
 
 from exposure.contract import FindingSpec
 from exposure.exit_codes import ExitCode
+from exposure.net.smtp_url import SmtpConfig, SmtpUrlError, parse_smtp_url, smtp_ssl_context
 from exposure.settings import Settings
 from exposure.severity import Severity
 from exposure.store.db import session as session_scope
@@ -51,15 +52,7 @@ from exposure.store.warnings import (
     reserve_warning,
     securitytxt_evidence,
 )
-from reports.delivery import (
-    Delivery,
-    SmtpConfig,
-    SmtpTransport,
-    SmtpUrlError,
-    parse_smtp_url,
-    smtp_ssl_context,
-    write_eml,
-)
+from reports.delivery import Delivery, SmtpTransport, write_eml
 from reports.recipients import AddressError, recipients_for, securitytxt_contacts, valid_address
 from reports.warning import History, WarningPlan, WarningPolicy, plan_warnings
 from reports.warning_message import (

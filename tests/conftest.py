@@ -33,7 +33,7 @@ from exposure.contract import (
     TargetKind,
 )
 from exposure.models import CheckError, Company, Finding, FindingEvent, ScanRun, Target
-from exposure.results import ApplyStats, CompanyResult, TaskOutcome
+from exposure.scan.results import ApplyStats, CompanyResult, TaskOutcome
 from exposure.severity import Severity
 
 POSTGRES_ENV = "EXPOSURE_TEST_POSTGRES_URL"
@@ -304,7 +304,7 @@ def store_world(store_engine: Engine) -> StoreWorld:
 
 
 # --- the event loop ------------------------------------------------------------------------------
-# `exposure` runs its scans on uvloop when it is installed (`exposure.loop`); the suite runs on
+# `exposure` runs its scans on uvloop when it is installed (`exposure.app.loop`); the suite runs on
 # asyncio's own loop. `EXPOSURE_TEST_LOOP=uvloop` runs the tests on uvloop instead: the Makefile
 # does that for the modules whose behaviour depends on the loop's transports (connections, TLS,
 # the errors a server's misbehaviour raises).

@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 
 from exposure.contract import CheckContext
-from exposure.limits import Limits
 from exposure.memo import RunMemo
 from exposure.net.dns import AiodnsResolver, CachingResolver
+from exposure.scan.limits import Limits
 from exposure.settings import Settings
 from exposure.testbed.runner import Testbed
 
@@ -36,11 +36,12 @@ async def scan_context(
     tb: Testbed,
     *,
     now: datetime | None = None,
-    families: frozenset[str] = frozenset(),
+    wants: frozenset[str] = frozenset(),
     **overrides: Any,
 ) -> AsyncIterator[CheckContext]:
-    """A run's check context on the testbed, as the orchestrator builds it (`families`: the
-    run's check ids, which let a site visit fetch security.txt for that family)."""
+    """A run's check context on the testbed, as the orchestrator builds it (`wants`: what the
+    run's checks want from shared work, `exposure.contract.wants_of`; it lets a site visit fetch
+    security.txt for the security.txt check)."""
     settings = scan_settings(tb, **overrides)
     inner = AiodnsResolver(
         settings.resolver_addresses(), timeout=settings.dns_timeout, tries=settings.dns_tries
@@ -54,7 +55,7 @@ async def scan_context(
             limits=Limits(settings.per_ip_concurrency),
             memo=RunMemo(),
             now=now or datetime.now(UTC),
-            families=families,
+            wants=wants,
         )
     finally:
         await http.aclose()

@@ -147,10 +147,4 @@ class DnsCheck:
 def _finding(
     spec: FindingSpec, subject: str, detail: str, evidence: dict[str, object]
 ) -> FindingCandidate:
-    return FindingCandidate(
-        check_id=spec.id,
-        subject=subject,
-        severity=spec.severity,
-        evidence=evidence,
-        detail=detail[:500],
-    )
+    return spec.candidate(subject, evidence, detail=detail)

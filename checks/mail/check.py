@@ -51,7 +51,6 @@ from exposure.contract import (
     CheckFailure,
     CheckMeta,
     FailureReason,
-    FindingCandidate,
     FindingSpec,
     Observation,
     ScanTarget,
@@ -62,7 +61,6 @@ from exposure.net.dns import DnsStatus
 from exposure.text import Text
 
 SPECS: dict[str, FindingSpec] = {spec.id: spec for spec in MAIL_FINDINGS}
-SPF_IDS = frozenset({SPF_MISSING.id, SPF_INVALID.id, SPF_PERMISSIVE.id})
 DMARC_IDS = frozenset(
     {DMARC_MISSING.id, DMARC_INVALID.id, DMARC_POLICY_NONE.id, DMARC_NO_REPORTS.id}
 )
@@ -89,13 +87,7 @@ class Report:
         subject: str = "",
     ) -> None:
         self.observations.append(
-            FindingCandidate(
-                check_id=spec.id,
-                subject=subject or self.domain,
-                severity=spec.severity,
-                evidence=dict(evidence),
-                detail=detail[:500],
-            )
+            spec.candidate(subject or self.domain, dict(evidence), detail=detail)
         )
 
     def undecided(
@@ -179,7 +171,8 @@ def _dmarc(report: Report, result: dmarc_mod.DmarcResult) -> None:
             report.undecided(DMARC_IDS, FailureReason.DNS_ERROR, f"DMARC: {result.message}")
         case dmarc_mod.DmarcStatus.MISSING:
             asked = " and ".join(result.asked)
-            report.finding(DMARC_MISSING, f"no DMARC record at {asked}", evidence)
+            why = "".join(f"; {reason}" for reason in result.why)
+            report.finding(DMARC_MISSING, f"no DMARC record at {asked}{why}", evidence)
         case dmarc_mod.DmarcStatus.INVALID:
             report.finding(DMARC_INVALID, result.message, evidence)
         case dmarc_mod.DmarcStatus.VALID:

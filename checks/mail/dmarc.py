@@ -10,10 +10,14 @@ say a mistake is harmless:
 
 - `v=DMARC1` must be the first tag (`v` in any case, `DMARC1` exactly), tags are `name=value`
   separated by `;`, a tag given twice is an error, unknown tags are ignored (noted);
-- `p`, `sp`, `np` must be none/quarantine/reject, `t` y/n, `psd` y/n/u, `pct` 0..100, `ri` a
-  number, and every `rua`/`ruf` entry a URI: otherwise the record is invalid;
+- `p`, `sp`, `np` must be none/quarantine/reject, `t` y/n, `psd` y/n/u, and every `rua`/`ruf`
+  entry a URI: otherwise the record is invalid;
 - a missing `p` acts as `p=none` (RFC 9989; RFC 7489 agreed when `rua` was present), and a bad
-  `adkim`/`aspf`/`fo` value falls back to its default (RFC 9989 section 4.8): noted, not invalid.
+  `adkim`/`aspf`/`fo` value falls back to its default (RFC 9989 section 4.8): noted, not invalid;
+- so does a bad `pct` (not 0..100) or `ri` (not a number): RFC 7489 section 6.3 says "Syntax
+  errors in the remainder of the record SHOULD be discarded in favor of default values (if any)
+  or ignored outright", and RFC 9989 drops both tags, so receivers still apply `p=reject`. A
+  record that "breaks" only there is no `mail.dmarc.invalid` (checkdmarc's suite agrees).
 
 The effective policy is `p` for the domain's own record and `sp` (else `p`) for the record of
 its organisational domain; `t=y` (RFC 9989's testing mode) and `pct=0` (RFC 7489: every message
@@ -153,9 +157,13 @@ def parse_dmarc(text: str) -> DmarcRecord:
     np = _policy("np", values["np"]) if "np" in values else None
     pct = 100
     if "pct" in values:
-        if not values["pct"].isdigit() or not 0 <= int(values["pct"]) <= 100:
-            raise DmarcSyntaxError(f"pct={values['pct']!r}: must be a number from 0 to 100")
-        pct = int(values["pct"])
+        if values["pct"].isdigit() and int(values["pct"]) <= 100:
+            pct = int(values["pct"])
+        else:
+            notes.append(
+                f"pct={values['pct']!r} is not a number from 0 to 100: receivers use 100 "
+                "(RFC 7489 section 6.3; RFC 9989 drops the tag)"
+            )
     testing = False
     if "t" in values:
         if values["t"].lower() not in ("y", "n"):
@@ -164,7 +172,10 @@ def parse_dmarc(text: str) -> DmarcRecord:
     if "psd" in values and values["psd"].lower() not in ("y", "n", "u"):
         raise DmarcSyntaxError(f"psd={values['psd']!r}: must be y, n or u")
     if "ri" in values and not values["ri"].isdigit():
-        raise DmarcSyntaxError(f"ri={values['ri']!r}: must be a number of seconds")
+        notes.append(
+            f"ri={values['ri']!r} is not a number of seconds: receivers use 86400 "
+            "(RFC 7489 section 6.3; RFC 9989 drops the tag)"
+        )
     rua = _uris("rua", values["rua"]) if "rua" in values else ()
     ruf = _uris("ruf", values["ruf"]) if "ruf" in values else ()
     for tag in ("adkim", "aspf"):
@@ -217,6 +228,8 @@ class DmarcResult:
     policy_how: str = ""
     message: str = ""
     asked: tuple[str, ...] = field(default_factory=tuple)
+    #: Why a "missing" verdict is missing when something DMARC-like was seen (for the owner).
+    why: tuple[str, ...] = ()
 
     @property
     def record(self) -> str:
@@ -247,11 +260,39 @@ class DmarcResult:
             data["policy_from"] = self.policy_how
         if self.message:
             data["message"] = self.message
+        if self.why:
+            data["why"] = list(self.why)
         return data
 
 
 def _failed(answer: DnsAnswer) -> str:
     return f"TXT look-up of {answer.name} failed: {answer.status} ({answer.error or '-'})"
+
+
+def _near_misses(location: str, answer: DnsAnswer) -> list[str]:
+    """Records that would be DMARC but for leading white space: receivers discard them (RFC
+    7489 section 6.6.3: a record must start with `v=DMARC1`), so the verdict is "missing", but
+    the owner needs to hear which character to delete."""
+    return [
+        f"the TXT record {text!r} at {location} starts with white space: receivers ignore it"
+        for text in answer.texts
+        if not is_dmarc(text) and is_dmarc(text.lstrip())
+    ]
+
+
+async def _at_apex(resolver: Resolver, domain: str, org_domain: str) -> list[str]:
+    """A `v=DMARC1` record published at the domain itself instead of `_dmarc.<domain>` has no
+    effect (RFC 7489 section 6.1: receivers look at `_dmarc` only); say so. The apex TXT is the
+    one the SPF check reads anyway, so a run's DNS cache answers it."""
+    why: list[str] = []
+    for name in dict.fromkeys((domain, org_domain)):
+        answer = await resolver.resolve(name, "TXT")
+        if answer.status is DnsStatus.OK and any(is_dmarc(t.lstrip()) for t in answer.texts):
+            why.append(
+                f"a v=DMARC1 record is published at {name} itself: receivers look for it "
+                f"only at _dmarc.{name}, so it has no effect"
+            )
+    return why
 
 
 async def discover(domain: str, resolver: Resolver, org_domain: str) -> DmarcResult:
@@ -263,6 +304,7 @@ async def discover(domain: str, resolver: Resolver, org_domain: str) -> DmarcRes
     if not answer.decisive:
         return DmarcResult(domain, DmarcStatus.TEMPERROR, message=_failed(answer), asked=(own,))
     records = select_dmarc(answer.texts) if answer.status is DnsStatus.OK else []
+    near_misses = _near_misses(own, answer)
     location, organisational = own, False
     asked: tuple[str, ...] = (own,)
     if not records and org_domain != domain:
@@ -272,13 +314,16 @@ async def discover(domain: str, resolver: Resolver, org_domain: str) -> DmarcRes
         if not answer.decisive:
             return DmarcResult(domain, DmarcStatus.TEMPERROR, message=_failed(answer), asked=asked)
         records = select_dmarc(answer.texts) if answer.status is DnsStatus.OK else []
+        near_misses += _near_misses(location, answer)
     common: dict[str, Any] = {
         "organisational": organisational,
         "org_domain": org_domain,
         "asked": asked,
     }
     if not records:
-        return DmarcResult(domain, DmarcStatus.MISSING, **common)
+        why = list(near_misses)
+        why += await _at_apex(resolver, domain, org_domain)
+        return DmarcResult(domain, DmarcStatus.MISSING, why=tuple(why), **common)
     if len(records) > 1:
         return DmarcResult(
             domain,

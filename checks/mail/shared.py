@@ -1,46 +1,24 @@
-"""Work shared by every domain of a run, done once in a task of its own.
+"""What every domain of a run shares in the mail family: the Public Suffix List, parsed once.
 
-`ctx.memo.once` runs the work in the task of its first caller. If that caller is cancelled (its
-check hit the per-check time-out), the work is cancelled with it, and every other domain that was
-waiting for the same result is cancelled too. An SMTP session with a provider's MX host is awaited
-by dozens of domains, so here the work runs as a separate task that no caller owns: a caller that
-gives up stops waiting, the work goes on for the others. The work must bound its own time.
+Shared work goes through `ctx.memo.once`, which runs it in a task of its own: a domain whose
+check hits its time-out stops waiting, and the work goes on for the others that wait on it.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Hashable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from publicsuffixlist import PublicSuffixList
 
 if TYPE_CHECKING:
     from exposure.contract import CheckContext
 
-T = TypeVar("T")
-
-
-async def run_once(
-    ctx: CheckContext,
-    namespace: str,
-    key: Hashable,
-    work: Callable[[], Awaitable[T]],
-    *,
-    keep: int | None = None,
-) -> T:
-    """The result of `work()`, started by the first caller in this run and shared by all.
-
-    The memo runs the work in a task of its own, so a caller cancelled by its time-out does not
-    cancel it for the other domains that wait on the same MX host. `keep` bounds how many
-    finished results of the namespace the run remembers (`RunMemo.once`)."""
-    return await ctx.memo.once(namespace, key, work, keep=keep)
-
 
 async def public_suffixes(ctx: CheckContext) -> PublicSuffixList:
     """The Public Suffix List snapshot shipped in `publicsuffixlist`, parsed once per run
     (off the event loop: parsing takes a few tens of milliseconds). Nothing is downloaded."""
-    return await run_once(ctx, "mail.psl", "snapshot", lambda: asyncio.to_thread(PublicSuffixList))
+    return await ctx.memo.once("mail.psl", "snapshot", lambda: asyncio.to_thread(PublicSuffixList))
 
 
 def organisational_domain(psl: PublicSuffixList, domain: str) -> str:

@@ -46,6 +46,9 @@ _MODIFIER_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]*\Z")
 _CIDR4 = re.compile(r"(?:0|[1-9][0-9]?)\Z")
 _CIDR6 = re.compile(r"(?:0|[1-9][0-9]{0,2})\Z")
 _DUAL_CIDR = re.compile(r"(?:/(0|[1-9][0-9]?))?(?://(0|[1-9][0-9]{0,2}))?\Z")
+_CIDR_SUFFIX = re.compile(r"(?:/[0-9]+)?(?://[0-9]+)?\Z")
+#: Section 12, toplabel: alphanumerics with at least one letter, or with an inner hyphen.
+_TOPLABEL = re.compile(r"[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*|[A-Za-z0-9]+-[A-Za-z0-9\-]*[A-Za-z0-9]")
 
 
 class Qualifier(StrEnum):
@@ -148,7 +151,9 @@ def parse_spf(text: str) -> SpfRecord:
     redirect: str | None = None
     exp: str | None = None
     unknown: list[str] = []
-    for term in text.split()[1:]:
+    # Section 12: terms are separated by SP alone (`1*SP`); a TAB, CR or LF stays inside the
+    # term, where the term's own grammar refuses it.
+    for term in [t for t in text.split(" ") if t][1:]:
         parsed = _term(term)
         if isinstance(parsed, Mechanism):
             mechanisms.append(parsed)
@@ -244,16 +249,17 @@ def _dual_cidr(text: str, term: str) -> tuple[int | None, int | None]:
 
 
 def _split_cidr(rest: str) -> tuple[str, str]:
-    """`domain/24//64` to (`domain`, `/24//64`), ignoring a '/' inside a macro (`%{d/}`)."""
-    depth = 0
-    for index, char in enumerate(rest):
-        if char == "{":
-            depth += 1
-        elif char == "}":
-            depth = max(0, depth - 1)
-        elif char == "/" and depth == 0:
-            return rest[:index], rest[index:]
-    return rest, ""
+    """`domain/24//64` to (`domain`, `/24//64`).
+
+    Only a prefix length at the very end is one: a macro-literal may hold `/` and `:`
+    (section 7.1), so `a:foo:bar/baz.example.com` is the domain `foo:bar/baz.example.com`
+    (the suite's a-colon-domain). A `/` not followed by digits to the end belongs to the domain,
+    whose top-label rule then judges it (`a:example.com/abc` is a permerror there).
+    """
+    match = _CIDR_SUFFIX.search(rest)
+    if match is None or not match.group(0):
+        return rest, ""
+    return rest[: match.start()], match.group(0)
 
 
 def _ip(q: Qualifier, name: str, sep: str, rest: str, term: str) -> Mechanism:
@@ -279,12 +285,17 @@ def _ip(q: Qualifier, name: str, sep: str, rest: str, term: str) -> Mechanism:
     return Mechanism(q, name, address.lower(), cidr4, cidr6, text=term)
 
 
-def check_macro_string(value: str, term: str = "", *, exp: bool = False) -> None:
-    """Section 7.1: `%{letter digits [r] delimiters}`, `%%`, `%_`, `%-`; visible ASCII else."""
+def check_macro_string(value: str, term: str = "", *, exp: bool = False) -> bool:
+    """Section 7.1: `%{letter digits [r] delimiters}`, `%%`, `%_`, `%-`; visible ASCII else.
+
+    Returns whether the string ends in a macro-expand (what domain-end needs to know).
+    """
     where = term or value
     index = 0
+    ends_in_macro = False
     while index < len(value):
         char = value[index]
+        ends_in_macro = char == "%"
         if char != "%":
             if not 0x21 <= ord(char) <= 0x7E:
                 raise SpfSyntaxError(f"{where!r}: character {char!r} not allowed", term)
@@ -303,6 +314,7 @@ def check_macro_string(value: str, term: str = "", *, exp: bool = False) -> None
             raise SpfSyntaxError(f"{where!r}: unterminated macro", term)
         _macro_body(value[index + 2 : close], where, term, exp=exp)
         index = close + 1
+    return ends_in_macro
 
 
 def _macro_body(
@@ -328,11 +340,26 @@ def _macro_body(
 
 
 def check_domain_spec(value: str, term: str = "") -> None:
-    """A domain-spec: a valid macro-string. (A literal that is not a fully qualified name is
-    left to DNS: it yields a void look-up, as checkdmarc and most receivers treat it.)"""
+    """Section 12: `domain-spec = macro-string domain-end`, and `domain-end` is a macro or
+    `"." toplabel ["."]`.
+
+    So a name must end in a dot and a top label that is not all digits: `a:museum`,
+    `a:foo-bar`, `a:abc.123`, `a:111.222.33.44` and `redirect=-all` are permerrors (section 4.6:
+    a syntax error anywhere), as the RFC 7208 test suite and pyspf have them. Receivers that
+    query such names anyway see a void look-up; the grammar, not their leniency, decides here.
+    """
     if not value:
         raise SpfSyntaxError(f"{term!r}: empty domain", term)
-    check_macro_string(value, term, exp=False)
+    if check_macro_string(value, term, exp=False):
+        return
+    name = value[:-1] if value.endswith(".") else value
+    dot = name.rfind(".")
+    if dot < 0 or not _TOPLABEL.fullmatch(name[dot + 1 :]):
+        raise SpfSyntaxError(
+            f"{term or value!r}: {value!r} does not end in a valid top-level label "
+            "(section 7.1: a fully qualified name, not all digits)",
+            term,
+        )
 
 
 def expand(spec: str, domain: str) -> str | None:
@@ -522,6 +549,9 @@ async def fetch_records(resolver: Resolver, domain: str) -> tuple[DnsAnswer, lis
 async def evaluate(domain: str, resolver: Resolver) -> SpfResult:
     """Evaluate the SPF policy of `domain` (see the module docstring)."""
     domain = normalise_name(domain)
+    if not is_domain(domain):
+        # Section 4.3: a malformed or single-label domain is "none", never asked.
+        return SpfResult(domain, SpfStatus.NONE, message=f"{domain!r} is not a domain name")
     answer, records = await fetch_records(resolver, domain)
     if not answer.decisive:
         return SpfResult(domain, SpfStatus.TEMPERROR, message=str(_temp(answer)))
@@ -702,15 +732,28 @@ async def _walk(
     return None
 
 
-_LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_\-]{0,61}[a-z0-9_])?\Z")
 #: What `_walk` returns for a policy whose end cannot be known without a message.
 UNKNOWN_END = "unknown"
 
 
 def _valid_name(name: str) -> bool:
-    """Can this name be asked at all? (A single label can: it is left to DNS, where it is a
-    void look-up, as checkdmarc and most receivers treat `a:localhost`.)"""
-    return len(name) <= 253 and all(_LABEL.match(label) for label in name.split("."))
+    """Can this expanded name be asked at all?
+
+    Only the DNS limits count (labels of 1 to 63 octets, 253 in all): the grammar already
+    judged the domain-spec as written, and an expansion may hold any visible character or a
+    space (`%{d}`, `%%`, `%_`, `%-`: the suite's macro-mania-in-domain), which DNS carries.
+    """
+    labels = name.split(".")
+    return (
+        len(name) <= 253
+        and name.isascii()
+        and all(0 < len(label) <= 63 and label.isprintable() for label in labels)
+    )
+
+
+def is_domain(name: str) -> bool:
+    """Section 4.3: a <domain> check_host() can start from: two labels or more, none empty."""
+    return "." in name and _valid_name(name)
 
 
 def _checked(target: str | None, term: str, domain: str) -> str | None:
@@ -827,6 +870,30 @@ async def _mx(walk: _Walk, domain: str, mechanism: Mechanism) -> None:
             f"{mechanism.text} in {domain}: {target} has {len(answer.records)} MX records "
             f"(at most {MAX_MX_RECORDS}, section 4.6.4)",
         )
+    await _mx_hosts(walk, mechanism, [str(host) for _, host in answer.records])
+
+
+async def _mx_hosts(walk: _Walk, mechanism: Mechanism, hosts: list[str]) -> None:
+    """Section 5.4: `mx` then looks up each MX host's addresses, and those look-ups are DNS
+    queries like any other: one that finds nothing is void (section 4.6.4), so MX hosts
+    without A/AAAA can make the record a permerror (checkdmarc's testMxHostMissingARecords).
+
+    A host counts as void only when neither family has an address (a receiver asks the family
+    of the connection; the scanner has none and does not blame a v6-only host). A null MX
+    (RFC 7505, host ".") names no host and is not asked.
+    """
+    names = [h for h in dict.fromkeys(normalise_name(h) for h in hosts) if h]
+    answers = await asyncio.gather(
+        *(walk.resolver.resolve(h, t) for h in names for t in ("A", "AAAA"))
+    )
+    for index, host in enumerate(names):
+        four, six = answers[2 * index], answers[2 * index + 1]
+        if any(a.status is DnsStatus.OK and a.records for a in (four, six)):
+            continue
+        for answer in (four, six):
+            if not answer.decisive:
+                raise _temp(answer)
+        walk.void_lookup(f"A/AAAA {host} (MX host of {mechanism.text})")
 
 
 async def _exists(walk: _Walk, domain: str, mechanism: Mechanism) -> None:

@@ -34,7 +34,6 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from checks.mail.shared import run_once
 from exposure.contract import FailureReason
 from exposure.net.certs import describe, matches_host
 from exposure.net.dns import DnsStatus
@@ -156,7 +155,7 @@ SESSIONS_KEPT = 4096
 async def smtp_session(ctx: CheckContext, host: str) -> SmtpSession:
     """The run's one session with `host` (started by the first caller, shared by all)."""
 
-    return await run_once(ctx, "mail.smtp", host, lambda: _session(ctx, host), keep=SESSIONS_KEPT)
+    return await ctx.memo.once("mail.smtp", host, lambda: _session(ctx, host), keep=SESSIONS_KEPT)
 
 
 async def _address(ctx: CheckContext, host: str) -> tuple[str, SmtpState | None, str]:

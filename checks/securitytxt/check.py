@@ -11,7 +11,7 @@ How a domain is judged (each rule is a decision; the report's words come from `m
   address, connection refused, no TLS spoken) is `www.<domain>` tried: a site that answers on the
   apex speaks for the domain, even with a 404.
 - **Over the site visit when the run has one.** With the tls or web family in the run, the
-  shared site visit (`exposure.net.website.visit_https`) has already asked for the file (and,
+  shared site visit (`checks._site.website.visit_https`) has already asked for the file (and,
   when not found, the legacy `/security.txt`) on its handshake; the check takes that answer when
   it settles the verdict (no redirect, complete, a certificate judged as a browser would) and
   fetches the file itself otherwise. Same verdicts either way
@@ -51,6 +51,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from checks._site.website import (
+    SECURITY_TXT,
+    HttpsVisit,
+    asks_for_security_txt,
+    browser_verdict,
+    resolve_host,
+    visit_https,
+)
 from checks.securitytxt.messages import MESSAGES
 from checks.securitytxt.sniff import has_security_txt_fields, is_blank, looks_like_html
 from checks.securitytxt.validator import (
@@ -66,7 +74,6 @@ from exposure.contract import (
     CheckMeta,
     Effort,
     FailureReason,
-    FindingCandidate,
     FindingSpec,
     Observation,
     ScanTarget,
@@ -74,18 +81,10 @@ from exposure.contract import (
     TargetKind,
 )
 from exposure.net.http import FetchError, FetchResult, fetch
-from exposure.net.website import (
-    SECURITY_TXT_FAMILY,
-    HttpsVisit,
-    asks_for_security_txt,
-    browser_verdict,
-    resolve_host,
-    visit_https,
-)
 from exposure.severity import Severity
 from exposure.text import Text
 
-FAMILY = SECURITY_TXT_FAMILY  # "securitytxt": the site visit fetches the file for it
+FAMILY = "securitytxt"
 MAX_BYTES = 100 * 1024  # the issue's cap; a security.txt is a few hundred bytes
 MAX_REDIRECTS = 5
 MAX_EVIDENCE_ITEMS = 20  # per list in the evidence: a finding's evidence stays small
@@ -221,6 +220,7 @@ class SecurityTxtCheck:
         sources=frozenset({Source.DNS, Source.HTTP, Source.TLS}),
         findings=(MISSING, INVALID, EXPIRED),
         codes=tuple(m.code_text() for m in MESSAGES),
+        wants=frozenset({SECURITY_TXT}),  # the file over the site visit, where a visit is made
     )
 
     def __init__(self, *, allowed: Callable[[str], bool] | None = None) -> None:
@@ -300,7 +300,7 @@ class SecurityTxtCheck:
         return await visit_https(ctx, site.addresses[0], host)
 
     async def _from_visit(self, ctx: CheckContext, host: str, url: str) -> Retrieval | None:
-        """The file as the run's visit of the site saw it (`exposure.net.website`: asked for on
+        """The file as the run's visit of the site saw it (`checks._site.website`: asked for on
         the handshake the tls and web checks judge), or None when that does not settle it and
         the file is fetched the usual way: no visit (DNS, connection, handshake failed), a
         redirect to follow, an answer that broke off or was too large to keep, a certificate
@@ -403,11 +403,9 @@ class SecurityTxtCheck:
         if validation.expired:
             expires = validation.expires.isoformat() if validation.expires else "?"
             found.append(
-                FindingCandidate(
-                    check_id=EXPIRED.id,
-                    subject=target.value,
-                    severity=EXPIRED.severity,
-                    evidence=evidence
+                EXPIRED.candidate(
+                    target.value,
+                    evidence
                     | {
                         "errors": ["expired"],
                         "error_lines": [e for e in lines if e["code"] == "expired"],
@@ -418,11 +416,9 @@ class SecurityTxtCheck:
         other = [code for code in evidence["errors"] if code != "expired"]
         if other:
             found.append(
-                FindingCandidate(
-                    check_id=INVALID.id,
-                    subject=target.value,
-                    severity=INVALID.severity,
-                    evidence=evidence
+                INVALID.candidate(
+                    target.value,
+                    evidence
                     | {
                         "errors": other,
                         "error_lines": [e for e in lines if e["code"] != "expired"],
@@ -433,11 +429,9 @@ class SecurityTxtCheck:
         return found
 
     def _missing(self, target: ScanTarget, evidence: dict[str, Any], detail: str) -> Observation:
-        return FindingCandidate(
-            check_id=MISSING.id,
-            subject=target.value,
-            severity=MISSING.severity,
-            evidence=evidence,
+        return MISSING.candidate(
+            target.value,
+            evidence,
             detail=detail[:200],
         )
 

@@ -117,12 +117,8 @@ def find_camera(
         "; ".join(how) if how else "login page or stream behind a password"
     )
     detail += f"; {latest([b for b, _ in parts], now).phrase()}"
-    candidate = FindingCandidate(
-        check_id=CAMERA.id,
-        subject=host.ip,
-        severity=Severity.CRITICAL if live else CAMERA.severity,
-        evidence=evidence,
-        detail=detail,
+    candidate = CAMERA.candidate(
+        host.ip, evidence, severity=Severity.CRITICAL if live else CAMERA.severity, detail=detail
     )
     return CameraVerdict(candidate, frozenset(b.port for b, _ in parts))
 
@@ -156,11 +152,5 @@ def find_camera_summary(host: Host, now: datetime, via: str = "") -> CameraVerdi
         f"{what} on {host.ip} according to InternetDB ({', '.join(match.signals)}); "
         "whether its stream is open is unknown without Shodan's banners"
     )
-    candidate = FindingCandidate(
-        check_id=CAMERA.id,
-        subject=host.ip,
-        severity=CAMERA.severity,
-        evidence=evidence,
-        detail=detail,
-    )
+    candidate = CAMERA.candidate(host.ip, evidence, detail=detail)
     return CameraVerdict(candidate, frozenset(ports))

@@ -90,10 +90,4 @@ def find_compromised(
         detail += f" (InternetDB host tags; open ports {', '.join(map(str, ports)) or 'none'})"
     else:
         detail += " (host tags)"
-    return FindingCandidate(
-        check_id=COMPROMISED.id,
-        subject=host.ip,
-        severity=COMPROMISED.severity,
-        evidence=evidence,
-        detail=detail,
-    )
+    return COMPROMISED.candidate(host.ip, evidence, detail=detail)

@@ -53,9 +53,6 @@ class Confidence(IntEnum):
 
 CAMERA_SCORE = 3
 
-#: Signals an InternetDB summary carries (host-level CPEs and the port list).
-SUMMARY_SIGNALS = frozenset({Signal.CPE, Signal.PORT})
-
 
 @dataclass(frozen=True, slots=True)
 class Fingerprint:

@@ -443,11 +443,10 @@ def class_candidate(
         f"{cls.name} on {endpoint(host.ip, banner.port)}/{banner.transport}{product_phrase(banner)}"
     )
     detail += "".join(f"; {n}" for n in notes) + f"; {Seen(banner.timestamp, now).phrase()}"
-    return FindingCandidate(
-        check_id=cls.finding,
-        subject=host.ip,
+    return cls.spec.candidate(
+        host.ip,
+        evidence,
         severity=escalated(cls, auth),
-        evidence=evidence,
         discriminator=endpoint(host.ip, banner.port),
         detail=detail,
     )
@@ -474,14 +473,7 @@ def summary_candidate(
         f"{name} on {endpoint(host.ip, port)} ({signal}); InternetDB gives no banner, product, "
         "authentication or date"
     )
-    return FindingCandidate(
-        check_id=spec.id,
-        subject=host.ip,
-        severity=spec.severity,
-        evidence=evidence,
-        discriminator=endpoint(host.ip, port),
-        detail=detail,
-    )
+    return spec.candidate(host.ip, evidence, discriminator=endpoint(host.ip, port), detail=detail)
 
 
 def service_candidate(host: Host, banner: Banner, now: datetime, via: str = "") -> FindingCandidate:
@@ -497,11 +489,6 @@ def service_candidate(host: Host, banner: Banner, now: datetime, via: str = "") 
     if service.get("end_of_life"):
         detail += "; end-of-life product"
     detail += f"; {Seen(banner.timestamp, now).phrase()}"
-    return FindingCandidate(
-        check_id=SERVICE.id,
-        subject=host.ip,
-        severity=SERVICE.severity,
-        evidence=evidence,
-        discriminator=endpoint(host.ip, banner.port),
-        detail=detail,
+    return SERVICE.candidate(
+        host.ip, evidence, discriminator=endpoint(host.ip, banner.port), detail=detail
     )

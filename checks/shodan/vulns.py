@@ -89,11 +89,10 @@ def find_vulnerable(host: Host, now: datetime, via: str = "") -> FindingCandidat
     else:
         proof = "not verified: matched on the software version only"
     detail = f"{count} listed by Shodan for {host.ip}; {worst}; {proof}"
-    return FindingCandidate(
-        check_id=VULNERABLE.id,
-        subject=host.ip,
+    return VULNERABLE.candidate(
+        host.ip,
+        evidence,
         severity=Severity.CRITICAL if critical else VULNERABLE.severity,
-        evidence=evidence,
         detail=detail,
     )
 

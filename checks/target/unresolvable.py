@@ -17,7 +17,6 @@ from exposure.contract import (
     CheckMeta,
     Effort,
     FailureReason,
-    FindingCandidate,
     FindingSpec,
     Observation,
     ScanTarget,
@@ -88,11 +87,9 @@ class UnresolvableCheck:
             ]
         nxdomain = any(a.status is DnsStatus.NXDOMAIN for a in answers)
         return [
-            FindingCandidate(
-                check_id=UNRESOLVABLE.id,
-                subject=target.value,
-                severity=UNRESOLVABLE.severity,
-                evidence={
+            UNRESOLVABLE.candidate(
+                target.value,
+                {
                     "domain": target.value,
                     "display": target.label,
                     "answers": {a.rdtype: str(a.status) for a in answers},

@@ -18,7 +18,7 @@ from typing import Any
 
 from cryptography import x509
 
-from checks.sitefold import AddressFinding
+from checks._site.sitefold import AddressFinding
 from exposure.contract import Effort, FindingSpec
 from exposure.net.certs import EXPIRING_DAYS, CertInfo, describe, matches_host
 from exposure.net.tls import TlsResult

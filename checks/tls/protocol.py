@@ -9,9 +9,9 @@ is not tested; a server that only speaks SSLv3 shows up as having no working HTT
 
 from __future__ import annotations
 
-from checks.sitefold import AddressFinding
+from checks._site.sitefold import AddressFinding
+from checks._site.website import HttpsVisit
 from exposure.contract import Effort, FindingSpec
-from exposure.net.website import HttpsVisit
 from exposure.severity import Severity
 from exposure.text import Text
 

@@ -6,7 +6,7 @@ the worst address counting). Per address:
 - **port 80**: one `GET /` through the safe fetch helper, redirects *not* followed: the first
   answer is what is judged (internet.nl: the first hop must go to HTTPS on the same host), and
   following it to the HTTPS site would repeat the handshake the TLS probe already did;
-- **port 443**: the shared HTTPS visit (`exposure.net.website.visit_https`): its handshake and the
+- **port 443**: the shared HTTPS visit (`checks._site.website.visit_https`): its handshake and the
   `GET /` answered over it, whatever the certificate (its defects are the TLS family's).
 
 Verdicts:
@@ -30,8 +30,8 @@ from typing import Any, ClassVar
 
 import httpx
 
-from checks.sitefold import AddressFailure, AddressFinding, fold
-from checks.tls.check import PROBE_REASONS, host_failures
+from checks._site.sitefold import AddressFailure, AddressFinding, fold, host_failures
+from checks._site.website import SITE, HttpsVisit, origin, site_hosts, visit_https
 from checks.web.codes import WEB_CODES
 from checks.web.hsts import MIN_MAX_AGE, parse_hsts
 from exposure.contract import (
@@ -45,8 +45,8 @@ from exposure.contract import (
     Source,
     TargetKind,
 )
+from exposure.net.failures import could_not_test
 from exposure.net.http import REDIRECT_STATUSES, FetchError, FetchResult, fetch
-from exposure.net.website import HttpsVisit, origin, site_hosts, visit_https
 from exposure.severity import Severity
 from exposure.text import Text
 
@@ -190,6 +190,7 @@ class WebCheck:
         target_kinds=frozenset({TargetKind.DOMAIN}),
         sources=frozenset({Source.DNS, Source.HTTP, Source.TLS}),
         findings=SPECS,
+        wants=frozenset({SITE}),
         codes=WEB_CODES,
     )
 
@@ -285,7 +286,7 @@ def judge_address(
             findings.append(AddressFinding(HSTS_MISSING, host, address, evidence, policy.reason))
     elif not visit.no_https:
         reason = (
-            PROBE_REASONS.get(visit.undecided_reason, FailureReason.PROTOCOL)
+            could_not_test(visit.undecided_reason)
             if visit.undecided
             else (page.failure_reason if page is not None else None) or FailureReason.PROTOCOL
         )

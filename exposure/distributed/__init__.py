@@ -1,6 +1,6 @@
 """Distributed scans: one procrastinate job per company, on the PostgreSQL we already use.
 
-The embedded mode (`exposure scan`) drives `exposure.orchestrator.scan_company` in one process.
+The embedded mode (`exposure scan`) drives `exposure.scan.orchestrator.scan_company` in one process.
 The distributed mode puts one job per company in procrastinate's queue (tables in the same
 PostgreSQL database as the store) and any number of `exposure worker` processes, on any number
 of machines, run the same `scan_company` coroutine as the job body and apply each result with

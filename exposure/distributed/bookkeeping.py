@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select, update
 
-from exposure.companies import CompanySnapshot
 from exposure.contract import ScanTarget, TargetKind
 from exposure.models import (
     CheckError,
@@ -25,8 +24,9 @@ from exposure.models import (
     Target,
     utcnow,
 )
-from exposure.results import ApplyStats, CompanyResult
+from exposure.scan.results import ApplyStats, CompanyResult
 from exposure.store import runs as store_runs
+from exposure.store.companies import CompanySnapshot
 from exposure.store.db import session
 from exposure.store.lifecycle import OPENED, apply_company_result, clean_text
 

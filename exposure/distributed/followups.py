@@ -86,7 +86,7 @@ async def run_followups(settings: Settings, run_id: int | None = None) -> list[F
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "exposure.cli",
+            "exposure.app.cli",
             *shlex.split(command),
             env=env,
             stdin=asyncio.subprocess.DEVNULL,

@@ -20,13 +20,14 @@ from typing import Any, TypeVar
 
 from procrastinate import JobContext
 
+from exposure.contract import wants_of
 from exposure.distributed import bookkeeping
 from exposure.distributed.app import AFTER_RUN_TASK, MAX_ATTEMPTS, ExposureApp, conninfo
-from exposure.limits import Limits
-from exposure.models import utcnow
-from exposure.orchestrator import RunResources, Runtime, scan_company
+from exposure.models import RunStatus, utcnow
 from exposure.registry import Registry, RegistryError, load
-from exposure.results import CompanyResult
+from exposure.scan.limits import Limits
+from exposure.scan.orchestrator import RunResources, Runtime, scan_company
+from exposure.scan.results import CompanyResult
 from exposure.store.db import make_engine
 
 log = logging.getLogger(__name__)
@@ -134,7 +135,7 @@ class WorkerState:
             limits=await self.limits(),
             now=now,
             engine=self.engine,
-            families=(c.meta.id for c in checks),
+            wants=wants_of(checks),
         )
         log.info("run %s: opened in this worker", run_id, extra={"run_id": run_id})
         return _OpenRun(resources, Runtime(resources.ctx, checks, self.settings))
@@ -211,7 +212,7 @@ async def _scan_and_apply(
             "no such run"
             if where.run_status is None
             else f"run is {where.run_status}"
-            if where.run_status != "running"
+            if where.run_status != RunStatus.RUNNING
             else f"company is {where.company_status or 'not in the run'}"
         )
         log.info(
@@ -221,7 +222,7 @@ async def _scan_and_apply(
             reason,
             extra={"run_id": run_id, "company_id": company_id},
         )
-        if where.run_status == "running":
+        if where.run_status == RunStatus.RUNNING:
             await _finish_if_done(exp, state, run_id)
         return f"skipped: {reason}"
 
@@ -308,7 +309,7 @@ async def nightly_job(exp: ExposureApp, timestamp: int) -> str:
     """The nightly run: refuse when the resolver is down (a failed run in `exposure runs`),
     otherwise start (or resume) the run of every active company with every installed check."""
     from exposure.distributed.coordinator import run_scope, start_run
-    from exposure.preflight import probe_resolver
+    from exposure.scan.preflight import probe_resolver
 
     state = exp.state
     tick = datetime.fromtimestamp(timestamp, UTC).isoformat()

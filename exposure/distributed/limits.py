@@ -1,7 +1,7 @@
 """Per-IP politeness across workers: the per-IP slots as PostgreSQL advisory locks.
 
 Many members share one hosting IP. One process keeps to `per_ip_concurrency` connections per
-address with in-process semaphores (`exposure.limits.Limits`); two workers would each keep to it
+address with in-process semaphores (`exposure.scan.limits.Limits`); two workers would each keep to it
 and together open twice as many. `AdvisoryLimits` adds a second gate that every worker shares:
 slot k of address A is the session advisory lock hash("ip", A, k), taken with
 `pg_try_advisory_lock` on one connection per worker. A connection first takes an in-process slot
@@ -36,7 +36,7 @@ from typing import Any
 
 import psycopg
 
-from exposure.limits import Limits
+from exposure.scan.limits import Limits
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import hashlib
 import ipaddress
 import ssl
 from collections.abc import Iterable, Sequence
@@ -534,7 +533,3 @@ def load_der_chain(blobs: Sequence[bytes]) -> tuple[x509.Certificate, ...]:
         except ValueError:
             continue
     return tuple(certs)
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()

@@ -73,6 +73,8 @@ if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
 DEFAULT_MAX_BYTES = 64 * 1024
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 DEFAULT_PORTS = {"http": 80, "https": 443}
+#: How every request of the scanner names itself (the web checks, MTA-STS, Shodan): one name, so
+#: that a member's hosting provider sees the same visitor in every log line.
 USER_AGENT = "exposure/0.1 (passive check for a Meldpunt Cybersecurity)"
 
 
@@ -93,24 +95,6 @@ class FetchError(StrEnum):
     BAD_REDIRECT = "bad_redirect"  # a Location that is not an http(s) URL
     INSECURE_REDIRECT = "insecure_redirect"  # https_only_redirects and a hop to plain http
     BAD_URL = "bad_url"  # the URL given by the caller
-
-
-_FAILURE_REASONS: dict[FetchError, FailureReason] = {
-    FetchError.TIMEOUT: FailureReason.TIMEOUT,
-    FetchError.REFUSED: FailureReason.REFUSED,
-    FetchError.UNREACHABLE: FailureReason.UNREACHABLE,
-    FetchError.RESET: FailureReason.PROTOCOL,
-    FetchError.TLS: FailureReason.PROTOCOL,
-    FetchError.CERTIFICATE: FailureReason.PROTOCOL,
-    FetchError.PROTOCOL: FailureReason.PROTOCOL,
-    FetchError.NO_ADDRESS: FailureReason.DNS_ERROR,
-    FetchError.DNS: FailureReason.DNS_ERROR,
-    FetchError.OUT_OF_SCOPE: FailureReason.OUT_OF_SCOPE,
-    FetchError.TOO_MANY_REDIRECTS: FailureReason.PROTOCOL,
-    FetchError.BAD_REDIRECT: FailureReason.PROTOCOL,
-    FetchError.INSECURE_REDIRECT: FailureReason.PROTOCOL,
-    FetchError.BAD_URL: FailureReason.BUG,
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +175,9 @@ class FetchResult:
     @property
     def failure_reason(self) -> FailureReason | None:
         """The `CheckFailure` reason a check should report for this error (None when ok)."""
-        return None if self.error is None else _FAILURE_REASONS[self.error]
+        from exposure.net.failures import could_not_test  # the table imports this module
+
+        return None if self.error is None else could_not_test(self.error)
 
     def evidence(self) -> dict[str, Any]:
         """A small JSON-ready summary for a finding's evidence."""

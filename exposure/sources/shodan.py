@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from exposure.contract import FailureReason
+from exposure.net.http import USER_AGENT
 from exposure.sources.cache import AnswerCache, CachedAnswer
 from exposure.sources.shodan_documents import hosts_from_banners, slim_host, slim_internetdb
 
@@ -54,7 +55,6 @@ log = logging.getLogger(__name__)
 JSON = Any
 
 REST_CACHE = "shodan"  # SourceCache.source of REST answers
-USER_AGENT = "exposure/0.1 (passive check for a Meldpunt Cybersecurity)"
 MAX_ANSWER_BYTES = 16 * 1024 * 1024
 NO_KEY = "no Shodan API key (InternetDB only)"
 INTERNETDB_PORTS = "internetdb_ports"  # kept with a cached host answer: the change detector

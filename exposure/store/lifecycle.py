@@ -35,7 +35,7 @@ from sqlmodel import Session, SQLModel
 
 from exposure.contract import CheckFailure, FindingCandidate, fingerprint
 from exposure.models import CheckError, Finding, FindingEvent, RunCompany, ScanRun
-from exposure.results import ApplyStats, CompanyResult, TaskOutcome
+from exposure.scan.results import ApplyStats, CompanyResult, TaskOutcome
 from exposure.severity import Severity
 
 OPEN = "open"

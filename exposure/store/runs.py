@@ -15,13 +15,13 @@ from typing import Any
 
 from sqlmodel import Session, col, delete, func, select
 
-from exposure.models import CheckError, RunCompany, ScanRun, utcnow
+from exposure.models import CheckError, RunCompany, RunStatus, ScanRun, utcnow
 
-RUNNING = "running"
-COMPLETE = "complete"
-INTERRUPTED = "interrupted"
-INCOMPLETE = "incomplete"  # the run's deadline passed
-FAILED = "failed"
+RUNNING = RunStatus.RUNNING
+COMPLETE = RunStatus.COMPLETE
+INTERRUPTED = RunStatus.INTERRUPTED
+INCOMPLETE = RunStatus.INCOMPLETE
+FAILED = RunStatus.FAILED
 UNFINISHED = frozenset({RUNNING, INTERRUPTED, INCOMPLETE})
 FINAL = frozenset({COMPLETE, INTERRUPTED, INCOMPLETE, FAILED})
 

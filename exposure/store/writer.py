@@ -34,7 +34,7 @@ from sqlalchemy import Engine
 from sqlmodel import col, update
 
 from exposure.models import CheckError, RunCompany, ScanRun, utcnow
-from exposure.results import ApplyStats, CompanyResult
+from exposure.scan.results import ApplyStats, CompanyResult
 from exposure.store import runs as store_runs
 from exposure.store.db import session
 from exposure.store.exhaustion import StoreExhaustedError, cause_of, detail_of

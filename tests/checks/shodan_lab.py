@@ -1,7 +1,7 @@
 """Helpers for the Shodan family's tests: a port area of devices, scanned as a user would.
 
 Every test goes through the testbed's Shodan and InternetDB look-alikes (loopback only) and, for
-the end-to-end ones, the real orchestrator and a real SQLite store (`exposure.testbed.harness`).
+the end-to-end ones, the real orchestrator and a real SQLite store (`exposure.app.harness`).
 The look-alike enforces its rate limit; tests run it at `FAST` seconds per request and tell the
 scanner the same interval (`shodan_request_interval`), except the one test at the real 1 s.
 """
@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from checks.shodan.check import ShodanCheck
-from exposure.orchestrator import Orchestrator
+from exposure.app.harness import Lab, ScanOutcome
 from exposure.registry import Registry
+from exposure.scan.orchestrator import Orchestrator
 from exposure.store.db import session as session_scope
 from exposure.store.queries import list_findings, run_errors
-from exposure.testbed.harness import Lab, ScanOutcome
 from exposure.testbed.runner import Testbed
 from exposure.testbed.scenario import Area, CompanySpec, DeviceSpec, DomainSpec
 from exposure.testbed.shodan import ShodanLookalike

@@ -16,6 +16,7 @@ import pytest_asyncio
 
 from checks.dns.check import DnsCheck
 from checks.mail.check import MailCheck
+from exposure.app.harness import Lab, ScanOutcome
 from exposure.testbed.area_mail import (
     GOOD_MX,
     MAIL_EXPECTED,
@@ -24,7 +25,6 @@ from exposure.testbed.area_mail import (
     mail_area,
     shared_mx_area,
 )
-from exposure.testbed.harness import Lab, ScanOutcome
 from exposure.testbed.runner import Testbed
 from exposure.testbed.scenario import Area
 

@@ -47,12 +47,8 @@ def test_whitespace_case_and_trailing_separator():
         "v=DMARC1; p=reject; p=none",  # a tag twice
         "v=DMARC1; p=reject; sp=maybe",
         "v=DMARC1; p=reject; np=all",
-        "v=DMARC1; p=reject; pct=101",
-        "v=DMARC1; p=reject; pct=-1",
-        "v=DMARC1; p=reject; pct=half",
         "v=DMARC1; p=reject; t=yes",
         "v=DMARC1; p=reject; psd=x",
-        "v=DMARC1; p=reject; ri=daily",
         "v=DMARC1; p=reject; rua=dmarc@example.test",  # no scheme
         "v=DMARC1; p=reject; rua=mailto:nobody",  # no @
         "v=DMARC1; p=reject; rua=mailto:a@example.test,",  # empty entry
@@ -72,11 +68,25 @@ def test_invalid_records(text):
         ("v=DMARC1; p=reject; adkim=x", "adkim"),  # falls back to r (RFC 9989 §4.8)
         ("v=DMARC1; p=reject; fo=2", "fo"),
         ("v=DMARC1; p=reject; future=1", "unknown tag"),  # unknown tags MUST be ignored
+        # RFC 7489 §6.3: discarded in favour of the defaults; RFC 9989 drops both tags
+        ("v=DMARC1; p=reject; pct=150", "pct"),
+        ("v=DMARC1; p=reject; pct=101", "pct"),
+        ("v=DMARC1; p=reject; pct=-1", "pct"),
+        ("v=DMARC1; p=reject; pct=abc", "pct"),
+        ("v=DMARC1; p=reject; ri=abc", "ri"),
     ],
 )
 def test_harmless_mistakes_are_notes_not_errors(text, note):
     record = parse_dmarc(text)
     assert any(note in n for n in record.notes)
+
+
+@pytest.mark.parametrize("pct", ["150", "-1", "abc", ""])
+def test_a_bad_pct_leaves_the_policy_whole(pct):
+    record = parse_dmarc(f"v=DMARC1; p=reject; pct={pct}")
+    assert record.pct == 100
+    assert record.effective(organisational=False) == (Policy.REJECT, "p=reject")
+    assert parse_dmarc("v=DMARC1; p=reject; pct=0").pct == 0  # a good one still counts
 
 
 def test_version_tag():
@@ -219,3 +229,28 @@ def test_organisational_domain_from_the_shipped_public_suffix_list():
     assert organisational_domain(psl, "mail.example.co.uk") == "example.co.uk"
     assert organisational_domain(psl, "a.b.example.test") == "example.test"  # default rule *
     assert organisational_domain(psl, "nl") == "nl"
+
+
+# --- why "missing" is missing (issue 18: the evidence must say it) ------------------------------
+
+
+async def test_a_record_with_leading_white_space_is_missing_and_says_why():
+    dns = FakeDns().txt("_dmarc.example.test", " v=DMARC1; p=reject")
+    result = await discover("example.test", dns, "example.test")
+    assert result.status is DmarcStatus.MISSING
+    assert any("starts with white space" in why for why in result.evidence()["why"])
+
+
+async def test_a_record_at_the_apex_is_missing_and_says_why():
+    dns = FakeDns().txt("example.test", "v=spf1 -all", "v=DMARC1; p=reject")
+    result = await discover("example.test", dns, "example.test")
+    assert result.status is DmarcStatus.MISSING
+    (why,) = result.evidence()["why"]
+    assert "published at example.test itself" in why and "_dmarc.example.test" in why
+
+
+async def test_a_plain_missing_record_has_no_why():
+    dns = FakeDns().txt("example.test", "v=spf1 -all")
+    result = await discover("example.test", dns, "example.test")
+    assert result.status is DmarcStatus.MISSING
+    assert "why" not in result.evidence()

@@ -336,8 +336,8 @@ def test_judge_could_not_test(state, finding, reason):
 
 def _ctx(dns: FakeDns):
     from exposure.contract import CheckContext
-    from exposure.limits import Limits
     from exposure.memo import RunMemo
+    from exposure.scan.limits import Limits
     from exposure.settings import load_settings
 
     return CheckContext(

@@ -104,7 +104,11 @@ def test_syntax_errors(text):
         "v=spf1 exists:%{l1r-}.example.test -all",
         "v=spf1 -all exp=explain._spf.%{d}",
         "v=spf1 ptr ptr:example.test -all",
-        "v=spf1 include:foo -all",  # not a FQDN: left to DNS (a void look-up), as checkdmarc
+        "v=spf1 a:example.test. -all",  # domain-end may carry the root dot
+        "v=spf1 a:%{d} include:_spf.%{d2} -all",  # domain-end may be a macro
+        "v=spf1 a:mail.example.x-1 -all",  # a top label with an inner hyphen may be digits
+        "v=spf1 a:foo:bar/baz.example.test -all",  # ':' and '/' are macro-literals (§7.1)
+        "v=spf1 a:foo:bar/baz.example.test/24//64 -all",  # ... and the cidr is the tail
         "v=spf1  ip4:192.0.2.1   -all ",  # extra spaces
     ],
 )
@@ -278,6 +282,8 @@ async def test_more_than_ten_mx_records_is_invalid():
     dns.txt(D, "v=spf1 mx:many.example.test -all")
     assert (await evaluate(D, dns)).error is SpfError.TOO_MANY_MX
     dns.mx("many.example.test", *(f"mx{i}.example.test" for i in range(10)))
+    for i in range(10):
+        dns.a(f"mx{i}.example.test")  # (an MX host without an address is a void look-up)
     assert (await evaluate(D, dns)).status is SpfStatus.VALID
 
 
@@ -381,15 +387,17 @@ async def test_evidence_holds_the_record_the_tree_and_the_counts():
     assert any("ptr" in note for note in evidence["notes"])
 
 
-async def test_a_name_that_cannot_be_asked_is_invalid_a_single_label_is_void():
+async def test_a_name_that_cannot_be_asked_is_invalid_a_single_label_too():
     dns = FakeDns().txt(D, "v=spf1 a:bad..example.test -all")
     result = await evaluate(D, dns)
     assert (result.status, result.error) == (SpfStatus.PERMERROR, SpfError.SYNTAX)
     dns.txt(D, "v=spf1 include:" + "x" * 64 + ".example.test -all")
     assert (await evaluate(D, dns)).error is SpfError.SYNTAX
+    # Once left to DNS as a void look-up; the grammar's domain-end makes it a permerror (§12).
     dns.txt(D, "v=spf1 a:localhost -all")
     result = await evaluate(D, dns)
-    assert (result.status, result.void_lookups) == (SpfStatus.VALID, 1)
+    assert (result.status, result.error) == (SpfStatus.PERMERROR, SpfError.SYNTAX)
+    assert (D, "A") not in dns.asked and ("localhost", "A") not in dns.asked
 
 
 async def test_a_redirect_that_needs_the_message_is_not_called_permissive():
@@ -401,3 +409,90 @@ async def test_a_redirect_that_needs_the_message_is_not_called_permissive():
         None,
     )
     assert any("needs the message" in note for note in result.notes)
+
+
+# --- rules the RFC 7208 test suite found (issue 18); each failed before its fix ----------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "v=spf1 a:ctrl.example.test\rptr -all",  # only SP separates terms (§12: 1*SP)
+        "v=spf1 ip4:192.0.2.1\t-all",
+        "v=spf1 ip4:192.0.2.1\n-all",
+        "v=spf1 ip4:192.0.2.1\x0b-all",
+        "v=spf1 ip4:192.0.2.1\x0c-all",
+    ],
+)
+def test_only_a_space_separates_terms(text):
+    with pytest.raises(SpfSyntaxError):
+        parse_spf(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "v=spf1 a:foo-bar -all",
+        "v=spf1 a:museum -all",
+        "v=spf1 a:museum. -all",
+        "v=spf1 a:abc.123 -all",
+        "v=spf1 mx:abc.123 -all",
+        "v=spf1 a:111.222.33.44 -all",
+        "v=spf1 include:foo -all",
+        "v=spf1 exists:%{d}.123 -all",
+        "v=spf1 ptr:example.-test -all",
+        "v=spf1 redirect=-all",
+        "v=spf1 -all exp=-all",
+        "v=spf1 a:example.test/abc -all",
+    ],
+)
+def test_a_domain_spec_needs_a_valid_top_label(text):
+    with pytest.raises(SpfSyntaxError, match="top-level label"):
+        parse_spf(text)
+
+
+def test_colon_and_slash_are_literals_and_only_the_tail_is_a_prefix_length():
+    record = parse_spf("v=spf1 a:foo:bar/baz.example.test mx:x/y.example.test/24//64 -all")
+    a, mx = record.mechanisms[0], record.mechanisms[1]
+    assert (a.value, a.cidr4, a.cidr6) == ("foo:bar/baz.example.test", None, None)
+    assert (mx.value, mx.cidr4, mx.cidr6) == ("x/y.example.test", 24, 64)
+
+
+async def test_an_expanded_name_is_asked_whatever_visible_characters_it_holds():
+    dns = FakeDns().txt(D, "v=spf1 a:macro%%percent%_space%-url.example.test -all")
+    result = await evaluate(D, dns)
+    assert (result.status, result.void_lookups) == (SpfStatus.VALID, 1)
+    assert ("macro%percent space%20url.example.test", "A") in dns.asked
+
+
+@pytest.mark.parametrize("domain", ["a" * 64 + ".example.test", "a..example.test", "localhost"])
+async def test_a_domain_that_is_not_a_domain_name_has_no_policy(domain):
+    dns = FakeDns().txt(domain, "v=spf1 -all")
+    result = await evaluate(domain, dns)
+    assert result.status is SpfStatus.NONE
+    assert not dns.log  # section 4.3: nothing is asked
+
+
+async def test_mx_hosts_without_addresses_are_void_lookups():
+    dns = FakeDns().txt(D, "v=spf1 mx -all").mx(D, "mx1.example.test", "mx2.example.test")
+    dns.mx("other.example.test", "mx3.example.test").a("mx3.example.test")
+    result = await evaluate(D, dns)
+    assert (result.status, result.void_lookups) == (SpfStatus.VALID, 2)
+    dns.txt(D, "v=spf1 mx mx:mx9.example.test -all").mx("mx9.example.test", "mx4.example.test")
+    result = await evaluate(D, dns)
+    assert (result.status, result.error) == (SpfStatus.PERMERROR, SpfError.TOO_MANY_VOID_LOOKUPS)
+    dns.txt(D, "v=spf1 mx mx:other.example.test -all")
+    result = await evaluate(D, dns)
+    assert (result.status, result.void_lookups) == (SpfStatus.VALID, 2)
+
+
+async def test_an_mx_host_with_an_address_of_either_family_is_not_void():
+    dns = FakeDns().txt(D, "v=spf1 mx -all").mx(D, "mx1.example.test", "mx2.example.test")
+    dns.a("mx1.example.test").set("mx2.example.test", "AAAA", "2001:db8::25")
+    result = await evaluate(D, dns)
+    assert (result.status, result.void_lookups) == (SpfStatus.VALID, 0)
+
+
+async def test_an_mx_host_address_time_out_is_a_temperror():
+    dns = FakeDns().txt(D, "v=spf1 mx -all").mx(D, "mx1.example.test").timeout("mx1.example.test")
+    assert (await evaluate(D, dns)).status is SpfStatus.TEMPERROR

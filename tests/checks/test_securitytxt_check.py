@@ -27,8 +27,8 @@ from sqlmodel import select
 from checks.securitytxt.check import MAX_BYTES, SecurityTxtCheck, emails_from_evidence
 from exposure.contract import CheckFailure, FailureReason, FindingCandidate, ScanTarget, TargetKind
 from exposure.models import CheckError, Company, Finding, Target
-from exposure.orchestrator import Orchestrator, RunSummary
 from exposure.registry import Registry
+from exposure.scan.orchestrator import Orchestrator, RunSummary
 from exposure.settings import load_settings
 from exposure.store.db import make_engine, migrate
 from exposure.store.db import session as session_scope

@@ -25,9 +25,9 @@ from exposure.contract import (
     ScanTarget,
     TargetKind,
 )
-from exposure.limits import Limits
 from exposure.memo import RunMemo
 from exposure.net.http import FetchError, FetchResult, Hop
+from exposure.scan.limits import Limits
 from exposure.settings import Settings
 from exposure.text import Text
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from exposure.testbed.harness import Lab
+from exposure.app.harness import Lab
 from exposure.testbed.runner import Testbed
 from exposure.testbed.scenario import Area, CompanySpec, DomainSpec
 

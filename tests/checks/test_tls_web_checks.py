@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from exposure.testbed.harness import Lab, ScanOutcome
+from exposure.app.harness import Lab, ScanOutcome
 from exposure.testbed.runner import Testbed
 from exposure.testbed.scenario import (
     HSTS_SHORT,

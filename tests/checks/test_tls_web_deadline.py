@@ -11,11 +11,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from exposure.orchestrator import Orchestrator
+from exposure.app.harness import Lab
 from exposure.registry import load
+from exposure.scan.orchestrator import Orchestrator
 from exposure.store.db import session as session_scope
 from exposure.store.queries import list_findings, run_errors
-from exposure.testbed.harness import Lab
 from exposure.testbed.runner import Testbed
 from exposure.testbed.scenario import Area, CompanySpec, DomainSpec, SiteSpec
 

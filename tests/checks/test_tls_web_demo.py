@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from exposure.app.harness import Lab
 from exposure.testbed.area_demo import EXPECTED, demo_area
-from exposure.testbed.harness import Lab
 from exposure.testbed.runner import Testbed
 
 FAMILIES = ("tls.", "web.")

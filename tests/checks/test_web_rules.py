@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from checks.sitefold import AddressFailure, AddressFinding, fold
+from checks._site.sitefold import AddressFailure, AddressFinding, fold
 from checks.web.check import HSTS_MISSING, judge_redirect
 from checks.web.hsts import MIN_MAX_AGE, parse_hsts
 from exposure.contract import CheckFailure, FailureReason, FindingCandidate

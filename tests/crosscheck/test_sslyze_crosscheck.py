@@ -37,8 +37,8 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
+from checks._site.website import visit_https
 from exposure.net.certs import describe, matches_host
-from exposure.net.website import visit_https
 from exposure.testbed.runner import Testbed
 from exposure.testbed.scenario import Area, CompanySpec, DomainSpec, SiteSpec
 from tests.support import scan_context

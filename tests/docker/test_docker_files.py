@@ -111,7 +111,7 @@ def test_exposure_services_are_unprivileged_and_read_only():
 def test_compose_commands_are_commands_the_cli_knows():
     import typer.main
 
-    from exposure.cli import app
+    from exposure.app.cli import app
 
     known = set(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
     for name in ("migrate", "worker", "portal"):

@@ -28,7 +28,7 @@ from exposure.contract import (
     TargetKind,
 )
 from exposure.models import Company, Target
-from exposure.results import CompanyResult, TaskOutcome
+from exposure.scan.results import CompanyResult, TaskOutcome
 from exposure.severity import Severity
 from exposure.store.db import session as session_scope
 from exposure.store.lifecycle import apply_company_result

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 import reports.publish
-from exposure.cli import app
+from exposure.app.cli import app
 from exposure.store.db import make_engine, migrate
 from reports import export
 from reports.specs import Specs

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from exposure.app.harness import Lab
 from exposure.registry import load
 from exposure.store.db import session as session_scope
 from exposure.testbed.area_demo import demo_area
-from exposure.testbed.harness import Lab
 from exposure.testbed.runner import Testbed
 from reports import publish
 from reports.specs import Specs

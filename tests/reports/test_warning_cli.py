@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from exposure.cli import app
-from exposure.testbed.harness import Lab
+from exposure.app.cli import app
+from exposure.app.harness import Lab
 from exposure.testbed.runner import Testbed
 from exposure.testbed.scenario import Area, CompanySpec, DomainSpec
 from tests.reports.lab_checks import lab_registry

@@ -20,11 +20,11 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
+from exposure.app.harness import Lab
 from exposure.models import WarningRecord
 from exposure.severity import Severity
 from exposure.store.db import session as session_scope
 from exposure.store.warnings import list_warnings
-from exposure.testbed.harness import Lab
 from exposure.testbed.runner import Testbed
 from exposure.testbed.scenario import Area, CompanySpec, DomainSpec
 from reports.warning_run import WarnOptions, WarnReport, WarnSetupError, run_warnings

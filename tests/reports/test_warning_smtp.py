@@ -26,12 +26,12 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from sqlmodel import col, select
 
+from exposure.app.harness import Lab
 from exposure.models import WarningRecord
+from exposure.net.smtp_url import SmtpUrlError, parse_smtp_url
 from exposure.store.db import session as session_scope
-from exposure.testbed.harness import Lab
 from exposure.testbed.runner import Testbed
 from exposure.testbed.scenario import Area, CompanySpec, DomainSpec
-from reports.delivery import SmtpUrlError, parse_smtp_url
 from reports.warning_run import WarnOptions, WarnReport, run_warnings
 from tests.reports.lab_checks import lab_registry
 
