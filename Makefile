@@ -25,6 +25,7 @@ typecheck: $(BIN)/.installed
 # The modules whose behaviour rests on the event loop's transports run a second time on uvloop,
 # the loop a scan runs on in production (exposure/app/loop.py).
 LOOP_SENSITIVE := tests/exposure/app/test_loop_choice.py tests/exposure/net/test_http.py \
+	tests/exposure/net/test_http_hostile.py \
 	tests/checks/test_securitytxt_visit.py tests/checks/test_securitytxt_check.py \
 	tests/checks/test_tls_web_checks.py tests/checks/test_tls_web_deadline.py \
 	$(wildcard tests/exposure/net/test_tls*.py tests/checks/test_mail*.py)

@@ -21,8 +21,6 @@ from exposure.severity import Severity
 from exposure.text import Text
 
 if TYPE_CHECKING:
-    import httpx
-
     from exposure.memo import RunMemo
     from exposure.net.dns import Resolver
     from exposure.scan.limits import Limits
@@ -220,7 +218,6 @@ class CheckContext:
 
     settings: Settings
     dns: Resolver
-    http: httpx.AsyncClient
     limits: Limits
     memo: RunMemo
     now: datetime  # the run's clock: one instant for a whole run, so verdicts are consistent

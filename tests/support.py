@@ -7,8 +7,6 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
-
 from exposure.contract import CheckContext
 from exposure.memo import RunMemo
 from exposure.net.dns import AiodnsResolver, CachingResolver
@@ -46,17 +44,14 @@ async def scan_context(
     inner = AiodnsResolver(
         settings.resolver_addresses(), timeout=settings.dns_timeout, tries=settings.dns_tries
     )
-    http = httpx.AsyncClient(trust_env=False)
     try:
         yield CheckContext(
             settings=settings,
             dns=CachingResolver(inner),
-            http=http,
             limits=Limits(settings.per_ip_concurrency),
             memo=RunMemo(),
             now=now or datetime.now(UTC),
             wants=wants,
         )
     finally:
-        await http.aclose()
         await inner.close()

@@ -8,8 +8,10 @@ connection that is already open, by the TLS probe's HTTPS visit). What "safe" me
   `allowed(ip)` (by default `exposure.net.scope.in_scope(ip, settings.allow_private)`): a site
   that redirects to `http://10.0.0.1/` or to a name resolving to 127.0.0.1 is refused
   (`FetchError.OUT_OF_SCOPE`), and DNS cannot change between the check and the connection.
-- **Bounded.** Connect (including the TLS handshake), read and write waits are the configured
-  time-outs, and the whole fetch, redirects included, has a deadline. The body is streamed and
+- **Bounded.** Connect (including the TLS handshake) within the connect time-out, each answer
+  (sending the request, the head, the body) within the read time-out as a whole, not per read
+  (a server that trickles a byte at a time cannot hold it), the head within h11's 64 KiB, and
+  the whole fetch, redirects included, within a deadline. The body is streamed and
   reading stops at `max_bytes` (a 60 MB page costs `max_bytes` of memory and the bytes in flight,
   `truncated` says so); compressed bodies are inflated with the same cap (no zip bombs).
 - **Redirects are followed here, hop by hop**, at most
@@ -25,26 +27,26 @@ connection that is already open, by the TLS probe's HTTPS visit). What "safe" me
   redirects come back as `FetchResult.error` (a `FetchError`) with a one-line `detail`; a check
   maps that to a `CheckFailure` (`FetchResult.failure_reason`) and never to a finding.
 
-Why not an HTTP client library's pool (`ctx.http`, httpx): a connection to a pinned address
-needs the host name in the Host header and in the SNI while the connection goes to the IP, and a
-pool keyed by IP would hand a connection made for one host of a shared hosting server to
-another host. And why not a short-lived httpx client per fetch (what this module did first):
-building one and sending one request through httpx, httpcore and anyio cost several times the
-exchange itself (benchmarks/README.md), and a nightly scan makes thousands. So each hop is one
+Why an own client and not httpx (issue 15, measured): httpx's pool is keyed by origin, and an
+httpcore network backend that dials the pinned address keeps Host and SNI right, so httpx could
+do this (`benchmarks/httpx_variant.py` does, with the same caps, and passes the same tests). Side
+by side on the testbed it cost 1.60x the CPU of this client per web-check fetch (http, redirect,
+verified https), 2.2x per plain exchange, 1.34x per https fetch (medians of 5 rounds, uvloop;
+`benchmarks/README.md`, "http_client.py"), above the 1.25x set beforehand. So each hop is one
 connection of our own: `asyncio.open_connection` to the pinned address, `start_tls` with the
 run's shared TLS contexts and the host name as SNI, and one HTTP/1.1 request through h11
 (`StreamClient`, which the site visit also uses on the TLS probe's connection), with
-`Connection: close`. httpx still parses and joins URLs.
+`Connection: close`. httpx still parses and joins URLs. Failures are classified by exception
+type and by what the stream saw (a close before or during the answer is `RESET`, anything else
+h11 refuses is `PROTOCOL`), never by the words of a message.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 import ipaddress
 import ssl
-import sys
 import time
 import zlib
 from collections.abc import Callable, Mapping
@@ -63,12 +65,6 @@ from exposure.net.sslcontexts import contexts
 
 if TYPE_CHECKING:
     from exposure.contract import CheckContext
-
-if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
-    # httpcore tries `import sniffio` several times per request; when it is not installed, each
-    # try searches sys.path again (~0.1 ms: 4% of a scan's CPU). None in sys.modules makes the
-    # failed import immediate; httpcore then assumes asyncio, as it does without sniffio anyway.
-    sys.modules["sniffio"] = None  # type: ignore[assignment]
 
 DEFAULT_MAX_BYTES = 64 * 1024
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -565,7 +561,7 @@ async def fetch_over_stream(
     The TLS probe uses this to look at the HTTPS answer on the very connection it judged the
     certificate on, so a site costs one handshake, not two. One request, no redirects followed
     (a redirect is the answer: `status` and `hops[0].location`), the body capped at `max_bytes`,
-    each read bounded by `read_timeout`. The caller owns (and closes) the connection.
+    the whole answer within `read_timeout`. The caller owns (and closes) the connection.
     """
     stream = StreamClient(reader, writer, address=address, read_timeout=read_timeout)
     return await stream.get(url, max_bytes=max_bytes)
@@ -639,6 +635,10 @@ class StreamClient:
         error: FetchError | None = None
         detail = ""
         complete = False
+        closed = False  # the server closed its side (a read returned no bytes)
+        # one bound for the whole answer, not per read: a server that trickles a byte at a
+        # time (each read in time) must not hold the connection for ever
+        until = asyncio.get_running_loop().time() + self._read_timeout
         try:
             request = h11.Request(
                 method="GET",
@@ -653,13 +653,14 @@ class StreamClient:
                 ],
             )
             self._writer.write(conn.send(request) + (conn.send(h11.EndOfMessage()) or b""))
-            async with asyncio.timeout(self._read_timeout):
+            async with asyncio.timeout_at(until):
                 await self._writer.drain()
             while True:
                 event = conn.next_event()
                 if event is h11.NEED_DATA:
-                    async with asyncio.timeout(self._read_timeout):
+                    async with asyncio.timeout_at(until):
                         data = await self._reader.read(64 * 1024)
+                    closed = not data
                     conn.receive_data(data)
                     continue
                 if isinstance(event, h11.InformationalResponse):
@@ -693,16 +694,17 @@ class StreamClient:
                 f"no complete answer within {self._read_timeout:g} s",
             )
         except h11.RemoteProtocolError as exc:
-            text = str(exc)
-            if a.status is None and "closed" in text.lower():
+            # by what the stream saw, not by the words of h11's message: a server that closed
+            # before or during the answer reset the exchange; anything else is not HTTP
+            if closed and a.status is None:
                 error, detail = (
                     FetchError.RESET,
                     "the server closed the connection without answering",
                 )
-            elif "closed" in text.lower() or "disconnect" in text.lower():
-                error, detail = FetchError.RESET, text  # the body broke off
+            elif closed:
+                error, detail = FetchError.RESET, f"the answer broke off: {exc}"
             else:
-                error, detail = FetchError.PROTOCOL, text
+                error, detail = FetchError.PROTOCOL, str(exc)
         except (ConnectionError, ssl.SSLError, OSError) as exc:
             error, detail = FetchError.RESET, f"{type(exc).__name__}: {exc}"
         if a.status is None and error is None:

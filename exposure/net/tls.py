@@ -476,10 +476,8 @@ def _rejection(exc: BaseException) -> tuple[Rejection, str]:
         return Rejection.RESET, "the server reset the connection during the handshake"
     if isinstance(exc, EOFError | ConnectionAbortedError | asyncio.IncompleteReadError):
         return Rejection.EOF, "the server closed the connection during the handshake"
-    text = str(exc) or type(exc).__name__
-    if "reset" in text.lower():
-        return Rejection.RESET, text
-    return Rejection.EOF, text
+    # anything else (by type, not by the words of its message): the handshake ended unanswered
+    return Rejection.EOF, str(exc) or type(exc).__name__
 
 
 def _peer_chain(ssl_object: Any) -> list[bytes]:

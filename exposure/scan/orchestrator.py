@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import ssl
 import time
 import traceback
 from collections import Counter
@@ -23,7 +22,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-import httpx
 from sqlalchemy.engine import Engine
 
 from exposure.contract import (
@@ -39,7 +37,6 @@ from exposure.contract import (
 from exposure.memo import RunMemo
 from exposure.models import RunStatus
 from exposure.net.dns import AiodnsResolver, CachingResolver, DnspythonResolver, Resolver
-from exposure.net.http import USER_AGENT
 from exposure.net.scope import target_in_scope
 from exposure.net.tls import tls_summary
 from exposure.registry import Registry
@@ -121,24 +118,6 @@ class Runtime:
 _Runtime = Runtime  # the name it had before the distributed workers shared it
 
 
-def build_ssl_context(settings: Settings) -> ssl.SSLContext:
-    if settings.ca_bundle is not None:
-        return ssl.create_default_context(cafile=str(settings.ca_bundle))
-    return ssl.create_default_context()
-
-
-def build_http_client(settings: Settings, ssl_context: ssl.SSLContext) -> httpx.AsyncClient:
-    """The run's HTTP client: bounded waits, no redirects followed implicitly, no proxies."""
-    return httpx.AsyncClient(
-        verify=ssl_context,
-        follow_redirects=False,
-        trust_env=False,
-        timeout=httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout),
-        limits=httpx.Limits(max_connections=settings.concurrency, max_keepalive_connections=64),
-        headers={"User-Agent": USER_AGENT},
-    )
-
-
 def _answer_cache(engine: Engine | None) -> StoreAnswerCache | None:
     """Where sources keep answers across runs: the store, when the run has one."""
     return StoreAnswerCache(engine) if engine is not None else None
@@ -181,8 +160,6 @@ class RunResources:
             tries=settings.dns_tries,
             dnssec=True,
         )
-        ssl_context = build_ssl_context(settings)
-        self.http = build_http_client(settings, ssl_context)
         run_now = now or datetime.now(UTC)
         self.shodan = ShodanSource.from_settings(
             settings, cache=_answer_cache(engine), clock=lambda: run_now
@@ -190,7 +167,6 @@ class RunResources:
         self.ctx = CheckContext(
             settings=settings,
             dns=CachingResolver(self._inner),
-            http=self.http,
             limits=limits if limits is not None else Limits(settings.per_ip_concurrency),
             memo=RunMemo(),
             now=run_now,
@@ -216,13 +192,10 @@ class RunResources:
     async def aclose(self, *, persist: bool = True) -> None:
         """Close everything; `persist=False` when the caller persists later (`persist()`)."""
         try:
-            try:
-                await self.ctx.memo.close()
-                await self.shodan.aclose()
-                if persist:
-                    await self.persist()
-            finally:
-                await self.http.aclose()
+            await self.ctx.memo.close()
+            await self.shodan.aclose()
+            if persist:
+                await self.persist()
         finally:
             if self._own_resolver and isinstance(self._inner, AiodnsResolver):
                 await self._inner.close()

@@ -343,7 +343,6 @@ def _ctx(dns: FakeDns):
     return CheckContext(
         settings=load_settings(resolvers="127.0.0.1:9"),
         dns=dns,
-        http=None,  # type: ignore[arg-type]
         limits=Limits(2),
         memo=RunMemo(),
         now=NOW,

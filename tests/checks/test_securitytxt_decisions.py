@@ -92,7 +92,6 @@ def ctx() -> CheckContext:
     return CheckContext(
         settings=Settings(database="sqlite://"),
         dns=None,  # type: ignore[arg-type]
-        http=None,  # type: ignore[arg-type]
         limits=Limits(2),
         memo=RunMemo(),
         now=NOW,
@@ -336,7 +335,6 @@ async def test_no_hints_when_the_check_is_out_of_time(fake):
     short = CheckContext(
         settings=Settings(database="sqlite://", check_timeout=0.5),
         dns=None,  # type: ignore[arg-type]
-        http=None,  # type: ignore[arg-type]
         limits=Limits(2),
         memo=RunMemo(),
         now=NOW,

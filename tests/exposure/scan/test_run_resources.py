@@ -3,6 +3,7 @@ that cannot store a company ending incomplete rather than complete."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import ClassVar
 
@@ -85,6 +86,16 @@ def _settings(tmp_path):
 async def test_run_resources_build_the_context_and_close_what_they_opened(tmp_path):
     limits = Limits(3)
     resolver = Counting()
+    started, cancelled = asyncio.Event(), asyncio.Event()
+
+    async def forever() -> None:
+        started.set()
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
     async with RunResources(_settings(tmp_path), resolver=resolver, limits=limits) as resources:
         ctx = resources.ctx
         assert ctx.limits is limits
@@ -92,7 +103,11 @@ async def test_run_resources_build_the_context_and_close_what_they_opened(tmp_pa
         await ctx.dns.resolve("x.example.test", "A")  # the run's cache answers the second
         assert resources.dns_queries == 1
         assert ctx.dnssec is not None
-    assert resources.http.is_closed
+        waiter = asyncio.ensure_future(ctx.memo.once("test", "forever", forever))
+        await started.wait()
+        waiter.cancel()  # its caller gives up; the shared work goes on ...
+        assert not cancelled.is_set()
+    assert cancelled.is_set()  # ... until the run closes what it opened
 
 
 async def test_a_failing_preflight_starts_no_run(engine, tmp_path):
