@@ -211,8 +211,7 @@ class Lease:
         except Exception as exc:
             log.debug("lease %s: not released: %s", self.name, _first_line(exc), exc_info=True)
         if self._lock_connection is not None:
-            with contextlib.suppress(Exception):
-                self._lock_connection.close()  # ends the session: the advisory lock with it
+            _unlock(self._lock_connection)
             self._lock_connection = None
 
     def __enter__(self) -> Lease:
@@ -225,6 +224,16 @@ class Lease:
 def _first_line(exc: BaseException) -> str:
     text = f"{type(exc).__name__}: {exc}".strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _unlock(conn: Connection) -> None:
+    """Free the advisory lock before closing: the server ends a closed session a moment after
+    the client let go, and a lease taken right after would find the lock still held."""
+    with contextlib.suppress(Exception):
+        conn.execute(text("SELECT pg_advisory_unlock_all()"))
+        conn.commit()
+    with contextlib.suppress(Exception):
+        conn.close()
 
 
 class _NotLocked:
@@ -331,7 +340,7 @@ def acquire(
                 holder = _race_safe(engine, name, owner, command, timeout, lock is not None, clock)
             except BaseException:
                 if lock is not None:
-                    lock.close()
+                    _unlock(lock)
                 raise
             if holder is None:
                 lease = Lease(
@@ -340,7 +349,7 @@ def acquire(
                 lease.start_heartbeat()
                 return lease
             if lock is not None:
-                lock.close()
+                _unlock(lock)
         error = LeaseHeldError(holder, name, clock())
         if not wait:
             raise error

@@ -168,6 +168,21 @@ def _scalar(engine, sql: str):
         return conn.execute(text(sql)).scalar()
 
 
+def _hold(tb: Testbed, seconds: float) -> None:
+    """Every DNS answer of the testbed takes this long: a running scan is held in flight while
+    the test looks at it, whatever the load of the machine (0: let it finish)."""
+    assert tb.dns is not None
+    tb.dns.latency = seconds
+
+
+async def _wait_running(engine) -> None:
+    for _ in range(600):
+        await asyncio.sleep(0.05)
+        if _scalar(engine, "SELECT count(*) FROM scanrun WHERE status = 'running'"):
+            return
+    raise AssertionError("the scan did not start")
+
+
 async def test_a_second_scan_refuses_while_the_first_runs(tmp_path, database_url):
     engine = make_engine(database_url)
     loop = asyncio.get_running_loop()
@@ -176,7 +191,7 @@ async def test_a_second_scan_refuses_while_the_first_runs(tmp_path, database_url
     )
     counter_port = transport.get_extra_info("sockname")[1]
     try:
-        async with Testbed(AREA, latency=0.6) as tb:
+        async with Testbed(AREA) as tb:
             env = {
                 **os.environ,
                 **tb.env(),
@@ -188,16 +203,14 @@ async def test_a_second_scan_refuses_while_the_first_runs(tmp_path, database_url
             assert await proc.wait() == 0
 
             first = await _cli(env, "scan")
-            for _ in range(300):
-                await asyncio.sleep(0.05)
-                if _scalar(engine, "SELECT count(*) FROM scanrun WHERE status = 'running'"):
-                    break
+            await _wait_running(engine)  # past its resolver check: now hold it
+            _hold(tb, 1.0)
             await asyncio.sleep(1.0)  # "a second apart"
 
             second_env = {**env, "EXPOSURE_RESOLVERS": f"127.0.0.1:{counter_port}"}
             second = await _cli(second_env, "scan")
             runs = await _cli({**env, "COLUMNS": "200"}, "runs")  # at the same time
-            _, err = await asyncio.wait_for(second.communicate(), timeout=30)
+            _, err = await asyncio.wait_for(second.communicate(), timeout=60)
             assert second.returncode == 2, err.decode()
             lines = err.decode().strip().splitlines()
             assert len(lines) == 1, lines
@@ -205,12 +218,13 @@ async def test_a_second_scan_refuses_while_the_first_runs(tmp_path, database_url
             assert f"pid {first.pid}, since " in lines[0] and "last heartbeat" in lines[0]
             assert counter.datagrams == 0  # not one query from the refused scan
 
-            runs_out, _ = await asyncio.wait_for(runs.communicate(), timeout=30)
+            runs_out, _ = await asyncio.wait_for(runs.communicate(), timeout=60)
             assert first.returncode is None, "the first scan ended too soon for this test"
             assert f"pid {first.pid}" in runs_out.decode(), runs_out.decode()
             assert "s ago" in runs_out.decode()
 
-            _out, err = await asyncio.wait_for(first.communicate(), timeout=60)
+            _hold(tb, 0)
+            _out, err = await asyncio.wait_for(first.communicate(), timeout=120)
             assert first.returncode == 0, err.decode()
             assert _scalar(engine, "SELECT count(*) FROM scanrun") == 1
             assert _scalar(engine, "SELECT status FROM scanrun") == "complete"
@@ -218,14 +232,18 @@ async def test_a_second_scan_refuses_while_the_first_runs(tmp_path, database_url
 
             # --wait: a second scan waits for the first instead of refusing
             first = await _cli(env, "scan")
-            for _ in range(300):
-                await asyncio.sleep(0.05)
-                if _scalar(engine, "SELECT count(*) FROM scanrun WHERE status = 'running'"):
-                    break
+            await _wait_running(engine)
+            _hold(tb, 1.0)
             waiting = await _cli(env, "scan", "--company", "3002", "--wait")
-            _, err = await asyncio.wait_for(waiting.communicate(), timeout=60)
+            assert waiting.stderr is not None
+            told = b""
+            while not told.startswith(b"waiting: run "):
+                told = await asyncio.wait_for(waiting.stderr.readline(), timeout=60)
+                assert told, "the waiting scan ended without waiting"
+            assert first.returncode is None
+            _hold(tb, 0)
+            _, err = await asyncio.wait_for(waiting.communicate(), timeout=120)
             assert waiting.returncode == 0, err.decode()
-            assert "waiting: run " in err.decode()
             assert await first.wait() == 0
     finally:
         transport.close()
