@@ -105,6 +105,7 @@ class Testbed:
         self.dns: DnsServer | None = None
         self.web: Web | None = None
         self.mail: dict[str, SmtpServer] = {}
+        self.canary_mx: SmtpServer | None = None
         self.shodan: ShodanLookalike | None = None
         self.ports: dict[str, int] = {}
         self._placeholders: list[socket.socket] = []
@@ -169,6 +170,13 @@ class Testbed:
         self.web = Web(layout, ca, WebPorts(self.ports["http"], self.ports["https"]))
         self.web.latency = self.connect_latency
         await self.web.start()
+        # The canary MX (`canary_mx`): a plain mail host on the DNS server's address, on the
+        # smtp port, which it also holds for the testbed's lifetime instead of a placeholder.
+        self._placeholders.pop().close()
+        canary = self.canary_mx = SmtpServer(
+            MailHostSpec("canary-mx.testbed", layout.dns_ip, starttls=False)
+        )
+        await canary.start(layout.dns_ip, self.ports["smtp"])
         for name, spec in layout.mail_hosts.items():
             server = SmtpServer(spec, ssl_context=self._mail_context(spec))
             server.latency = self.connect_latency
@@ -201,6 +209,9 @@ class Testbed:
         for server in self.mail.values():
             await server.close()
         self.mail.clear()
+        if self.canary_mx is not None:
+            await self.canary_mx.close()
+            self.canary_mx = None
         if self.web is not None:
             await self.web.close()
             self.web = None
@@ -269,6 +280,7 @@ class Testbed:
             "shodan_api_url": self.shodan_api_url,
             "internetdb_url": self.internetdb_url,
             "allow_private": True,
+            "canary_mx": [self._require()[0].dns_ip],
         }
         if shodan_key:
             overrides["shodan_api_key"] = self.shodan_api_key
