@@ -197,6 +197,7 @@ async def test_a_second_scan_refuses_while_the_first_runs(tmp_path, database_url
                 **tb.env(),
                 "EXPOSURE_DATABASE": database_url,
                 "EXPOSURE_COMPANY_CONCURRENCY": "1",
+                "EXPOSURE_DNS_TIMEOUT": "15",  # a held answer is slow, not lost
             }
             members = tb.write_members_csv(tmp_path / "members.csv")
             proc = await _cli(env, "targets", "import", str(members))
@@ -204,7 +205,7 @@ async def test_a_second_scan_refuses_while_the_first_runs(tmp_path, database_url
 
             first = await _cli(env, "scan")
             await _wait_running(engine)  # past its resolver check: now hold it
-            _hold(tb, 1.0)
+            _hold(tb, 4.0)
             await asyncio.sleep(1.0)  # "a second apart"
 
             second_env = {**env, "EXPOSURE_RESOLVERS": f"127.0.0.1:{counter_port}"}
@@ -233,7 +234,7 @@ async def test_a_second_scan_refuses_while_the_first_runs(tmp_path, database_url
             # --wait: a second scan waits for the first instead of refusing
             first = await _cli(env, "scan")
             await _wait_running(engine)
-            _hold(tb, 1.0)
+            _hold(tb, 4.0)
             waiting = await _cli(env, "scan", "--company", "3002", "--wait")
             assert waiting.stderr is not None
             told = b""
