@@ -18,8 +18,9 @@ from sqlmodel import Session, col, select
 
 from exposure.models import Company, Finding
 from exposure.severity import Severity
-from reports import history, scoring
+from reports import coverage, history, scoring
 from reports.scoring import Item, Score
+from reports.specs import Specs
 
 MIN_GROUP = 3
 COUNTED_STATUSES = ("open", "accepted")  # what can still matter for a grade
@@ -79,6 +80,14 @@ def scanned_scores(session: Session) -> dict[str, CompanyScore]:
         c.id: CompanyScore(c.id, c.name, c.sector, scoring.score(items.get(c.id, [])))
         for c in sorted(companies, key=lambda c: c.id)
     }
+
+
+def graded_scores(session: Session, specs: Specs) -> dict[str, CompanyScore]:
+    """`scanned_scores` without the companies where no test completed: they have no grade, and
+    counting them as 100 would flatter every average (DESIGN.md, "What a verdict may claim")."""
+    scores = scanned_scores(session)
+    covered = coverage.of_companies(session, specs, scores)
+    return {cid: s for cid, s in scores.items() if not covered[cid].nothing_tested}
 
 
 def average(scores: Iterable[CompanyScore], min_group: int = MIN_GROUP) -> Average:

@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import idna
 from markupsafe import Markup
 from sqlmodel import Session, col, select
 
@@ -27,7 +26,8 @@ from exposure.contract import Effort
 from exposure.models import CheckError, Company, Finding, FindingEvent, Target, utcnow
 from exposure.severity import Severity
 from exposure.store.queries import FindingRow, list_findings
-from reports import benchmark, history, render, scoring, svg, words
+from reports import benchmark, certainty, codes, coverage, history, render, scoring, svg, words
+from reports.hosts import display_host, public_evidence
 from reports.scoring import Item, Score
 from reports.specs import Specs
 
@@ -86,6 +86,9 @@ class Problem:
     since: datetime
     is_new: bool = False
     came_back: bool = False
+    probable: bool = False  # rests on an open port alone: "waarschijnlijk" (reports.certainty)
+    seen: tuple[str, ...] = ()  # for a probable problem: what exactly was seen, per host
+    fixes: tuple[codes.Explained, ...] = ()  # each code in the evidence, with its one-line fix
 
     @property
     def targets(self) -> tuple[str, ...]:
@@ -95,16 +98,24 @@ class Problem:
 
 @dataclass(frozen=True, slots=True)
 class ThemeSection:
+    """One topic in one of three states (`reports.coverage`): green only when it passed."""
+
     theme: Theme | None
     title: str
     intro: str
     problems: tuple[Problem, ...]
-    tested: bool  # an installed check covers this theme
-    partly_untested: bool  # a check of this theme could not decide at the last scan
+    state: coverage.State
+    passed: tuple[str, ...] = ()  # targets where every test of this topic completed cleanly
+    untested: tuple[tuple[str, str], ...] = ()  # (target, reason in words)
+    reason: str = ""  # why nothing of this topic could be tested (no target at all)
 
     @property
     def worst(self) -> Severity | None:
         return max((p.severity for p in self.problems), default=None)
+
+    @property
+    def is_passed(self) -> bool:
+        return self.state is coverage.State.PASSED
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +190,7 @@ class CompanyReport:
     appendix: tuple[Problem, ...]
     untested: tuple[Untested, ...]
     method: tuple[str, ...]
+    coverage: coverage.Coverage = field(default_factory=lambda: coverage.Coverage(()))
     deductions: tuple[tuple[str, int], ...] = field(default=())  # (title, points lost)
     budget_relief: int = 0  # points given back because low problems have a budget
 
@@ -186,19 +198,10 @@ class CompanyReport:
     def grade_color(self) -> str:
         return svg.GRADE_COLORS[self.score.grade]
 
-
-def display_host(value: str) -> str:
-    """`xn--bakkerij-d-haven-kqb.test` as `bakkerij-dé-haven.test`; anything else unchanged.
-
-    Findings store the canonical A-label (DESIGN.md); an owner recognises the name they typed.
-    """
-    if "xn--" not in value.lower():
-        return value
-    host, sep, rest = value.partition(":")
-    try:
-        return idna.decode(host) + sep + rest
-    except (idna.IDNAError, UnicodeError, ValueError):
-        return value
+    @property
+    def graded(self) -> bool:
+        """A grade only rests on tests that ran: nothing tested, no grade (never a perfect one)."""
+        return self.scanned_at is not None and not self.coverage.nothing_tested
 
 
 # --- building ------------------------------------------------------------------------------------
@@ -232,6 +235,7 @@ def build(
     problems = _problems([r for r in current if r.status == "open"], specs, language, flags)
     accepted = _problems([r for r in current if r.status == "accepted"], specs, language, flags)
     errors = _errors(session, company_id, latest)
+    covered = coverage.of_company(session, specs, company_id)
 
     return CompanyReport(
         language=language,
@@ -242,9 +246,13 @@ def build(
         score=score,
         actions=tuple(_action(a, specs, language, rows) for a in ranked[:top]),
         more_actions=max(len(ranked) - top, 0),
-        sections=_sections(problems, specs, language, errors),
+        sections=_sections(problems, language, covered),
         changes=_changes(session, company_id, rows, previous, specs, language),
-        comparison=_comparison(session, company, language, min_group) if latest else None,
+        comparison=(
+            _comparison(session, specs, company, language, min_group)
+            if latest and not covered.nothing_tested
+            else None
+        ),
         accepted=tuple(accepted),
         appendix=tuple(problems) + tuple(accepted),
         untested=tuple(
@@ -263,6 +271,7 @@ def build(
             if d.points > 0
         ),
         budget_relief=round(sum(score.budget_relief.values())),
+        coverage=covered,
     )
 
 
@@ -359,7 +368,7 @@ def _host(row: FindingRow) -> HostFinding:
         severity=Severity.parse(row.severity),
         status=row.status,
         detail=row.detail,
-        evidence=dict(row.evidence),
+        evidence=public_evidence(row.evidence),
         first_seen=row.first_seen,
         last_seen=row.last_seen,
         accepted_reason=row.accepted_reason,
@@ -376,12 +385,14 @@ def _problems(
     problems = []
     for check_id, group in groups.items():
         hosts = sorted(group, key=lambda r: (-Severity.parse(r.severity).rank, r.target))
+        probable = certainty.all_probable(r.evidence for r in group)
+        title = specs.title(check_id, language, group[0].title)
         problems.append(
             Problem(
                 check_id=check_id,
                 severity=max(Severity.parse(r.severity) for r in group),
                 theme=specs.theme(check_id),
-                title=specs.title(check_id, language, group[0].title),
+                title=certainty.probable_title(title, language) if probable else title,
                 risk=specs.risk(check_id, language),
                 remediation=specs.remediation(check_id, language),
                 technical=specs.technical(check_id, language),
@@ -390,6 +401,13 @@ def _problems(
                 since=min(r.first_seen for r in group),
                 is_new=any(r.id in flags.new for r in group),
                 came_back=any(r.id in flags.came_back for r in group),
+                probable=probable,
+                fixes=codes.explain(specs.codes, check_id, (r.evidence for r in group), language),
+                seen=tuple(
+                    certainty.seen_line(r.evidence, display_host(r.target), language) for r in hosts
+                )
+                if probable
+                else (),
             )
         )
     problems.sort(key=lambda p: (-p.severity.rank, p.title.lower(), p.check_id))
@@ -410,34 +428,53 @@ def _errors(session: Session, company_id: str, latest: history.RunInfo | None) -
 
 
 def _sections(
-    problems: Sequence[Problem], specs: Specs, language: str, errors: Sequence[CheckError]
+    problems: Sequence[Problem], language: str, covered: coverage.Coverage
 ) -> tuple[ThemeSection, ...]:
-    tested = specs.tested_themes()
-    undecided: set[Theme] = set()
-    for error in errors:
-        ids = set(error.finding_ids) or specs.ids_of_family(error.check_id)
-        undecided.update(t for t in (specs.theme(i) for i in ids) if t is not None)
     by_theme: dict[Theme | None, list[Problem]] = defaultdict(list)
     for problem in problems:
         by_theme[problem.theme].append(problem)
-    themes: list[Theme | None] = list(words.THEME_ORDER)
-    if by_theme.get(None):
-        themes.append(None)
-    return tuple(
-        ThemeSection(
-            theme=theme,
-            title=words.theme_title(theme, language),
-            intro=words.theme_intro(theme, language),
-            problems=tuple(by_theme.get(theme, ())),
-            tested=theme is None or theme in tested or bool(by_theme.get(theme)),
-            partly_untested=theme in undecided,
+    sections = []
+    for theme in words.THEME_ORDER:
+        cov = covered.theme(theme)
+        # Open problems make it "findings"; only accepted risks left stays "findings" too
+        # (never a pass), and the page says the problems were accepted.
+        state = coverage.State.FINDINGS if by_theme.get(theme) else cov.state
+        sections.append(
+            ThemeSection(
+                theme=theme,
+                title=words.theme_title(theme, language),
+                intro=words.theme_intro(theme, language),
+                problems=tuple(by_theme.get(theme, ())),
+                state=state,
+                passed=tuple(display_host(t.target) for t in cov.having(coverage.State.PASSED)),
+                untested=tuple(
+                    (display_host(t.target), words.coverage_reason(t.reason, language))
+                    for t in cov.not_tested
+                ),
+                reason=words.coverage_reason(cov.reason, language) if cov.reason else "",
+            )
         )
-        for theme in themes
-    )
+    if by_theme.get(None):
+        sections.append(
+            ThemeSection(
+                theme=None,
+                title=words.theme_title(None, language),
+                intro="",
+                problems=tuple(by_theme[None]),
+                state=coverage.State.FINDINGS,
+            )
+        )
+    return tuple(sections)
 
 
 def _stored_title(rows: Sequence[FindingRow], check_id: str) -> str:
     return next((r.title for r in rows if r.check_id == check_id and r.title), "")
+
+
+def _action_title(check_id: str, specs: Specs, language: str, rows: Sequence[FindingRow]) -> str:
+    title = specs.title(check_id, language, _stored_title(rows, check_id))
+    group = [r.evidence for r in rows if r.check_id == check_id and r.status == "open"]
+    return certainty.probable_title(title, language) if certainty.all_probable(group) else title
 
 
 def _action(
@@ -448,7 +485,7 @@ def _action(
         check_id=action.check_id,
         severity=action.severity,
         effort=action.effort,
-        title=specs.title(action.check_id, language, _stored_title(rows, action.check_id)),
+        title=_action_title(action.check_id, specs, language, rows),
         remediation=specs.remediation(action.check_id, language),
         targets=tuple(display_host(t) for t in action.targets[:MAX_HOSTS_SHOWN]),
         more_targets=max(len(action.targets) - MAX_HOSTS_SHOWN, 0),
@@ -519,8 +556,10 @@ def _changes(
     )
 
 
-def _comparison(session: Session, company: Company, language: str, min_group: int) -> Comparison:
-    scores = benchmark.scanned_scores(session)
+def _comparison(
+    session: Session, specs: Specs, company: Company, language: str, min_group: int
+) -> Comparison:
+    scores = benchmark.graded_scores(session, specs)
     area = benchmark.average(scores.values(), min_group)
     sector: benchmark.Average | None = None
     if company.sector.strip():

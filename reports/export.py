@@ -28,7 +28,7 @@ from sqlmodel import Session
 from exposure.models import Company, utcnow
 from exposure.severity import Severity
 from exposure.store.queries import FindingRow, list_findings
-from reports import history, scoring
+from reports import coverage, history, scoring, words
 from reports.company import UnknownCompanyError
 from reports.findings import safe_cell
 from reports.scoring import Item
@@ -133,13 +133,16 @@ def company_document(
     ]
     score = scoring.score(current)
     actions = scoring.rank_actions(current, specs.efforts())
+    covered = coverage.of_company(session, specs, company_id)
+    graded = bool(runs) and not covered.nothing_tested
     return {
         "schema_version": SCHEMA_VERSION,
         "generated_at": _iso(now or utcnow()),
         "language": language,
         "company": {"id": company.id, "name": company.name, "sector": company.sector},
         "scanned_at": _iso(runs[-1].at) if runs else None,
-        "score": score.to_dict() if runs else None,
+        "coverage": coverage_records(covered, language),
+        "score": score.to_dict() if graded else None,
         "actions": [
             {
                 "rank": a.rank,
@@ -153,6 +156,32 @@ def company_document(
         ],
         "findings": [finding_record(r, specs, language) for r in rows],
     }
+
+
+def coverage_records(covered: coverage.Coverage, language: str) -> list[dict[str, Any]]:
+    """The three states per topic and target, for tooling that must not read silence as fine."""
+
+    def reason_text(code: str) -> str:
+        return words.coverage_reason(code, language) if code else ""
+
+    return [
+        {
+            "theme": theme.theme.value,
+            "state": theme.state.value,
+            "reason": theme.reason,
+            "reason_text": reason_text(theme.reason),
+            "targets": [
+                {
+                    "target": t.target,
+                    "state": t.state.value,
+                    "reason": t.reason,
+                    "reason_text": reason_text(t.reason),
+                }
+                for t in theme.targets
+            ],
+        }
+        for theme in covered.themes
+    ]
 
 
 def to_json(document: dict[str, Any]) -> str:

@@ -22,7 +22,7 @@ from sqlmodel import Session, col, func, select
 
 from exposure.models import CheckError, Company, Finding, utcnow
 from exposure.severity import Severity
-from reports import benchmark, history, render, scoring, svg, words
+from reports import benchmark, coverage, history, render, scoring, svg, words
 from reports.scoring import Grade, Item
 from reports.specs import Specs
 
@@ -56,8 +56,13 @@ class TrendPoint:
     companies: int
     average: float | None
     grades: Mapping[Grade, int]
-    by_severity: Mapping[Severity, int]  # open findings
+    by_severity: Mapping[Severity, int]  # open problems (one check id per company)
     critical_companies: int
+
+    @property
+    def problems(self) -> int:
+        """Open problems that ask for action (info is inventory), as the report counts them."""
+        return sum(n for s, n in self.by_severity.items() if s is not Severity.INFO)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +92,8 @@ class Overview:
     latest_run_errors: int
     min_group: int
     companies: tuple[CompanyLine, ...] = field(default=())  # only when named
+    # Scanned, but no test completed: no grade, and left out of every grade figure.
+    companies_untested: int = 0
 
 
 def build(
@@ -101,7 +108,9 @@ def build(
     points: int = TREND_POINTS,
     min_group: int = benchmark.MIN_GROUP,
 ) -> Overview:
-    scores = benchmark.scanned_scores(session)
+    scanned = benchmark.scanned_scores(session)
+    covered = coverage.of_companies(session, specs, scanned)
+    scores = {cid: s for cid, s in scanned.items() if not covered[cid].nothing_tested}
     total = len(list(session.exec(select(Company.id).where(col(Company.active).is_(True)))))
     open_rows = list(
         session.exec(
@@ -126,7 +135,8 @@ def build(
         meldpunt=meldpunt or render.Meldpunt(),
         named=named,
         companies_total=total,
-        companies_scanned=len(scores),
+        companies_scanned=len(scanned),
+        companies_untested=len(scanned) - len(scores),
         average=scoring.average_points(s.score for s in scores.values()),
         grades=_grade_counts(s.score.grade for s in scores.values()),
         problems=tuple(_problems(open_rows, specs, language)[:top]),
@@ -249,7 +259,7 @@ def _trend(
     for snap in history.snapshots(session, history.sample(runs, most)):
         companies = snap.companies & active
         items: dict[str, list[Item]] = defaultdict(list)
-        by_severity: Counter[Severity] = Counter()
+        problems: dict[tuple[str, str], Severity] = {}  # one per check id and company
         for state in snap.findings:
             if state.key.company_id not in companies or state.status not in ("open", "accepted"):
                 continue
@@ -264,7 +274,9 @@ def _trend(
                 )
             )
             if state.status == "open":
-                by_severity[severity] += 1
+                key = (state.key.company_id, state.key.check_id)
+                problems[key] = max(problems.get(key, Severity.INFO), severity)
+        by_severity: Counter[Severity] = Counter(problems.values())
         scores = [scoring.score(items.get(c, [])) for c in sorted(companies)]
         points.append(
             TrendPoint(
@@ -285,9 +297,14 @@ def _company_lines(
     rows: Sequence[tuple[str, str, str, str]],
     language: str,
 ) -> tuple[CompanyLine, ...]:
+    # Counted in problems (one check id per company, its worst host), as the report counts.
+    worst: dict[tuple[str, str], Severity] = {}
+    for company_id, check_id, sev, _title in rows:
+        key = (company_id, check_id)
+        worst[key] = max(worst.get(key, Severity.INFO), Severity.parse(sev))
     counts: dict[str, Counter[Severity]] = defaultdict(Counter)
-    for company_id, _check, sev, _title in rows:
-        counts[company_id][Severity.parse(sev)] += 1
+    for (company_id, _check), severity in worst.items():
+        counts[company_id][severity] += 1
     lines = [
         CompanyLine(
             id=s.company_id,

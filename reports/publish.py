@@ -168,7 +168,7 @@ def write_all(
             )
         path = reports_folder / f"{safe_name(company_id)}.html"
         render.write_atomic(path, company.render_html(report))
-        grade = report.score.grade.value if report.scanned_at else None
+        grade = report.score.grade.value if report.graded else None
         written.append(Written(path, company_id, grade))
     index = write_overview(engine, specs, settings, overview_folder, now=now)
     return written, index

@@ -34,6 +34,8 @@ from exposure.contract import Effort
 from exposure.severity import Severity
 from exposure.text import Text
 from reports import scoring, svg, words
+from reports.evidence import rows as labelled_rows
+from reports.hosts import display_host
 
 TEMPLATES = Path(__file__).with_name("templates")
 DEFAULT_MELDPUNT = "Meldpunt Cybersecurity"
@@ -157,26 +159,16 @@ def pretty_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True, default=str)
 
 
-def evidence_rows(evidence: Any) -> list[tuple[str, str]]:
-    """Evidence as (key, value) lines for the appendix: one line per top-level key, nested
-    values as compact JSON. Half the height of indented JSON, and the same facts."""
+@pass_context
+def evidence_rows(context: Context, evidence: Any) -> list[tuple[str, str]]:
+    """Evidence as (label, value) rows for the appendix, in the page's language
+    (`reports.evidence`): readable labels, whole values, nothing internal."""
     if not isinstance(evidence, dict):
         return [("", json.dumps(evidence, ensure_ascii=False, default=str))]
-    rows = []
-    for key in sorted(evidence, key=str):
-        value = evidence[key]
-        text = (
-            value
-            if isinstance(value, str)
-            else json.dumps(value, ensure_ascii=False, separators=(", ", ": "), default=str)
-        )
-        rows.append((str(key), text))
-    return rows
+    return labelled_rows(evidence, str(context.get("lang", "nl")))
 
 
 def _display_host(value: str) -> str:
-    from reports.company import display_host
-
     return display_host(value)
 
 

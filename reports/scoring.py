@@ -34,8 +34,11 @@ One critical -> E whatever the score.
 
 The ranking of actions ("do these first", `rank_actions`): findings with the same check id are
 grouped into one action (one fix, possibly on several hosts), then sorted by severity (highest
-first), then effort (lowest first: quick wins before projects; unknown effort counts as medium),
-then the number of hosts the fix repairs (most first), then the check id (a stable order).
+first), then by harm (`exposure.catalogue.Harm`: someone getting in before customers turned
+away before mail in your name before eavesdropping before good practice), then effort (lowest
+first: quick wins before projects; unknown effort counts as medium), then the number of hosts
+the fix repairs (most first), then the check id (a stable order). A host and its `www.` name
+are one host: one certificate on both is one problem on one site, not two.
 Each action says what the problem costs (`Action.points`, its deduction of rule 3): a stable
 figure an owner can compare, also when the score is at 0 or low problems hit their budget.
 """
@@ -47,6 +50,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from exposure.catalogue import harm_of
 from exposure.contract import Effort
 from exposure.severity import Severity
 from exposure.text import Text
@@ -194,26 +198,33 @@ METHOD_STEPS: tuple[Text, ...] = (
     ),
     Text(
         "Hetzelfde probleem op meer adressen telt als één probleem, plus een kwart voor elk "
-        "extra adres, tot hoogstens het dubbele.",
+        "extra adres, tot hoogstens het dubbele. Uw website met en zonder www is één adres.",
         "The same problem on several addresses counts as one problem, plus a quarter for every "
-        "extra address, up to double at most.",
+        "extra address, up to double at most. Your website with and without www is one "
+        "address.",
     ),
     Text(
         "Problemen met ernst laag kosten samen hoogstens 15 punten.",
         "Low problems together cost at most 15 points.",
     ),
     Text(
-        "Uw score (0 tot 100) bepaalt de letter: A vanaf 90, B vanaf 75, C vanaf 50, "
+        "Uw punten (0 tot 100) bepalen uw cijfer: A vanaf 90, B vanaf 75, C vanaf 50, "
         "D vanaf 30, E daaronder.",
-        "Your score (0 to 100) gives the letter: A from 90, B from 75, C from 50, "
+        "Your points (0 to 100) give your grade: A from 90, B from 75, C from 50, "
         "D from 30, E below that.",
     ),
     Text(
-        "Het ernstigste open probleem begrenst de letter: met een kritiek probleem krijgt u "
+        "Het ernstigste open probleem begrenst het cijfer: met een kritiek probleem krijgt u "
         "altijd een E, met een hoog probleem hoogstens een C, met een middelzwaar probleem "
         "hoogstens een B.",
-        "The most serious open problem limits the letter: with a critical problem you always "
+        "The most serious open problem limits the grade: with a critical problem you always "
         "get an E, with a high one at best a C, with a medium one at best a B.",
+    ),
+    Text(
+        "Wat we niet konden testen, telt niet mee: niet als probleem en niet als in orde. "
+        "Konden we niets testen, dan krijgt u geen cijfer.",
+        "What we could not test does not count: not as a problem and not as fine. If we could "
+        "test nothing, you get no grade.",
     ),
     Text(
         "Opgeloste problemen, en problemen die u met het Meldpunt als aanvaard risico hebt "
@@ -340,9 +351,16 @@ def _groups(items: Iterable[Item]) -> dict[str, list[Item]]:
     return groups
 
 
+def site_key(target: str) -> str:
+    """`www.bakker.nl` and `bakker.nl` are one site to its owner: one problem, counted once."""
+    lowered = target.lower()
+    return lowered[4:] if lowered.startswith("www.") else lowered
+
+
 def _hosts(group: Sequence[Item]) -> int:
-    """Distinct hosts of a group; items without a target count one each."""
-    named = {item.target for item in group if item.target}
+    """Distinct hosts of a group (a name and its `www.` count once); items without a target
+    count one each."""
+    named = {site_key(item.target) for item in group if item.target}
     return len(named) + sum(1 for item in group if not item.target)
 
 
@@ -426,7 +444,7 @@ def rank_actions(
     """
     efforts = effort or {}
     live = [item for item in counted(items) if include_info or item.severity > Severity.INFO]
-    candidates: list[tuple[tuple[int, int, int, str], Action]] = []
+    candidates: list[tuple[tuple[int, int, int, int, str], Action]] = []
     for check_id, group in _groups(live).items():
         severity = max(item.severity for item in group)
         how_hard = Effort(efforts.get(check_id, Effort.MEDIUM))
@@ -441,7 +459,7 @@ def rank_actions(
             findings=len(group),
             points=round(_group_points(severity, hosts)),
         )
-        key = (-severity.rank, _EFFORT_ORDER[how_hard], -hosts, check_id)
+        key = (-severity.rank, -harm_of(check_id).rank, _EFFORT_ORDER[how_hard], -hosts, check_id)
         candidates.append((key, action))
     candidates.sort(key=lambda pair: pair[0])
     ranked = [

@@ -17,6 +17,7 @@ from exposure.catalogue import CATALOGUE, Theme
 from exposure.contract import Effort, FindingSpec
 from exposure.registry import Registry
 from exposure.text import Text
+from reports.codes import CodeBook, code_book
 
 FALLBACK_RISK = Text(
     "Uw IT-leverancier kan u uitleggen wat dit betekent voor uw bedrijf.",
@@ -35,6 +36,10 @@ class Specs:
     by_id: Mapping[str, FindingSpec] = field(default_factory=dict)
     family_of: Mapping[str, str] = field(default_factory=dict)
     family_titles: Mapping[str, Text] = field(default_factory=dict)
+    # Which target kinds (domain, ip, network) each family applies to: what "tested" can mean.
+    family_kinds: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # Words and one-line fixes for the codes in a finding's evidence (`reports.codes`).
+    codes: CodeBook = field(default_factory=dict)
 
     @classmethod
     def from_registry(cls, registry: Registry) -> Specs:
@@ -42,16 +47,36 @@ class Specs:
             by_id=registry.specs(),
             family_of=registry.family_of(),
             family_titles={check.meta.id: check.meta.title for check in registry.checks},
+            family_kinds={
+                check.meta.id: frozenset(str(k) for k in check.meta.target_kinds)
+                for check in registry.checks
+            },
+            codes=code_book(registry),
         )
 
     @classmethod
-    def of(cls, *specs: FindingSpec, family: str = "test") -> Specs:
+    def of(
+        cls, *specs: FindingSpec, family: str = "test", kinds: tuple[str, ...] = ("domain",)
+    ) -> Specs:
         """Specs without a registry (tests, tools): all in one family."""
         return cls(
             by_id={s.id: s for s in specs},
             family_of={s.id: family for s in specs},
             family_titles={family: Text(family, family)},
+            family_kinds={family: frozenset(kinds)},
         )
+
+    def families(self) -> frozenset[str]:
+        return frozenset(self.family_of.values())
+
+    def kinds_of_family(self, family: str) -> frozenset[str]:
+        """The target kinds a family applies to (a family the registry does not describe:
+        domains, which every topic but devices is about)."""
+        return self.family_kinds.get(family, frozenset({"domain"}))
+
+    def families_of_theme(self, theme: Theme) -> tuple[str, ...]:
+        """The installed families that can report on a topic, in a stable order."""
+        return tuple(sorted({f for i, f in self.family_of.items() if self.theme(i) is theme}))
 
     def spec(self, check_id: str) -> FindingSpec | None:
         return self.by_id.get(check_id)

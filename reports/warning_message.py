@@ -21,7 +21,6 @@ Meldpunt's phone number.
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 import textwrap
@@ -41,7 +40,9 @@ from exposure.contract import Effort, FindingSpec
 from exposure.settings import Settings
 from exposure.severity import Severity
 from exposure.text import Language, Text
-from reports import scoring
+from reports import certainty, codes, scoring
+from reports.evidence import rows as evidence_rows
+from reports.hosts import display_host, public_evidence
 from reports.render import format_date, render
 from reports.specs import FALLBACK_REMEDIATION, FALLBACK_RISK
 from reports.warning import Reason, Selected, WarningPlan
@@ -51,8 +52,8 @@ TOP_ACTIONS = 3
 MAX_NAME = 80  # a company name in a subject or greeting
 MAX_TARGET = 200
 MAX_DETAIL = 300
-MAX_EVIDENCE_ITEMS = 6
-MAX_EVIDENCE_VALUE = 160
+MAX_EVIDENCE_ITEMS = 20
+MAX_EVIDENCE_VALUE = 4000  # a bound, not a cut: `reports.evidence` limits lists by item
 MAX_TARGETS_SHOWN = 10
 
 # Characters that must not reach a reader: C0/C1 controls, line and paragraph separators,
@@ -147,6 +148,8 @@ class ActionView:
     technical: str
     findings: tuple[FindingView, ...]  # the first MAX_TARGETS_SHOWN, by host
     more_findings: int  # how many more the report lists
+    probable_note: str = ""  # rests on an open port alone: what was seen (reports.certainty)
+    fixes: tuple[codes.Explained, ...] = ()  # the evidence's codes, each with its one-line fix
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,24 +178,28 @@ def _first_sentence(text: str) -> str:
     return match.group(1) if match else text.strip()
 
 
-def _evidence(evidence: Mapping[str, Any], target: str, detail: str) -> tuple[EvidenceLine, ...]:
-    """A few lines of evidence for the IT supplier: what the finding's own line does not say
-    already (empty values and repeats of the host and the detail are left out), each short."""
+def _evidence(
+    evidence: Mapping[str, Any], target: str, detail: str, language: Language = "nl"
+) -> tuple[EvidenceLine, ...]:
+    """The evidence for the IT supplier as labelled rows in the reader's language
+    (`reports.evidence`): whole values, lists written out, nothing internal; repeats of the host
+    and the detail are left out. Values stay one plain line each (see `plain`)."""
     lines: list[EvidenceLine] = []
-    for key in sorted(evidence, key=str):
-        value = evidence[key]
-        if value in (None, "", [], {}):
-            continue
-        shown = (
-            value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-        )
-        line = plain(shown, MAX_EVIDENCE_VALUE)
+    for key, value in evidence_rows(evidence, language):
+        line = plain(value, MAX_EVIDENCE_VALUE)
         if line in (target, detail):
             continue
-        lines.append(EvidenceLine(plain(key, 60), line))
+        lines.append(EvidenceLine(plain(key, 80), line))
         if len(lines) == MAX_EVIDENCE_ITEMS:
             break
     return tuple(lines)
+
+
+def _technical_host(target: str) -> str:
+    """`bakkerij-dé-haven.test (xn--bakkerij-d-haven-kqb.test)`: the name as the owner writes
+    it, and the A-label the IT supplier types into a tool."""
+    shown = display_host(target)
+    return shown if shown == target else f"{shown} ({target})"
 
 
 def _reason_order(reason: Reason) -> int:
@@ -200,7 +207,10 @@ def _reason_order(reason: Reason) -> int:
 
 
 def actions(
-    plan: WarningPlan, specs: Mapping[str, FindingSpec], language: Language
+    plan: WarningPlan,
+    specs: Mapping[str, FindingSpec],
+    language: Language,
+    book: codes.CodeBook | None = None,
 ) -> tuple[ActionView, ...]:
     """The plan's findings as actions, most urgent first (the report's ranking)."""
     groups: dict[str, list[Selected]] = {}
@@ -225,7 +235,17 @@ def actions(
             if spec
             else plain(group[0].finding.title or action.check_id, 120)
         )
-        targets = sorted({plain(s.finding.target, MAX_TARGET) for s in group})
+        probable = certainty.all_probable(s.finding.evidence for s in group)
+        if probable:
+            title = certainty.probable_title(title, language)
+        seen = "; ".join(
+            plain(
+                certainty.seen_line(s.finding.evidence, display_host(s.finding.target), language),
+                120,
+            )
+            for s in sorted(group, key=lambda s: s.finding.target)[:MAX_TARGETS_SHOWN]
+        )
+        targets = sorted({plain(display_host(s.finding.target), MAX_TARGET) for s in group})
         raised = [s.previous_severity for s in group if s.previous_severity is not None]
         views.append(
             ActionView(
@@ -244,30 +264,83 @@ def actions(
                 technical=words.technical.get(language),
                 findings=tuple(
                     FindingView(
-                        target=plain(s.finding.target, MAX_TARGET),
+                        target=plain(_technical_host(s.finding.target), MAX_TARGET),
                         detail=plain(s.finding.detail, MAX_DETAIL),
                         severity=s.severity,
                         reason=s.reason,
                         first_seen=s.finding.first_seen,
                         evidence=_evidence(
-                            s.finding.evidence,
+                            public_evidence(s.finding.evidence),
                             plain(s.finding.target, MAX_TARGET),
                             plain(s.finding.detail, MAX_DETAIL),
+                            language,
                         ),
                     )
                     for s in sorted(group, key=lambda s: s.finding.target)[:MAX_TARGETS_SHOWN]
                 ),
                 more_findings=max(len(group) - MAX_TARGETS_SHOWN, 0),
+                probable_note=ui("probable_note", language, seen=seen) if probable else "",
+                fixes=tuple(
+                    codes.Explained(e.code, plain(e.text, 300), plain(e.fix, 300))
+                    for e in codes.explain(
+                        book, action.check_id, (s.finding.evidence for s in group), language
+                    )
+                ),
             )
         )
     return tuple(views)
 
 
-def subject_for(plan: WarningPlan, sender: Sender, count: int) -> str:
+def urgency(worst: Severity, language: Language) -> str:
+    """The urgency a subject leads with: a possible break-in must not read like a certificate
+    that expires next week."""
+    key = {
+        Severity.CRITICAL: "urgency_critical",
+        Severity.HIGH: "urgency_high",
+        Severity.MEDIUM: "urgency_medium",
+    }.get(worst, "urgency_low")
+    return ui(key, language)
+
+
+def subject_for(
+    plan: WarningPlan,
+    sender: Sender,
+    count: int,
+    reference: str = "",
+    worst: Severity | None = None,
+) -> str:
+    """`Dringend, vandaag regelen: 1 probleem bij Bakkerij De Haven – Meldpunt X (MP-2026-…)`:
+    urgency first, the count in the report's unit (a problem = one check id), the reference."""
     company = plain(plan.company.name, MAX_NAME)
     reminder = plan.kind == "reminder"
     key = f"warn_subject_{'reminder_' if reminder else ''}{'one' if count == 1 else 'many'}"
-    return plain(ui(key, plan.language, meldpunt=sender.name, company=company, n=count), 250)
+    level = worst if worst is not None else max(s.severity for s in plan.selected)
+    text = ui(
+        key,
+        plan.language,
+        urgency=urgency(level, plan.language),
+        meldpunt=sender.name,
+        company=company,
+        n=count,
+        reference=reference,
+    )
+    if not reference:
+        text = text.replace(" ()", "")
+    return plain(text, 250)
+
+
+def first_line(views: Sequence[ActionView], language: Language) -> str:
+    """What was found, concretely, in one sentence: the most urgent problem and where."""
+    if not views:
+        return ""
+    top = views[0]
+    what = f"{top.title} ({', '.join(top.targets[:3])})" if top.targets else top.title
+    rest = len(views) - 1
+    if rest == 1:
+        what += ", " + ui("warn_first_more_one", language)
+    elif rest > 1:
+        what += ", " + ui("warn_first_more_many", language, n=rest)
+    return ui("warn_first_line", language, what=what)
 
 
 def compose(
@@ -276,11 +349,14 @@ def compose(
     sender: Sender,
     reference: str,
     now: datetime,
+    book: codes.CodeBook | None = None,
 ) -> WarningContent:
-    """Render the subject, the plain text and the HTML of one warning."""
+    """Render the subject, the plain text and the HTML of one warning. `book` gives the words
+    and one-line fixes of the codes in the evidence (`reports.codes.code_book`)."""
     language = plan.language
-    views = actions(plan, specs, language)
-    subject = subject_for(plan, sender, len(views))
+    views = actions(plan, specs, language, book)
+    worst = max((a.severity for a in views), default=Severity.INFO)
+    subject = subject_for(plan, sender, len(views), reference, worst)
     company = plain(plan.company.name, MAX_NAME)
     top = views[:TOP_ACTIONS]
     preheader = plain(" · ".join(f"{a.title}: {a.first_step}" for a in top), 180)
@@ -298,6 +374,11 @@ def compose(
         "top": top,
         "more": len(views) - len(top),
         "still_open": len(plan.still_open),
+        "first_line": first_line(views, language),
+        "emergency": worst is Severity.CRITICAL and bool(sender.phone),
+        "emergency_html": _nowrap(
+            "warn_emergency", language, meldpunt=sender.name, phone=sender.phone
+        ),
         "wrap": _wrap,
         "genuine_call_html": _nowrap(
             "warn_genuine_call", language, phone=sender.phone, reference=reference

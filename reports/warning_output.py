@@ -29,7 +29,11 @@ _STATUS_STYLE = {
 
 
 def _reasons(reasons: Mapping[str, int]) -> str:
-    return ", ".join(f"{count} {reason}" for reason, count in sorted(reasons.items()))
+    """`2 new problems, 1 reminder`: counted in problems (one check id), as the e-mail does."""
+    total = sum(reasons.values())
+    noun = "problem" if total == 1 else "problems"
+    parts = [f"{count} {reason}" for reason, count in sorted(reasons.items())]
+    return f"{', '.join(parts)} ({total} {noun})" if parts else ""
 
 
 def print_warn_report(report: WarnReport, console: Console, *, show_text: bool = False) -> None:

@@ -52,6 +52,7 @@ from exposure.store.warnings import (
     reserve_warning,
     securitytxt_evidence,
 )
+from reports.codes import CodeBook
 from reports.delivery import Delivery, SmtpTransport, write_eml
 from reports.recipients import AddressError, recipients_for, securitytxt_contacts, valid_address
 from reports.warning import History, WarningPlan, WarningPolicy, plan_warnings
@@ -190,8 +191,11 @@ def run_warnings(
     *,
     now: datetime | None = None,
     transport: Transport | None = None,
+    codes: CodeBook | None = None,
 ) -> WarnReport:
     """Select, compose, deliver and record the warnings of one run (see the module docstring).
+
+    `codes` are the words and one-line fixes of evidence codes (`reports.codes.code_book`).
 
     `now` is naive UTC like the store's times (default: the clock); `transport` replaces the
     SMTP connection built from `smtp_url` (tests).
@@ -201,7 +205,7 @@ def run_warnings(
     policy = policy_from(settings, options.min_severity)
     plans, securitytxt = _load_plans(engine, settings, options, policy, when)
     if options.dry_run:
-        return _dry_run(engine, settings, specs, plans, securitytxt, sender, when)
+        return _dry_run(engine, settings, specs, plans, securitytxt, sender, when, codes)
 
     channel = "smtp" if options.send else "outbox"
     with session_scope(engine) as session:
@@ -236,7 +240,7 @@ def run_warnings(
                 skipped.append(Skipped(plan.company.id, name, "no usable e-mail address"))
                 continue
             reference, content, msgid = _reserve(
-                engine, settings, specs, plan, sender, recipients.addresses, channel, when
+                engine, settings, specs, plan, sender, recipients.addresses, channel, when, codes
             )
             message = build_message(
                 content,
@@ -306,6 +310,7 @@ def _dry_run(
     securitytxt: Mapping[str, list[str]],
     sender: Sender,
     now: datetime,
+    codes: CodeBook | None = None,
 ) -> WarnReport:
     """What would go out: composed for real, recorded nowhere, references not claimed."""
     with session_scope(engine) as session:
@@ -324,7 +329,7 @@ def _dry_run(
             continue
         number += 1
         reference = format_reference(settings.warn_reference_prefix, now.year, number)
-        content = compose(plan, specs, sender, reference, now)
+        content = compose(plan, specs, sender, reference, now, codes)
         messages.append(
             _outcome(plan, content, reference, recipients.addresses, DRY_RUN, "not sent", None)
         )
@@ -346,6 +351,7 @@ def _reserve(
     recipients: tuple[str, ...],
     channel: str,
     now: datetime,
+    codes: CodeBook | None = None,
 ) -> tuple[str, WarningContent, str]:
     """Take the next reference, compose with it, and commit the `pending` row."""
     prefix = settings.warn_reference_prefix
@@ -353,7 +359,7 @@ def _reserve(
         with session_scope(engine) as session:
             number = last_reference_number(session, prefix, now.year) + 1
         reference = format_reference(prefix, now.year, number)
-        content = compose(plan, specs, sender, reference, now)
+        content = compose(plan, specs, sender, reference, now, codes)
         msgid = message_id(reference, sender.email)
         row = NewWarning(
             company_id=plan.company.id,
@@ -415,8 +421,11 @@ def _outcome(
     result: str,
     path: Path | None,
 ) -> MessageOutcome:
+    # Counted in the unit of the e-mail and the report: a problem (one check id), each under
+    # its most pressing reason, so that the table and the message say the same number.
     reasons: dict[str, int] = {}
-    for reason in plan.reasons.values():
+    for action in content.actions:
+        reason = action.reasons[0].value if action.reasons else "new"
         reasons[reason] = reasons.get(reason, 0) + 1
     return MessageOutcome(
         reference=reference,

@@ -46,29 +46,40 @@ UI: Mapping[str, Text] = {
         "Problemen met ernst laag tellen samen hoogstens 15 punten",
         "Low problems count 15 points at most together",
     ),
-    "your_score": T("Uw score", "Your score"),
+    "your_score": T("Uw punten", "Your points"),
     "start_points": T("Beginstand", "Starting score"),
     "no_grade_yet": T("Nog geen cijfer", "No grade yet"),
     "what_we_scan": T("Wat we gaan bekijken", "What we will look at"),
     "no_deductions": T("Er gingen geen punten af.", "No points were taken off."),
     "capped_note": T(
-        "Uw letter is lager dan uw punten alleen zouden geven, omdat er een ernstig probleem "
+        "Uw cijfer is lager dan uw punten alleen zouden geven, omdat er een ernstig probleem "
         "openstaat.",
-        "Your letter is lower than your points alone would give, because a serious problem is "
-        "open.",
+        "Your grade is lower than your points alone would give, because a serious problem is open.",
     ),
     "do_first": T("Doe dit eerst", "Do these first"),
     "do_first_intro": T(
-        "De belangrijkste acties, de ernstigste en snelste eerst. Geef deze lijst aan uw "
+        "De belangrijkste acties: eerst wat de meeste schade kan doen, daarna wat het snelst "
+        "geregeld is. Geef deze lijst aan uw "
         "IT-leverancier of websitebouwer als u het niet zelf doet.",
-        "The most important actions, most serious and quickest first. Give this list to your "
+        "The most important actions: first what can do the most harm, then what is quickest to "
+        "fix. Give this list to your "
         "IT supplier or web designer if you do not do it yourself.",
     ),
     "nothing_to_do": T(
         "Er is op dit moment niets dat u hoeft te doen. Goed bezig!",
         "There is nothing you need to do right now. Well done!",
     ),
+    "nothing_to_do_partly": T(
+        "In wat we konden testen, vonden we niets om te doen. Een deel konden we niet testen; "
+        "zie hieronder.",
+        "In what we could test we found nothing to do. Part of it could not be tested; see below.",
+    ),
+    "nothing_to_do_untested": T(
+        "We konden niets testen, dus we kunnen ook niet zeggen wat u moet doen.",
+        "We could not test anything, so we cannot say what you should do either.",
+    ),
     "more_actions": T("Nog {n} andere acties staan hieronder.", "{n} more actions are below."),
+    "more_actions_1": T("Nog 1 andere actie staat hieronder.", "1 more action is below."),
     "on_hosts": T("Op", "On"),
     "and_more_hosts": T("en nog {n}", "and {n} more"),
     "gain_points": T("kost nu {n} punten", "costs {n} points now"),
@@ -81,9 +92,9 @@ UI: Mapping[str, Text] = {
         "improved.",
     ),
     "score_went": T(
-        "Uw score ging van {before} naar {after}.", "Your score went from {before} to {after}."
+        "Uw punten gingen van {before} naar {after}.", "Your points went from {before} to {after}."
     ),
-    "score_same": T("Uw score bleef {after}.", "Your score stayed at {after}."),
+    "score_same": T("Uw punten bleven {after}.", "Your points stayed at {after}."),
     "resolved_since": T("Opgelost", "Fixed"),
     "new_since": T("Nieuw", "New"),
     "reopened_since": T("Teruggekomen", "Came back"),
@@ -97,7 +108,11 @@ UI: Mapping[str, Text] = {
         "The average of other companies, without names. We show an average only when a group "
         "has at least {n} companies.",
     ),
-    "you": T("Uw score", "Your score"),
+    "compare_no_grade": T(
+        "Zonder cijfer valt er niets te vergelijken.",
+        "Without a grade there is nothing to compare.",
+    ),
+    "you": T("Uw punten", "Your points"),
     "sector_average": T("Gemiddelde in uw sector", "Average in your sector"),
     "area_average": T("Gemiddelde in het havengebied", "Average in the port area"),
     "sector_too_small": T(
@@ -109,26 +124,73 @@ UI: Mapping[str, Text] = {
         "The Meldpunt does not know your sector.",
     ),
     "companies_n": T("{n} bedrijven", "{n} companies"),
+    "companies_1": T("1 bedrijf", "1 company"),
     "better_than_sector": T(
-        "U scoort beter dan het gemiddelde in uw sector.",
-        "You score better than the average in your sector.",
+        "U hebt meer punten dan het gemiddelde in uw sector.",
+        "You have more points than the average in your sector.",
     ),
     "worse_than_sector": T(
-        "U scoort lager dan het gemiddelde in uw sector.",
-        "You score below the average in your sector.",
+        "U hebt minder punten dan het gemiddelde in uw sector.",
+        "You have fewer points than the average in your sector.",
     ),
     "all_findings": T("Alle bevindingen per onderwerp", "All findings by topic"),
-    "theme_ok": T("Geen problemen gevonden.", "No problems found."),
+    "theme_ok": T("Getest: geen problemen gevonden.", "Tested: no problems found."),
     "theme_untested": T(
-        "Dit onderdeel hebben we nog niet getest.", "We have not tested this part yet."
+        "Niet getest: hier kunnen we niets over zeggen.",
+        "Not tested: we cannot say anything about this.",
     ),
     "theme_partly_untested": T(
-        "Let op: een deel van de tests kon de laatste keer niet worden uitgevoerd. Zie de "
-        "technische bijlage.",
-        "Note: some tests could not be run last time. See the technical appendix.",
+        "Niet alles kon worden getest. Waar we niets weten, zeggen we ook niet dat het in orde is.",
+        "Not everything could be tested. Where we do not know, we do not say it is fine.",
+    ),
+    "theme_accepted_only": T(
+        "Geen open problemen; wat er was, hebt u bewust aanvaard (zie hieronder).",
+        "No open problems; what there was, you chose to accept (see below).",
+    ),
+    "state_passed": T("Getest, in orde", "Tested, fine"),
+    "state_findings": T("Problemen gevonden", "Problems found"),
+    "state_untested": T("Niet getest", "Not tested"),
+    "passed_on": T("In orde op", "Fine on"),
+    "untested_on": T("Niet getest op", "Not tested on"),
+    "no_grade_nothing_tested": T(
+        "Geen cijfer: bij de laatste scan kon geen enkele test worden uitgevoerd. Dat zegt "
+        "niets over hoe veilig u bent; we weten het gewoon niet.",
+        "No grade: at the latest scan not a single test could be run. That says nothing about "
+        "how safe you are; we simply do not know.",
+    ),
+    "advice_partial": T(
+        "In wat we konden testen, ziet het er goed uit. Over wat we niet konden testen, zeggen "
+        "we niets: dat kan in orde zijn of niet.",
+        "What we could test looks good. About what we could not test we say nothing: it may or "
+        "may not be fine.",
+    ),
+    "grade_basis": T(
+        "Dit cijfer rust op {decided} van de {parts} onderdelen die we wilden testen.",
+        "This grade rests on {decided} of the {parts} parts we meant to test.",
+    ),
+    "grade_basis_untested": T(
+        "{n} onderdelen konden we niet testen; die tellen niet mee, in geen enkele richting.",
+        "{n} parts could not be tested; they do not count, in either direction.",
+    ),
+    "grade_basis_untested_one": T(
+        "1 onderdeel konden we niet testen; dat telt niet mee, in geen enkele richting.",
+        "1 part could not be tested; it does not count, in either direction.",
+    ),
+    "probably": T("Waarschijnlijk", "Probably"),
+    "seen_service_port": T(
+        "{service} op poort {port} ({where})", "{service} on port {port} ({where})"
+    ),
+    "seen_port": T("poort {port} ({where})", "port {port} ({where})"),
+    "probable_note": T(
+        "Wat we zagen: alleen een open poort ({seen}), zonder verdere gegevens. Zo'n poort "
+        "hoort meestal bij deze dienst, maar zeker is dat niet. Vraag uw IT-leverancier het te "
+        "bevestigen.",
+        "What we saw: only an open port ({seen}), without further details. Such a port usually "
+        "belongs to this service, but that is not certain. Ask your IT supplier to confirm it.",
     ),
     "what_means": T("Wat betekent dit?", "What does this mean?"),
     "what_to_do": T("Wat moet u doen?", "What should you do?"),
+    "fix": T("Oplossing", "Fix"),
     "where": T("Waar?", "Where?"),
     "since": T("gezien sinds", "seen since"),
     "severity": T("Ernst", "Severity"),
@@ -195,7 +257,7 @@ UI: Mapping[str, Text] = {
     "companies_scanned": T(
         "{scanned} van {total} bedrijven gescand", "{scanned} of {total} companies scanned"
     ),
-    "average_score": T("Gemiddelde score", "Average score"),
+    "average_score": T("Gemiddeld aantal punten", "Average points"),
     "latest_scan": T("Laatste scan", "Latest scan"),
     "no_scans": T(
         "Er is nog geen scan gedaan. Dit overzicht wordt gevuld na de eerste scan.",
@@ -223,8 +285,8 @@ UI: Mapping[str, Text] = {
     "unknown_sector": T("Sector onbekend", "Sector unknown"),
     "trend": T("Ontwikkeling over de scans", "Progress over the scans"),
     "trend_intro": T(
-        "Gemiddelde score en cijfers van alle bedrijven na elke scan.",
-        "Average score and grades of all companies after each scan.",
+        "Gemiddeld aantal punten en cijfers van alle bedrijven na elke scan.",
+        "Average points and grades of all companies after each scan.",
     ),
     "trend_one_run": T(
         "Er is pas één scan. Na de volgende scan ziet u hier de ontwikkeling.",
@@ -232,13 +294,13 @@ UI: Mapping[str, Text] = {
     ),
     "scan": T("Scan", "Scan"),
     "date": T("Datum", "Date"),
-    "open_findings": T("Open bevindingen", "Open findings"),
+    "open_findings": T("Open problemen", "Open problems"),
     "critical_companies": T(
         "Bedrijven met een kritiek probleem", "Companies with a critical problem"
     ),
     "company": T("Bedrijf", "Company"),
     "grade": T("Cijfer", "Grade"),
-    "score": T("Score", "Score"),
+    "score": T("Punten", "Points"),
     "problems": T("Problemen", "Problems"),
     "named_list": T("Alle bedrijven", "All companies"),
     "scan_health": T(
@@ -249,42 +311,73 @@ UI: Mapping[str, Text] = {
         "Bij de laatste scan kon 1 test niet worden uitgevoerd.",
         "At the latest scan 1 test could not be run.",
     ),
+    "companies_untested": T(
+        "Bij {n} gescande bedrijven kon niets worden getest; zij hebben geen cijfer en tellen "
+        "in geen enkel cijfer of gemiddelde mee.",
+        "At {n} scanned companies nothing could be tested; they have no grade and count in no "
+        "grade or average.",
+    ),
+    "companies_untested_one": T(
+        "Bij 1 gescand bedrijf kon niets worden getest; het heeft geen cijfer en telt in geen "
+        "enkel cijfer of gemiddelde mee.",
+        "At 1 scanned company nothing could be tested; it has no grade and counts in no grade "
+        "or average.",
+    ),
     "scanned_label": T("bedrijven gescand", "companies scanned"),
     "internal": T("Intern – niet verspreiden", "Internal – do not distribute"),
     "table_version": T("De cijfers in een tabel", "The figures in a table"),
     # --- the warning e-mail (`exposure warn`; reports/templates/warning.*.j2) -------------------
     "warn_subject_one": T(
-        "{meldpunt}: 1 ding om te regelen voor {company}",
-        "{meldpunt}: 1 thing to fix for {company}",
+        "{urgency}: 1 probleem bij {company} – {meldpunt} ({reference})",
+        "{urgency}: 1 problem at {company} – {meldpunt} ({reference})",
     ),
     "warn_subject_many": T(
-        "{meldpunt}: {n} dingen om te regelen voor {company}",
-        "{meldpunt}: {n} things to fix for {company}",
+        "{urgency}: {n} problemen bij {company} – {meldpunt} ({reference})",
+        "{urgency}: {n} problems at {company} – {meldpunt} ({reference})",
     ),
     "warn_subject_reminder_one": T(
-        "{meldpunt}: herinnering, nog 1 ding te regelen voor {company}",
-        "{meldpunt}: reminder, 1 thing still to fix for {company}",
+        "Herinnering – {urgency}: nog 1 probleem bij {company} – {meldpunt} ({reference})",
+        "Reminder – {urgency}: 1 problem still open at {company} – {meldpunt} ({reference})",
     ),
     "warn_subject_reminder_many": T(
-        "{meldpunt}: herinnering, nog {n} dingen te regelen voor {company}",
-        "{meldpunt}: reminder, {n} things still to fix for {company}",
+        "Herinnering – {urgency}: nog {n} problemen bij {company} – {meldpunt} ({reference})",
+        "Reminder – {urgency}: {n} problems still open at {company} – {meldpunt} ({reference})",
+    ),
+    "urgency_critical": T("Dringend, vandaag regelen", "Urgent, act today"),
+    "urgency_high": T("Belangrijk", "Important"),
+    "urgency_medium": T("Graag regelen", "Please fix"),
+    "urgency_low": T("Ter verbetering", "To improve"),
+    "warn_first_line": T("Wat we vonden: {what}.", "What we found: {what}."),
+    "warn_first_more_one": T("en nog 1 ander probleem", "and 1 more problem"),
+    "warn_first_more_many": T("en nog {n} andere problemen", "and {n} more problems"),
+    "warn_emergency": T(
+        "Dit is dringend. Hulp nodig om het vandaag nog te regelen? Bel {meldpunt} op {phone}: "
+        "wij helpen u verder of brengen u in contact met iemand die dat kan.",
+        "This is urgent. Need help to deal with it today? Call {meldpunt} on {phone}: we help "
+        "you or put you in touch with someone who can.",
+    ),
+    "warn_change_address": T(
+        "Wilt u deze berichten op een ander e-mailadres ontvangen, of wilt u ze niet meer "
+        "krijgen? Beantwoord deze e-mail of bel ons; dan passen wij het aan.",
+        "Would you like these messages at another e-mail address, or not at all any more? "
+        "Reply to this e-mail or call us, and we will change it.",
     ),
     "warn_greeting": T("Beste {company},", "Dear {company},"),
     "warn_intro_one": T(
         "Wij kijken regelmatig van buitenaf naar wat iedereen op internet van uw bedrijf kan "
         "zien: uw website, uw e-mailinstellingen en apparaten die aan internet hangen. Bij onze "
-        "controle van {date} vonden we 1 ding dat u snel moet (laten) regelen.",
+        "controle van {date} vonden we 1 probleem dat u snel moet (laten) regelen.",
         "We regularly look from the outside at what anyone on the internet can see of your "
         "business: your website, your e-mail settings and devices connected to the internet. "
-        "In our check of {date} we found 1 thing you should fix, or have fixed, soon.",
+        "In our check of {date} we found 1 problem you should fix, or have fixed, soon.",
     ),
     "warn_intro_many": T(
         "Wij kijken regelmatig van buitenaf naar wat iedereen op internet van uw bedrijf kan "
         "zien: uw website, uw e-mailinstellingen en apparaten die aan internet hangen. Bij onze "
-        "controle van {date} vonden we {n} dingen die u snel moet (laten) regelen.",
+        "controle van {date} vonden we {n} problemen die u snel moet (laten) regelen.",
         "We regularly look from the outside at what anyone on the internet can see of your "
         "business: your website, your e-mail settings and devices connected to the internet. "
-        "In our check of {date} we found {n} things you should fix, or have fixed, soon.",
+        "In our check of {date} we found {n} problems you should fix, or have fixed, soon.",
     ),
     "warn_intro_reminder": T(
         "Eerder schreven wij u over het onderstaande. Bij onze controle van {date} was het nog "
@@ -301,20 +394,20 @@ UI: Mapping[str, Text] = {
         "your IT supplier or web designer.",
     ),
     "warn_more_actions_one": T(
-        "En nog 1 ander punt; zie hieronder.", "And 1 more point; see below."
+        "En nog 1 ander probleem; zie hieronder.", "And 1 more problem; see below."
     ),
     "warn_more_actions_many": T(
-        "En nog {n} andere punten; zie hieronder.", "And {n} more points; see below."
+        "En nog {n} andere problemen; zie hieronder.", "And {n} more problems; see below."
     ),
     "warn_found": T("Wat we vonden", "What we found"),
     "warn_raised": T("eerder {before}, nu {after}", "was {before}, now {after}"),
     "warn_still_open_one": T(
-        "Daarnaast staat er nog 1 punt open waarover we u eerder schreven.",
-        "There is also 1 open point we wrote to you about before.",
+        "Daarnaast staat er nog 1 probleem open waarover we u eerder schreven.",
+        "There is also 1 open problem we wrote to you about before.",
     ),
     "warn_still_open_many": T(
-        "Daarnaast staan er nog {n} punten open waarover we u eerder schreven.",
-        "There are also {n} open points we wrote to you about before.",
+        "Daarnaast staan er nog {n} problemen open waarover we u eerder schreven.",
+        "There are also {n} open problems we wrote to you about before.",
     ),
     "warn_it_supplier": T("Voor uw IT-leverancier", "For your IT supplier"),
     "warn_it_supplier_intro": T(
@@ -429,6 +522,7 @@ UI: Mapping[str, Text] = {
     ),
     "portal_grade": T("Cijfer", "Grade"),
     "portal_never": T("nog niet gescand", "not scanned yet"),
+    "portal_untested": T("geen cijfer: niets getest", "no grade: nothing tested"),
 }
 
 THEME_TITLE: Mapping[Theme, Text] = {
@@ -524,6 +618,31 @@ FAILURE_REASON: Mapping[str, Text] = {
     ),
     "bug": T("fout in de scanner", "error in the scanner"),
 }
+
+
+#: Why a topic or target could not be tested, besides the check's own reasons above
+#: (`reports.coverage` codes).
+COVERAGE_REASON: Mapping[str, Text] = {
+    "not_scanned": T("nog niet gescand", "not scanned yet"),
+    "unresolvable": T(
+        "de domeinnaam wijst nergens naartoe, dus er is niets te bekijken",
+        "the domain name leads nowhere, so there is nothing to look at",
+    ),
+    "no_domain": T(
+        "er is geen domeinnaam van uw bedrijf bij het Meldpunt bekend",
+        "the Meldpunt knows no domain name of your company",
+    ),
+    "no_target": T(
+        "er is geen adres van uw bedrijf bekend waarop dit te testen is",
+        "no address of your company is known that this can be tested on",
+    ),
+}
+
+
+def coverage_reason(reason: str, language: str) -> str:
+    """A reason code of `reports.coverage` (or a check's failure reason) in plain words."""
+    words = COVERAGE_REASON.get(reason)
+    return words.get(language) if words else failure_reason(reason, language)
 
 
 def ui(key: str, language: str, **values: object) -> str:

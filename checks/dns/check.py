@@ -60,7 +60,7 @@ DNSSEC_MISSING = FindingSpec(
 
 DNSSEC_INVALID = FindingSpec(
     id="dns.dnssec.invalid",
-    severity=Severity.HIGH,
+    severity=Severity.CRITICAL,
     title=Text(
         nl="De DNSSEC-beveiliging van uw domein is kapot",
         en="Your domain's DNSSEC is broken",

@@ -27,11 +27,13 @@ SPF_MISSING = FindingSpec(
     ),
     remediation=Text(
         nl="Vraag uw IT-leverancier of e-mailprovider om een SPF-record dat eindigt op '-all', "
-        "en daarnaast DMARC met p=reject. Verstuurt dit domein nooit e-mail? Dan is "
-        "'v=spf1 -all' genoeg.",
+        "en daarnaast een DMARC-record: begin met p=none en een adres voor rapporten (rua), en "
+        "ga na een paar weken naar p=quarantine en dan p=reject. Verstuurt dit domein nooit "
+        "e-mail? Dan is 'v=spf1 -all' met DMARC p=reject genoeg.",
         en="Ask your IT supplier or e-mail provider for an SPF record that ends in '-all', and "
-        "DMARC with p=reject as well. Does this domain never send e-mail? Then 'v=spf1 -all' "
-        "is enough.",
+        "a DMARC record as well: start with p=none and an address for reports (rua), and move "
+        "to p=quarantine and then p=reject after a few weeks. Does this domain never send "
+        "e-mail? Then 'v=spf1 -all' with DMARC p=reject is enough.",
     ),
     technical=Text(
         nl="Geen TXT-record dat begint met v=spf1 op het domein (RFC 7208). Publiceer "
@@ -166,10 +168,14 @@ DMARC_POLICY_NONE = FindingSpec(
         "it. Phishing in your name still arrives.",
     ),
     remediation=Text(
-        nl="Bekijk de DMARC-rapporten met uw IT-leverancier, en zet het beleid daarna op "
-        "p=quarantine en uiteindelijk op p=reject.",
-        en="Review the DMARC reports with your IT supplier, then set the policy to "
-        "p=quarantine and eventually p=reject.",
+        nl="Vraag uw IT-leverancier het beleid strenger te zetten: eerst p=quarantine, "
+        "uiteindelijk p=reject. Staat er een adres voor rapporten (rua) in het record, bekijk "
+        "die rapporten dan eerst samen; staat het er niet in, laat het dan eerst toevoegen en "
+        "wacht een paar weken, zodat u ziet wie namens u mailt.",
+        en="Ask your IT supplier to make the policy stricter: first p=quarantine, eventually "
+        "p=reject. If the record has an address for reports (rua), review those reports "
+        "together first; if it has none, have one added first and wait a few weeks, so you "
+        "see who sends mail on your behalf.",
     ),
     technical=Text(
         nl="Het toegepaste beleid is none: p=none (of sp=none via het organisatiedomein), geen "
@@ -206,13 +212,19 @@ DMARC_NO_REPORTS = FindingSpec(
 DKIM_MISSING = FindingSpec(
     id="mail.dkim.missing",
     severity=Severity.LOW,
-    title=Text(nl="Geen DKIM-handtekening", en="No DKIM signature"),
+    title=Text(
+        nl="We vinden geen aanwijzing voor DKIM-handtekeningen",
+        en="We find no sign of DKIM signatures",
+    ),
     risk=Text(
-        nl="Uw uitgaande e-mail wordt niet digitaal ondertekend. Ondertekende e-mail komt "
-        "betrouwbaarder over bij ontvangers, en is nodig om DMARC streng te kunnen zetten "
-        "zonder dat uw eigen mail wordt geweigerd.",
-        en="Your outgoing e-mail is not digitally signed. Signed e-mail is trusted more by "
-        "recipients, and is needed to make DMARC strict without your own mail being refused.",
+        nl="We vinden in uw domein geen aanwijzing dat uw uitgaande e-mail digitaal wordt "
+        "ondertekend (DKIM). Van buitenaf is dat niet zeker te zien; uw IT-leverancier kan het "
+        "bevestigen. Ondertekende e-mail komt betrouwbaarder over bij ontvangers, en is nodig "
+        "om DMARC streng te kunnen zetten zonder dat uw eigen mail wordt geweigerd.",
+        en="We find no sign in your domain that your outgoing e-mail is digitally signed "
+        "(DKIM). From the outside this cannot be seen for certain; your IT supplier can "
+        "confirm it. Signed e-mail is trusted more by recipients, and is needed to make DMARC "
+        "strict without your own mail being refused.",
     ),
     remediation=Text(
         nl="Zet DKIM-ondertekening aan bij uw e-mailprovider (bij Microsoft 365 en Google "

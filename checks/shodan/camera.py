@@ -137,6 +137,7 @@ def find_camera_summary(host: Host, now: datetime, via: str = "") -> CameraVerdi
     if by_cpe:  # the device's web interface: InternetDB does not say which port, so all of them
         ports |= {p for p in host.ports if p in WEB_PORTS or p in port_hits}
     services = [service_evidence(host, None, p, now) for p in sorted(ports)]
+    what = f"{match.vendor} camera/recorder" if match.vendor else "camera/recorder"
     evidence = host_evidence(host, via, services)
     evidence.update(
         {
@@ -145,9 +146,11 @@ def find_camera_summary(host: Host, now: datetime, via: str = "") -> CameraVerdi
             "cpes": [str(c) for c in host.cpes],
             "signals": match.signals,
             "live_view": None,  # unknown: InternetDB has no banners
+            # A vendor's port alone is a guess; its CPE (Shodan's product match) is not.
+            "certainty": "certain" if by_cpe else "probable",
+            "service": what,
         }
     )
-    what = f"{match.vendor} camera/recorder" if match.vendor else "camera/recorder"
     detail = (
         f"{what} on {host.ip} according to InternetDB ({', '.join(match.signals)}); "
         "whether its stream is open is unknown without Shodan's banners"

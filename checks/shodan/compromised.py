@@ -39,11 +39,13 @@ COMPROMISED = FindingSpec(
     ),
     remediation=Text(
         nl="Bel vandaag nog uw IT-leverancier: laat het systeem van internet halen, "
-        "onderzoeken en schoon opnieuw inrichten. Zijn er persoonsgegevens bij betrokken, "
-        "meld het datalek dan binnen 72 uur bij de Autoriteit Persoonsgegevens.",
+        "onderzoeken en schoon opnieuw inrichten. Zijn er waarschijnlijk persoonsgegevens "
+        "ingezien of meegenomen, met een risico voor de mensen om wie het gaat? Meld het "
+        "datalek dan binnen 72 uur na ontdekking bij de Autoriteit Persoonsgegevens.",
         en="Call your IT supplier today: have the system taken off the internet, investigated "
-        "and rebuilt clean. If personal data is involved, report the breach to the Dutch Data "
-        "Protection Authority within 72 hours.",
+        "and rebuilt clean. If personal data was probably accessed or taken, with a risk to "
+        "the people concerned, report the breach to the Dutch Data Protection Authority "
+        "within 72 hours of discovering it.",
     ),
     technical=Text(
         nl="Shodan markeert de dienst met de tag 'compromised', 'malware' of 'doublepulsar' "

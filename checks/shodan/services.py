@@ -111,12 +111,16 @@ DATABASE = FindingSpec(
     risk=Text(
         nl="Een database met gegevens van uw bedrijf of uw klanten is vanaf internet te "
         "bereiken. Databases zonder wachtwoord worden binnen uren gevonden, leeggehaald en "
-        "gegijzeld. Ook met wachtwoord is dit een groot risico op een datalek, dat u moet "
-        "melden bij de Autoriteit Persoonsgegevens.",
+        "gegijzeld. Ook met wachtwoord is dit een groot risico op een datalek. Zijn er "
+        "waarschijnlijk persoonsgegevens ingezien of meegenomen, met een risico voor de "
+        "mensen om wie het gaat? Dan moet u dat binnen 72 uur na ontdekking melden bij de "
+        "Autoriteit Persoonsgegevens.",
         en="A database with data of your business or your customers can be reached from the "
         "internet. Databases without a password are found, emptied and held for ransom "
-        "within hours. Even with a password this is a serious risk of a data breach, which "
-        "you must report to the Dutch Data Protection Authority.",
+        "within hours. Even with a password this is a serious risk of a data breach. If "
+        "personal data was probably accessed or taken, with a risk to the people concerned, "
+        "you must report it to the Dutch Data Protection Authority within 72 hours of "
+        "discovering it.",
     ),
     remediation=Text(
         nl="Vraag uw IT-leverancier of websitebouwer om de database af te schermen, zodat "
@@ -469,6 +473,9 @@ def summary_candidate(
     evidence = host_evidence(host, via, [service])
     evidence.update(service)
     evidence["authentication"] = None
+    # Certainty follows evidence (DESIGN.md): a port number alone is what the service usually
+    # is, not what it is; a CPE or a tag is Shodan's own identification.
+    evidence["certainty"] = "probable" if signal.startswith("port ") else "certain"
     detail = (
         f"{name} on {endpoint(host.ip, port)} ({signal}); InternetDB gives no banner, product, "
         "authentication or date"

@@ -182,16 +182,16 @@ UNTRUSTED = FindingSpec(
 
 WEAK_KEY = FindingSpec(
     id="tls.cert.weak_key",
-    severity=Severity.MEDIUM,
+    severity=Severity.HIGH,
     title=Text(
         nl="Het certificaat gebruikt een te zwakke sleutel",
         en="The certificate uses a key that is too weak",
     ),
     risk=Text(
-        nl="De sleutel is te kort om nog veilig te zijn; moderne browsers en systemen weigeren "
-        "zulke certificaten steeds vaker, zodat bezoekers een foutmelding krijgen.",
-        en="The key is too short to be safe any more; modern browsers and systems increasingly "
-        "refuse such certificates, so visitors get an error.",
+        nl="De sleutel is te kort om nog veilig te zijn. Browsers weigeren zulke certificaten: "
+        "bezoekers krijgen een foutmelding in plaats van uw website.",
+        en="The key is too short to be safe any more. Browsers refuse such certificates: "
+        "visitors get an error page instead of your website.",
     ),
     remediation=Text(
         nl="Vraag uw websitebouwer of hostingprovider om een nieuw certificaat met een sterke "
@@ -211,7 +211,7 @@ WEAK_KEY = FindingSpec(
 
 WEAK_SIGNATURE = FindingSpec(
     id="tls.cert.weak_signature",
-    severity=Severity.MEDIUM,
+    severity=Severity.HIGH,
     title=Text(
         nl="Het certificaat is ondertekend met een verouderde methode",
         en="The certificate is signed with an outdated method",

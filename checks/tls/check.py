@@ -8,7 +8,7 @@ legacy probe. Findings are per host, the worst address counting (`checks._site.s
 
 "Could not test" stays apart from "fine": a host that hangs or resets every handshake is a
 `CheckFailure` for the whole family; a legacy probe that timed out after a good modern handshake
-leaves only `tls.protocol.legacy` undecided. A host with nothing on the HTTPS port gets no TLS
+leaves only the `tls.protocol.*` ids undecided. A host with nothing on the HTTPS port gets no TLS
 verdict at all: that is the web check's `web.https.missing`.
 """
 
@@ -27,7 +27,7 @@ from checks._site.sitefold import (
 from checks._site.website import SITE, site_hosts
 from checks.tls.certificate import CERTIFICATE_IDS, CERTIFICATE_SPECS, judge_certificate
 from checks.tls.codes import TRUST_CODES
-from checks.tls.protocol import LEGACY, judge_protocol
+from checks.tls.protocol import LEGACY, OBSOLETE_ONLY, PROTOCOL_IDS, judge_protocol
 from exposure.contract import (
     CheckContext,
     CheckMeta,
@@ -39,7 +39,7 @@ from exposure.contract import (
 from exposure.net.failures import could_not_test
 from exposure.text import Text
 
-ALL_IDS = frozenset({*CERTIFICATE_IDS, LEGACY.id})
+ALL_IDS = frozenset({*CERTIFICATE_IDS, *PROTOCOL_IDS})
 
 
 class TlsCheck:
@@ -60,7 +60,7 @@ class TlsCheck:
         target_kinds=frozenset({TargetKind.DOMAIN}),
         sources=frozenset({Source.DNS, Source.TLS}),
         wants=frozenset({SITE}),
-        findings=(*CERTIFICATE_SPECS, LEGACY),
+        findings=(*CERTIFICATE_SPECS, LEGACY, OBSOLETE_ONLY),
         codes=TRUST_CODES,
     )
 
@@ -81,7 +81,7 @@ class TlsCheck:
                             visit.address,
                             could_not_test(visit.legacy.failure),
                             f"legacy TLS probe: {visit.legacy.detail}",
-                            frozenset({LEGACY.id}),
+                            PROTOCOL_IDS,
                         )
                     )
                 else:

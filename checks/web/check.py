@@ -104,13 +104,15 @@ NO_REDIRECT = FindingSpec(
         "straight to https:// on the same name.",
     ),
     technical=Text(
-        nl="GET http://<host>/ geeft geen redirect (301/308) naar https://<dezelfde host>/ als "
-        "eerste stap: geen redirect, een redirect naar http, of eerst naar een andere host "
-        "(reden in het bewijs). Stel op poort 80 een permanente redirect in naar https op "
+        nl="GET http://<host>/ geeft geen redirect (301, 302, 303, 307 of 308) naar "
+        "https://<dezelfde host>/ als eerste stap: geen redirect, een redirect naar http, of "
+        "eerst naar een andere host (reden in het bewijs). Elk van die codes telt; een "
+        "permanente (301 of 308) is het best. Stel op poort 80 een redirect in naar https op "
         "dezelfde host; een eventuele www-redirect hoort daarna, binnen HTTPS.",
-        en="GET http://<host>/ does not answer with a redirect (301/308) to https://<the same "
-        "host>/ as its first hop: no redirect, a redirect to http, or first to another host "
-        "(reason in the evidence). Configure a permanent redirect on port 80 to https on the "
+        en="GET http://<host>/ does not answer with a redirect (301, 302, 303, 307 or 308) "
+        "to https://<the same host>/ as its first hop: no redirect, a redirect to http, or "
+        "first to another host (reason in the evidence). Any of those codes counts; a "
+        "permanent one (301 or 308) is best. Configure a redirect on port 80 to https on the "
         "same host; any www redirect belongs after it, within HTTPS.",
     ),
     effort=Effort.LOW,

@@ -28,6 +28,7 @@ from exposure.store.db import session as session_scope
 from exposure.store.queries import list_findings
 from exposure.testbed.area_demo import demo_area
 from exposure.testbed.runner import Testbed
+from reports.codes import CodeBook, code_book
 from reports.findings import print_table
 from reports.publish import Written, write_all
 from reports.specs import Specs
@@ -45,12 +46,20 @@ DEMO_SENDER = {
 
 
 def demo_warnings(
-    engine: Engine, settings: Settings, specs: Mapping[str, FindingSpec], outbox: Path
+    engine: Engine,
+    settings: Settings,
+    specs: Mapping[str, FindingSpec],
+    outbox: Path,
+    codes: CodeBook | None = None,
 ) -> WarnReport:
     """The demo's warnings in `outbox`, as `exposure warn --outbox` writes them."""
     missing = {key: value for key, value in DEMO_SENDER.items() if not getattr(settings, key)}
     return run_warnings(
-        engine, settings.model_copy(update=missing), specs, WarnOptions(outbox=outbox)
+        engine,
+        settings.model_copy(update=missing),
+        specs,
+        WarnOptions(outbox=outbox),
+        codes=codes,
     )
 
 
@@ -114,7 +123,7 @@ async def _demo(output: Path, console: Console) -> int:
             )
             print_table(rows, console)
             warnings = await asyncio.to_thread(
-                demo_warnings, engine, settings, registry.specs(), outbox
+                demo_warnings, engine, settings, registry.specs(), outbox, code_book(registry)
             )
             print_warn_report(warnings, console)
             reports, overview = await asyncio.to_thread(

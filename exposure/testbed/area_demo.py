@@ -370,7 +370,7 @@ EXPECTED: Mapping[str, frozenset[str]] = {
     "58120003": frozenset(
         {
             "tls.cert.weak_signature",
-            "tls.protocol.legacy",
+            "tls.protocol.obsolete_only",
             "web.https.no_redirect",
             "web.hsts.missing",
             "securitytxt.missing",

@@ -66,8 +66,9 @@ EXPECTED: dict[str, set[str]] = {
     "nointermediate.test": {"tls.cert.untrusted"},
     "weakkey.test": {"tls.cert.weak_key"},
     "sha1.test": {"tls.cert.weak_signature"},
-    "legacy.test": {"tls.protocol.legacy"},
-    "legacy-shared.test": {"tls.protocol.legacy"},
+    # TLS 1.0-1.1 only: no browser opens it; "switch off 1.0/1.1" would leave nothing
+    "legacy.test": {"tls.protocol.obsolete_only"},
+    "legacy-shared.test": {"tls.protocol.obsolete_only"},
     "mixed.test": {"tls.protocol.legacy"},
     "nohttps.test": {"web.https.missing"},
     "plain.test": {"web.https.no_redirect"},
@@ -90,6 +91,7 @@ FAMILY_IDS = {
     "tls.cert.weak_key",
     "tls.cert.weak_signature",
     "tls.protocol.legacy",
+    "tls.protocol.obsolete_only",
     "web.https.missing",
     "web.https.no_redirect",
     "web.hsts.missing",
@@ -172,7 +174,11 @@ async def test_hang_and_reset_are_could_not_test(scanned):
     assert {e.target for e in outcome.errors} == failing
     for error in outcome.errors:
         if error.check_id == "tls":
-            assert set(error.finding_ids) >= {"tls.cert.expired", "tls.protocol.legacy"}
+            assert set(error.finding_ids) >= {
+                "tls.cert.expired",
+                "tls.protocol.legacy",
+                "tls.protocol.obsolete_only",
+            }
 
 
 async def test_handshakes_per_host_are_minimal(scanned):
@@ -224,9 +230,10 @@ async def test_evidence_a_person_can_act_on(scanned):
     mismatch = rows[("wronghost.test", "tls.cert.hostname_mismatch")].evidence
     assert mismatch["certificate"]["san"] == ["shared-hosting.example"]
 
-    legacy = rows[("legacy.test", "tls.protocol.legacy")].evidence
+    legacy = rows[("legacy.test", "tls.protocol.obsolete_only")].evidence
     assert legacy["legacy_version"] == "TLSv1.1"
     assert legacy["best_version"].startswith("none")
+    assert ("legacy.test", "tls.protocol.legacy") not in rows
     mixed = rows[("mixed.test", "tls.protocol.legacy")].evidence
     assert mixed["best_version"] == "TLSv1.3"
 

@@ -365,6 +365,10 @@ SPECS = Specs(
         "exposure": Text("Open diensten (Shodan)", "Open services (Shodan)"),
         "target": Text("Domeinnaam", "Domain name"),
     },
+    family_kinds={
+        **{f: frozenset({"domain"}) for f in ("tls", "web", "securitytxt", "mail", "target")},
+        "exposure": frozenset({"domain", "ip", "network"}),
+    },
 )
 
 HOSTILE_NAME = '<script>alert(1)</script> =HYPERLINK("http://x")'

@@ -163,7 +163,7 @@ def test_bad_items_are_refused() -> None:
         score([("only-an-id",)])
 
 
-def test_actions_rank_by_severity_then_effort_then_hosts() -> None:
+def test_actions_rank_by_severity_then_harm_then_effort_then_hosts() -> None:
     items = [
         Item("web.hsts.missing", Severity.LOW, target="a"),
         Item("mail.dmarc.missing", Severity.HIGH, target="a.test"),
@@ -183,9 +183,9 @@ def test_actions_rank_by_severity_then_effort_then_hosts() -> None:
     actions = rank_actions(items, effort)
     assert [a.check_id for a in actions] == [
         "exposure.ics",  # critical first, however hard
-        "mail.dmarc.missing",  # high + low effort (ties broken by id)
-        "tls.cert.expired",
-        "web.https.missing",  # high + medium effort
+        "tls.cert.expired",  # high, customers turned away (outage)
+        "mail.dmarc.missing",  # high, mail in your name (impersonation), before ...
+        "web.https.missing",  # high, read along the way (eavesdropping)
         "web.hsts.missing",  # low; unknown effort counts as medium
     ]
     assert [a.rank for a in actions] == [1, 2, 3, 4, 5]

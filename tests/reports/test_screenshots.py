@@ -31,6 +31,7 @@ from exposure.store.db import session as session_scope
 from reports import company, overview
 from tests.reports import sample
 from tests.reports.sample import SPECS, SampleArea
+from tests.reports.test_coverage import DARK, HARBOUR, SLOW, build_lab
 
 SHOT_HEIGHT = 1600
 MIN_FONT_PX = 12
@@ -230,3 +231,39 @@ def test_reports_paint_in_chromium(area: SampleArea, tmp_path: Path) -> None:
         check_painted(screenshot(pages[name], 390, tmp_path / f"{name}-390.png"), 390, 8)
         desktop = screenshot(pages[name], 1280, tmp_path / f"{name}-1280.png")
         assert desktop.stat().st_size > 20_000
+
+
+def _keep(png: Path) -> None:
+    """Copy a screenshot to `EXPOSURE_SCREENSHOT_DIR` when set, to look at by hand."""
+    folder = os.environ.get("EXPOSURE_SCREENSHOT_DIR", "").strip()
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        shutil.copy(png, Path(folder) / png.name)
+
+
+@pytest.mark.slow
+def test_the_three_states_lay_out_and_paint(area: SampleArea, tmp_path: Path) -> None:
+    """The pages that changed with issue 19: nothing tested (no grade), no domain, a website
+    that timed out, a report with a probable finding and evidence codes; desktop and 390 px."""
+    _chromium()
+    build_lab(area)
+    pages: dict[str, Path] = {}
+    with session_scope(area.engine) as session:
+        for company_id in (DARK, HARBOUR, SLOW, sample.COLD_STORE):
+            for language in ("nl", "en"):
+                html = company.render_html(company.build(session, company_id, SPECS, language))
+                name = f"{company_id}-{language}"
+                pages[name] = tmp_path / f"{name}.html"
+                pages[name].write_text(html, encoding="utf-8")
+        html = overview.render_html(overview.build(session, SPECS, named=True))
+        pages["overview-named"] = tmp_path / "overview-named.html"
+        pages["overview-named"].write_text(html, encoding="utf-8")
+    for name, page in pages.items():
+        for width in (390, 1280):
+            found = measure(page, width)
+            assert not found["over"], f"{name} at {width}px runs off the edge: {found['over'][:5]}"
+            assert not found["small"], f"{name} at {width}px has tiny text: {found['small'][:5]}"
+            png = screenshot(page, width, tmp_path / f"{name}-{width}.png")
+            if width == 390:
+                check_painted(png, 390, 8)
+            _keep(png)

@@ -116,7 +116,7 @@ async def test_dry_run_outbox_quiet_second_run_and_the_audit_trail(
     assert [(r["company_id"], r["kind"], r["status"]) for r in rows] == [("1001", "new", "written")]
     assert rows[0]["recipients"] == ["info@bakkerij.test"]
     assert list(rows[0]["reasons"].values()) == ["new"]
-    assert rows[0]["subject"].endswith("1 ding om te regelen voor Bakkerij De Haven")
+    assert "1 probleem bij Bakkerij De Haven" in rows[0]["subject"]
     assert rows[0]["created_at"].endswith("Z")
     assert "written to" in rows[0]["result"]
     later = run(database, "warnings", "list", "--since", "2999-01-01")

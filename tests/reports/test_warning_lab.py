@@ -281,7 +281,8 @@ async def test_the_eml_files_are_complete_messages(wl: WarnLab) -> None:
     assert bakery.path is not None
     message = parse(bakery.path)
     assert message["Subject"].strip() == (
-        "Meldpunt Cybersecurity IJmuiden: 1 ding om te regelen voor Bakkerij De Haven"
+        "Belangrijk: 1 probleem bij Bakkerij De Haven – Meldpunt Cybersecurity IJmuiden "
+        f"({bakery.reference})"
     )
     assert message["To"] == "Bakkerij De Haven <info@bakkerij-dehaven.test>"
     assert message["From"] == "Meldpunt Cybersecurity IJmuiden <meldpunt@meldpunt-ijmuiden.test>"
@@ -317,8 +318,13 @@ async def test_the_eml_files_are_complete_messages(wl: WarnLab) -> None:
     assert str(bakery.path) in record.result
 
     english = parse(by_company["1005"].path)  # type: ignore[arg-type]
-    assert english["Subject"].strip() == (
-        "Meldpunt Cybersecurity IJmuiden: 1 thing to fix for Zeebries Fish Trading"
+    assert (
+        english["Subject"]
+        .strip()
+        .endswith(
+            "1 problem at Zeebries Fish Trading – Meldpunt Cybersecurity IJmuiden "
+            f"({by_company['1005'].reference})"
+        )
     )
     assert english["Content-Language"] == "en"
     assert "DO THESE FIRST" in part(english, "plain")
@@ -328,7 +334,7 @@ async def test_the_default_language_setting_applies_to_everyone_else(wl: WarnLab
     await wl.scan()
     report = wl.warn(settings={"language": "en"})
     subjects = {m.company_id: m.subject for m in report.messages}
-    assert "2 dingen" not in subjects["1001"] and "thing to fix" in subjects["1001"]
+    assert "problemen" not in subjects["1001"] and "problem at" in subjects["1001"]
 
 
 async def test_sender_settings_are_required_for_a_real_run(wl: WarnLab) -> None:

@@ -125,7 +125,8 @@ def test_a_hostile_company_name_injects_no_header() -> None:
     assert not message.defects
     subject = message["Subject"].strip()
     assert "\r" not in subject and "\n" not in subject
-    assert subject.startswith("Meldpunt Cybersecurity IJmuiden: 1 ding om te regelen voor Bakkerij")
+    assert subject.startswith("Belangrijk: 1 probleem bij Bakkerij")
+    assert subject.endswith("– Meldpunt Cybersecurity IJmuiden (MP-2026-000042)")
     to = message["To"]
     assert len(to.addresses) == 1
     assert to.addresses[0].addr_spec == "info@bakkerij.test"
@@ -203,8 +204,12 @@ def test_top_actions_are_the_reports_ranking_at_most_three() -> None:
     assert [line[:2] for line in numbered] == ["1.", "2.", "3."]
     assert "(kritiek)" in numbered[0]
     assert "Iedereen kan e-mail sturen uit uw naam (hoog)" in numbered[1]
-    assert "En nog 1 ander punt" in first
-    assert message["Subject"].strip().endswith("4 dingen om te regelen voor Bakkerij De Haven")
+    assert "En nog 1 ander probleem" in first
+    # urgency of the worst problem first, the count in problems, the reference
+    assert " ".join(message["Subject"].split()) == (
+        "Dringend, vandaag regelen: 4 problemen bij Bakkerij De Haven – "
+        "Meldpunt Cybersecurity IJmuiden (MP-2026-000042)"
+    )
     # one action for the same problem on two hosts
     found = text.split("WAT WE VONDEN", 1)[1]
     assert "Waar: bakkerij.test, www.bakkerij.test" in found
@@ -214,7 +219,8 @@ def test_english_when_the_company_asks_for_it() -> None:
     message = render(replace(company(), language="en"), finding("fp1"))
     text = part(message, "plain")
     assert message["Subject"].strip() == (
-        "Meldpunt Cybersecurity IJmuiden: 1 thing to fix for Bakkerij De Haven"
+        "Important: 1 problem at Bakkerij De Haven – Meldpunt Cybersecurity IJmuiden "
+        "(MP-2026-000042)"
     )
     assert "Dear Bakkerij De Haven," in text
     assert "Anyone can send e-mail in your name (high)" in text
@@ -327,4 +333,4 @@ def test_a_problem_on_many_hosts_stays_readable() -> None:
     text = part(message, "plain")
     assert "host09.bakkerij.test" in text and "host10.bakkerij.test" not in text
     assert text.count("en nog 3") == 2  # in the owner's part and in the technical part
-    assert message["Subject"].strip().endswith("1 ding om te regelen voor Bakkerij De Haven")
+    assert message["Subject"].strip().startswith("Belangrijk: 1 probleem bij Bakkerij De Haven")

@@ -38,6 +38,7 @@ def warn(
     """
     from exposure.registry import RegistryError, load
     from exposure.severity import Severity
+    from reports.codes import code_book
     from reports.warning_output import print_warn_report
     from reports.warning_run import WarnOptions, WarnSetupError, run_warnings
 
@@ -54,7 +55,7 @@ def warn(
         company_ids=tuple(company) if company else None,
     )
     try:
-        specs = load().specs()
+        registry = load()
     except RegistryError as exc:
         fail(str(exc))
     from exposure.app.cli.lease import take_lease
@@ -69,7 +70,9 @@ def warn(
         if outbox is not None and lease is not None:
             remove_stale_temps(outbox)  # ours alone to clean: we hold the warn lease
         with sigterm_raises():
-            report = run_warnings(engine, settings, specs, options)
+            report = run_warnings(
+                engine, settings, registry.specs(), options, codes=code_book(registry)
+            )
     except WarnSetupError as exc:
         fail(str(exc))
     except Terminated:

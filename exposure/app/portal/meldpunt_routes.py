@@ -19,7 +19,7 @@ from exposure.app.portal.pages import LoginForm, PortalView, Table, page
 from exposure.app.portal.proxies import proxied_user
 from exposure.models import Company
 from exposure.store.warnings import list_warnings
-from reports import benchmark, overview, render, words
+from reports import benchmark, coverage, overview, render, words
 
 BASE = "/meldpunt"
 #: The key of the per-account log-in limit: there is one Meldpunt account.
@@ -144,15 +144,17 @@ async def companies(request: Request, access: Access) -> Response:
 
     def load(session: Session) -> list[tuple[str, str, str, str]]:
         scores = benchmark.scanned_scores(session)
+        covered = coverage.of_companies(session, portal.specs, scores)
         rows = session.exec(select(Company).order_by(col(Company.name), col(Company.id)))
         result = []
         for row in rows:
             score = scores.get(row.id)
-            grade = (
-                f"{score.score.grade.value} ({score.score.points})"
-                if score
-                else words.ui("portal_never", language)
-            )
+            if score is None:
+                grade = words.ui("portal_never", language)
+            elif covered[row.id].nothing_tested:  # no grade on tests that did not run
+                grade = words.ui("portal_untested", language)
+            else:
+                grade = f"{score.score.grade.value} ({score.score.points})"
             result.append((row.id, row.name, row.sector, grade))
         return result
 
