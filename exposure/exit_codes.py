@@ -22,6 +22,7 @@ class ExitCode(IntEnum):
     )
     FOLLOWUP_FAILED = 5  # `exposure nightly`: the scan ran, an `after_scan` command failed
     INTERRUPTED = 130  # Ctrl-C / SIGINT; what was stored is kept and the run resumes
+    TERMINATED = 143  # SIGTERM (systemd, Docker stopping it): as INTERRUPTED
 
 
 def for_run_status(status: str) -> ExitCode:

@@ -230,3 +230,18 @@ class PortalSession(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=NAIVE)
     expires_at: datetime = Field(sa_type=NAIVE)
     ended_at: datetime | None = Field(default=None, sa_type=NAIVE)
+
+
+class RunLease(SQLModel, table=True):
+    """Who does a job right now (`scan`, `nightly`, `warn`, `overview`): one row per job while a
+    process holds it, refreshed by its heartbeat (`exposure.store.lease`). A live process and a
+    crashed one look alike in `ScanRun`; here they do not."""
+
+    name: str = Field(primary_key=True, max_length=32)
+    owner: str = Field(max_length=64)  # random per acquisition: only its holder may beat or free
+    host: str = Field(max_length=255)
+    pid: int
+    command: str = Field(default="", max_length=255)
+    run_id: int | None = None
+    acquired_at: datetime = Field(sa_type=NAIVE)
+    heartbeat_at: datetime = Field(sa_type=NAIVE)

@@ -115,6 +115,11 @@ class Settings(BaseSettings):
     dns_timeout: float = Field(default=2.0, gt=0)
     dns_tries: int = Field(default=3, ge=1, le=10)
     run_deadline: float = Field(default=6 * 3600.0, gt=0, description="seconds for a whole run")
+    lease_timeout: float = Field(
+        default=60.0,
+        gt=0,
+        description="seconds without a heartbeat after which a scan's lease is taken over",
+    )
     shodan_cache_days: float = Field(default=7.0, ge=0)
     shodan_request_interval: float = Field(
         default=1.0,

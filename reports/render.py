@@ -197,6 +197,20 @@ def write_atomic(path: Path, data: str | bytes) -> Path:
     return path
 
 
+def remove_stale_temps(folder: Path) -> int:
+    """Remove what an interrupted `write_atomic` left in `folder` (a crash between the write
+    and the rename leaves a hidden `.NAME.XXXX.tmp` nobody else removes). Call it only while
+    holding the lease of the command that writes there, so no live write is taken away."""
+    removed = 0
+    if not folder.is_dir():
+        return 0
+    for path in folder.glob(".*.tmp"):
+        if path.is_file():
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
 def language_for(requested: str | None, company_language: str | None, default: str) -> str:
     """The language of a company's report: asked for > the company's own > the Meldpunt's."""
     for candidate in (requested, company_language, default):

@@ -24,6 +24,7 @@ class PlainProgress:
 
     def start(self, total: int, resumed: int = 0) -> None:
         self._total = total
+        self._done = resumed  # a resumed run counts what it did before: it ends at total/total
         extra = f" (resuming: {resumed} already done)" if resumed else ""
         self.note(f"scanning {total} companies{extra}")
         self._last = time.monotonic()
@@ -60,7 +61,7 @@ class RichProgress:
         if resumed:
             self._console.print(f"resuming the interrupted run: {resumed} companies already done")
         self._progress.start()
-        self._task = self._progress.add_task("scan", total=total)
+        self._task = self._progress.add_task("scan", total=total, completed=resumed)
 
     def advance(self, company_id: str) -> None:
         if self._task is not None:

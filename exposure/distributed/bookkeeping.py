@@ -267,3 +267,26 @@ def _lock_run(db: Session, run_id: int) -> ScanRun | None:
         .with_for_update()
         .execution_options(populate_existing=True)
     ).first()
+
+
+def runs_with_queued_work(engine: Engine) -> dict[int, int]:
+    """Distributed runs with company jobs waiting or running, and how many: such a run is the
+    workers', and an embedded scan next to it would double the traffic on every member host.
+    Empty on SQLite and on a PostgreSQL without the job queue."""
+    from sqlalchemy import text
+
+    from exposure.distributed.app import COMPANY_TASK
+
+    if engine.dialect.name != "postgresql":
+        return {}
+    with engine.connect() as conn:
+        if conn.execute(text("SELECT to_regclass('procrastinate_jobs')")).scalar() is None:
+            return {}
+        rows = conn.execute(
+            text(
+                "SELECT (args->>'run_id')::int, count(*) FROM procrastinate_jobs "
+                "WHERE task_name = :task AND status IN ('todo', 'doing') GROUP BY 1"
+            ),
+            {"task": COMPANY_TASK},
+        ).all()
+    return {int(run_id): int(count) for run_id, count in rows if run_id is not None}

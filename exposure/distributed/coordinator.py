@@ -154,6 +154,20 @@ async def arm_deadline(exp: ExposureApp, run_id: int) -> None:
         await deferrer.defer_async(run_id=run_id)
 
 
+async def cancel_deadline(exp: ExposureApp, run_id: int) -> bool:
+    """Drop the deadline job of a run that finished before it: otherwise it stays queued for
+    hours, to find the run finished (True if one was cancelled)."""
+    cancelled = False
+    for job in await exp.app.job_manager.list_jobs_async(
+        task=DEADLINE_TASK, status="todo", queueing_lock=f"deadline:{run_id}"
+    ):
+        if job.id is not None and await exp.app.job_manager.cancel_job_by_id_async(
+            job.id, delete_job=True
+        ):
+            cancelled = True
+    return cancelled
+
+
 async def cancel_waiting_jobs(exp: ExposureApp, run_id: int) -> int:
     """Cancel the run's company jobs still waiting in the queue (the run stopped)."""
     cancelled = 0

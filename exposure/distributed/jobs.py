@@ -262,6 +262,10 @@ async def _finish_if_done(exp: ExposureApp, state: WorkerState, run_id: int) -> 
     state.forget_run(run_id)
     from procrastinate import exceptions as pq_exceptions
 
+    from exposure.distributed.coordinator import cancel_deadline
+
+    await cancel_deadline(exp, run_id)
+
     with contextlib.suppress(pq_exceptions.AlreadyEnqueued):
         await (
             exp.task(AFTER_RUN_TASK)

@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
 
@@ -51,10 +51,13 @@ from exposure.sources.shodan import ShodanSource
 from exposure.store import runs as store_runs
 from exposure.store.companies import CompanySnapshot, CompanyStream, active_company_ids
 from exposure.store.db import session as session_scope
+from exposure.store.exhaustion import StoreExhaustedError, cause_of, detail_of
 from exposure.store.source_cache import StoreAnswerCache
 from exposure.store.writer import StoreWriter
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -355,6 +358,7 @@ class Orchestrator:
         resolver: Resolver | None = None,
         clock: Callable[[], datetime] | None = None,
         preflight: Callable[[], Awaitable[None]] | None = None,
+        on_run: Callable[[int], None] | None = None,
     ) -> None:
         self.settings = settings
         self.registry = registry
@@ -365,6 +369,9 @@ class Orchestrator:
         # Awaited after the input is validated and before a run is started; it raises (e.g.
         # `exposure.scan.preflight.SourceDownError`) to refuse a run whose essential sources are down.
         self._preflight = preflight
+        # Called (in a thread) with the run's id once it is started or resumed: the run lease
+        # names its run (`exposure.store.lease`).
+        self._on_run = on_run
 
     async def scan(
         self,
@@ -385,6 +392,8 @@ class Orchestrator:
         if self._preflight is not None:
             await self._preflight()
         run_id, pending_ids = await asyncio.to_thread(self._start_run, company_ids_found, scope)
+        if self._on_run is not None:
+            await asyncio.to_thread(self._on_run, run_id)
         pending = set(pending_ids)
         todo = CompanyStream(self.engine, [c for c in company_ids_found if c in pending])
         resumed_done = len(company_ids_found) - len(pending)
@@ -415,16 +424,26 @@ class Orchestrator:
                     f"run deadline of {self.settings.run_deadline:g} s reached: the run stops "
                     "here; `exposure scan` again completes it"
                 )
-        except BaseException:
-            # Ctrl-C, a crash: keep every company already handed to the writer, mark the run
-            # interrupted so the next `exposure scan` resumes it.
-            await asyncio.shield(self._abort(writer, run_id))
+        except BaseException as exc:
+            # Ctrl-C, SIGTERM, a crash, a full disk: keep every company already handed to the
+            # writer, mark the run unfinished so the next `exposure scan` resumes it.
+            after = (
+                store_runs.INCOMPLETE
+                if isinstance(exc, StoreExhaustedError)
+                else store_runs.INTERRUPTED
+            )
+            await asyncio.shield(self._abort(writer, run_id, after))
             self.progress.close()
             raise
         finally:
             await resources.aclose(persist=False)
         await writer.close()
-        await resources.persist()  # after the result writer: it is SQLite's only writer till now
+        if writer.exhausted is not None:
+            self.progress.close()
+            await asyncio.to_thread(self._mark_interrupted, run_id, store_runs.INCOMPLETE)
+            raise writer.exhausted
+        # after the result writer: it is SQLite's only writer till now
+        await self._guard(run_id, resources.persist())
         if writer.failures and status == RunStatus.COMPLETE:
             # A company the store could not take stays pending in the run: the run is not
             # complete, and `exposure scan` again completes it.
@@ -473,10 +492,27 @@ class Orchestrator:
                 f"{rt.health.describe()}; {len(rt.health.untested)} companies were not fully "
                 "tested: the run is degraded, `exposure scan` again (once it works) completes it"
             )
-        summary.open_by_severity = await asyncio.to_thread(
-            self._finish_run, run_id, status, summary, sorted(rt.health.untested)
+        summary.open_by_severity = await self._guard(
+            run_id,
+            asyncio.to_thread(
+                self._finish_run, run_id, status, summary, sorted(rt.health.untested)
+            ),
         )
         return summary
+
+    async def _guard(self, run_id: int, work: Awaitable[T]) -> T:
+        """`work`, with a store that ran out of room (disk full, locked, gone) turned into a
+        clean stop of the run instead of an escaping database error."""
+        try:
+            return await work
+        except Exception as exc:
+            cause = cause_of(exc)
+            if cause is None:
+                raise
+            log.debug("run %s: the store stopped taking writes", run_id, exc_info=True)
+            self.progress.close()
+            await asyncio.to_thread(self._mark_interrupted, run_id, store_runs.INCOMPLETE)
+            raise StoreExhaustedError(cause, detail_of(exc), run_id) from None
 
     async def _scan_all(
         self, todo: CompanyStream, rt: Runtime, run_id: int, writer: StoreWriter
@@ -485,6 +521,9 @@ class Orchestrator:
         window = asyncio.Semaphore(self.settings.company_concurrency)
         running: set[asyncio.Task[None]] = set()
         done = 0
+        # The first company whose result could not be handed to the writer (the store ran out of
+        # room) stops the run; a finished task leaves `running`, so nobody else would see it.
+        failed: list[Exception] = []
 
         async def one(company: CompanySnapshot) -> None:
             nonlocal done
@@ -495,12 +534,17 @@ class Orchestrator:
                     await writer.submit(vouched)
                 done += 1
                 self.progress.advance(company.id)
+            except Exception as exc:
+                failed.append(exc)
             finally:
                 window.release()
 
         try:
             async for company in todo:
                 await window.acquire()
+                if failed:
+                    window.release()
+                    break
                 if rt.health.blind(rt.needs.values()):
                     window.release()
                     break  # every check needs a source of ours that failed: stop starting
@@ -509,6 +553,8 @@ class Orchestrator:
                 task.add_done_callback(running.discard)
             if running:
                 await asyncio.gather(*running)
+            if failed:
+                raise failed[0]
         except BaseException:
             for task in running:
                 task.cancel()
@@ -516,11 +562,11 @@ class Orchestrator:
             raise
         return done
 
-    async def _abort(self, writer: StoreWriter, run_id: int) -> None:
+    async def _abort(self, writer: StoreWriter, run_id: int, status: str) -> None:
         try:
             await writer.close()
         finally:
-            await asyncio.to_thread(self._mark_interrupted, run_id)
+            await asyncio.to_thread(self._mark_interrupted, run_id, status)
 
     def _start_run(self, company_ids: list[str], scope: dict[str, Any]) -> tuple[int, list[str]]:
         with session_scope(self.engine) as session:
@@ -528,9 +574,18 @@ class Orchestrator:
             assert run.id is not None
             return run.id, list(pending)
 
-    def _mark_interrupted(self, run_id: int) -> None:
-        with session_scope(self.engine) as session:
-            store_runs.mark_interrupted(session, run_id)
+    def _mark_interrupted(self, run_id: int, status: str = store_runs.INTERRUPTED) -> None:
+        """As far as the store still allows: a full disk may refuse even this one row (the run
+        then stays `running` until the next scan resumes it); the caller's exception, not this
+        one, is what the user needs to hear."""
+        try:
+            with session_scope(self.engine) as session:
+                store_runs.mark_interrupted(session, run_id, status=status)
+        except Exception as exc:
+            if cause_of(exc) is None:
+                log.exception("run %s could not be marked %s", run_id, status)
+            else:  # the line that names the cause is the caller's; this is for the logs
+                log.info("run %s could not be marked %s: %s", run_id, status, detail_of(exc))
 
     def _finish_run(
         self, run_id: int, status: str, summary: RunSummary, untested: Sequence[str] = ()

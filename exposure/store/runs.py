@@ -13,9 +13,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, delete, func, select
 
-from exposure.models import RunCompany, RunStatus, ScanRun, utcnow
+from exposure.models import CheckError, RunCompany, RunStatus, ScanRun, utcnow
 
 RUNNING = RunStatus.RUNNING
 COMPLETE = RunStatus.COMPLETE
@@ -28,6 +28,9 @@ FINAL = frozenset({COMPLETE, INTERRUPTED, INCOMPLETE, FAILED, DEGRADED})
 
 DONE = "done"
 PENDING = "pending"
+
+#: `CheckError.check_id` of a company result the store could not take (`exposure.store.writer`).
+STORE_CHECK_ID = "store"
 
 
 def scope_key(scope: Mapping[str, Any]) -> str:
@@ -72,6 +75,7 @@ def start_or_resume_run(
         )
     pending = [c for c in wanted if c in progress and progress[c].status != DONE]
     added = [c for c in wanted if c not in progress]
+    _forget_store_errors(session, run, [c for c, row in progress.items() if row.status != DONE])
     session.add_all(RunCompany(run_id=run.id, company_id=c, status=PENDING) for c in added)
     run.companies_total = len(progress) - len(dropped) + len(added)
     run.status = RUNNING
@@ -79,6 +83,22 @@ def start_or_resume_run(
     session.add(run)
     session.flush()
     return run, pending + added
+
+
+def _forget_store_errors(session: Session, run: ScanRun, company_ids: list[str]) -> None:
+    """A company the store could not take is scanned again by the resumed run: its old
+    "could not be stored" errors would otherwise still count in the run after it succeeds."""
+    if not company_ids:
+        return
+    stale = (
+        col(CheckError.run_id) == run.id,
+        col(CheckError.check_id) == STORE_CHECK_ID,
+        col(CheckError.company_id).in_(company_ids),
+    )
+    count = session.exec(select(func.count()).select_from(CheckError).where(*stale)).one()
+    if count:
+        session.exec(delete(CheckError).where(*stale))
+        run.errors = max(0, run.errors - int(count))
 
 
 def _latest_with_scope(session: Session, scope: dict[str, Any]) -> ScanRun | None:
@@ -144,12 +164,15 @@ def reopen_companies(session: Session, run_id: int, company_ids: Sequence[str]) 
     return len(rows)
 
 
-def mark_interrupted(session: Session, run_id: int, now: datetime | None = None) -> ScanRun:
-    """Mark a running run interrupted (Ctrl-C, a signal): the next scan with its scope resumes
-    it. A run that already has a final status is left alone."""
+def mark_interrupted(
+    session: Session, run_id: int, now: datetime | None = None, status: str = INTERRUPTED
+) -> ScanRun:
+    """Mark a running run interrupted (Ctrl-C, a signal), or `incomplete` (the store ran out of
+    room): the next scan with its scope resumes it. A run that already has a final status is
+    left alone."""
     run = _get(session, run_id)
     if run.status == RUNNING:
-        run.status = INTERRUPTED
+        run.status = status
         run.finished_at = now or utcnow()
         session.add(run)
         session.flush()

@@ -13,6 +13,11 @@ A batch that fails is rolled back and retried company by company, so one bad res
 take the others with it. A company that still fails is logged, recorded in the run (a
 `CheckError` with reason `store_error`, its `RunCompany` left not done so a resumed run scans it
 again) and listed in `StoreWriter.failures`: never silently dropped.
+
+A failure that is the store's own (disk full, locked beyond its timeout, the server gone:
+`exposure.store.exhaustion`) is not retried: every write after it would fail the same way.
+The writer records it in `exhausted`, stops writing, and `submit` raises it, so that the run
+stops cleanly instead of logging a traceback per company.
 """
 
 from __future__ import annotations
@@ -30,13 +35,15 @@ from sqlmodel import col, update
 
 from exposure.models import CheckError, RunCompany, ScanRun, utcnow
 from exposure.scan.results import ApplyStats, CompanyResult
+from exposure.store import runs as store_runs
 from exposure.store.db import session
+from exposure.store.exhaustion import StoreExhaustedError, cause_of, detail_of
 from exposure.store.lifecycle import apply_company_result, batched, clean_text
 
 log = logging.getLogger(__name__)
 
 STORE_ERROR = "store_error"  # CheckError.reason / ApplyStats.errors_by_reason key
-STORE_CHECK_ID = "store"  # CheckError.check_id of a result the store could not apply
+STORE_CHECK_ID = store_runs.STORE_CHECK_ID  # CheckError.check_id of a result not applied
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +83,7 @@ class StoreWriter:
         self._closing = False
         self.stats = ApplyStats()  # everything applied so far (read it after close())
         self.failures: list[StoreFailure] = []
+        self.exhausted: StoreExhaustedError | None = None  # the store stopped taking writes
         self.batches = 0  # transactions committed, for tests and progress lines
         self.cpu_seconds = 0.0  # CPU spent applying results (in the worker thread), for benchmarks
 
@@ -91,6 +99,10 @@ class StoreWriter:
             raise RuntimeError("StoreWriter.start() was not called")
         if self._closing:
             raise RuntimeError("StoreWriter is closed")
+        if self.exhausted is not None:  # a new one each time: a raised one keeps its traceback
+            raise StoreExhaustedError(
+                self.exhausted.cause, self.exhausted.detail, self.exhausted.run_id
+            )
         if self._task.done():
             raise RuntimeError("the store writer task has stopped") from _exception(self._task)
         await self._queue.put(result)
@@ -183,10 +195,20 @@ class StoreWriter:
         return batch
 
     async def _write(self, batch: list[CompanyResult]) -> None:
+        if self.exhausted is not None:  # nothing more goes in; the companies stay pending
+            self.failures.extend(
+                StoreFailure(r.run_id, r.company_id, str(self.exhausted)) for r in batch
+            )
+            return
         try:
             stats, failures, batches = await asyncio.to_thread(self._metered_batch, batch)
         except Exception as exc:  # _apply_batch records its own failures; this is a last resort
-            log.exception("store writer: batch of %d results lost", len(batch))
+            cause = cause_of(exc)
+            if cause is not None:
+                self.exhausted = StoreExhaustedError(cause, detail_of(exc), batch[0].run_id)
+                log.debug("store writer: stopped, %s", self.exhausted, exc_info=True)
+            else:
+                log.exception("store writer: batch of %d results lost", len(batch))
             stats = ApplyStats()
             failures = [StoreFailure(r.run_id, r.company_id, _describe(exc)) for r in batch]
             batches = 0
@@ -215,7 +237,9 @@ class StoreWriter:
                 for result in batch:
                     stats.add(apply_company_result(db, result, result.run_id, self._clock()))
             return stats, [], 1
-        except Exception:
+        except Exception as exc:
+            if cause_of(exc) is not None:
+                raise  # the store's own trouble: no point in trying company by company
             if len(batch) == 1:
                 return self._apply_one(batch[0])
             log.warning(
@@ -239,6 +263,8 @@ class StoreWriter:
                 stats = apply_company_result(db, result, result.run_id, self._clock())
             return stats, [], 1
         except Exception as exc:
+            if cause_of(exc) is not None:
+                raise
             log.exception(
                 "store writer: could not store the result of company %s (run %s)",
                 result.company_id,

@@ -90,10 +90,13 @@ def runs(
     limit: Annotated[int, typer.Option(help="how many runs")] = 10,
 ) -> None:
     """Recent scan runs and their health."""
+    from exposure.distributed.bookkeeping import runs_with_queued_work
     from exposure.store.db import session as session_scope
+    from exposure.store.lease import by_run, owner_cells
     from exposure.store.queries import recent_runs, run_errors
 
-    engine = open_store(settings_of(ctx))
+    settings = settings_of(ctx)
+    engine = open_store(settings)
     with session_scope(engine) as session:
         if errors is not None:
             rows = run_errors(session, errors)
@@ -115,8 +118,12 @@ def runs(
             "new",
             "resolved",
             "errors",
+            "owner",
+            "heartbeat",
         ):
             table.add_column(name)
+        leases = by_run(engine)
+        queued = runs_with_queued_work(engine)
         for r in recent_runs(session, limit):
             table.add_row(
                 str(r.id),
@@ -127,6 +134,12 @@ def runs(
                 str(r.findings_new),
                 str(r.findings_resolved),
                 str(r.errors),
+                *owner_cells(
+                    r.status,
+                    leases.get(r.id or -1),
+                    settings.lease_timeout,
+                    queued=queued.get(r.id or -1, 0),
+                ),
             )
         out.print(table)
 

@@ -25,6 +25,7 @@ from exposure.app.cli.common import (
     redact,
     settings_of,
 )
+from exposure.app.cli.lease import take_lease
 from exposure.app.loop import run as run_on_loop
 from exposure.exit_codes import ExitCode, for_run_status
 from exposure.models import RunStatus
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
 
     from exposure.models import ScanRun
     from exposure.scan.orchestrator import RunSummary
+    from exposure.store.exhaustion import StoreExhaustedError
+    from exposure.store.lease import Lease
 
 log = logging.getLogger("exposure.run")
 
@@ -70,18 +73,71 @@ def _finished(summary: RunSummary) -> None:
     )
 
 
+# --- clean stops ---------------------------------------------------------------------------------
+
+
+def _exhausted(exc: StoreExhaustedError) -> int:
+    """The store ran out of room mid-run: one line, exit code 3 (the traceback is at debug)."""
+    where = f"run {exc.run_id} stopped" if exc.run_id is not None else "the scan stopped"
+    error(
+        f"the store stopped taking results: {exc.cause} ({exc.detail}); {where}, what was "
+        "stored is kept; fix that, then `exposure scan` again completes the run"
+    )
+    log.debug("store exhausted", exc_info=exc)
+    return ExitCode.INCOMPLETE
+
+
 # --- scan -----------------------------------------------------------------------------------------
 
 
 def scan_embedded(
-    settings: Settings, companies: Sequence[str] | None, checks: Sequence[str] | None
+    settings: Settings,
+    companies: Sequence[str] | None,
+    checks: Sequence[str] | None,
+    *,
+    wait: bool = False,
 ) -> tuple[int, int | None]:
-    """The in-process scan (SQLite or PostgreSQL): (exit code, run id)."""
+    """The in-process scan (SQLite or PostgreSQL): (exit code, run id).
+
+    Holds the scan lease for the whole run, so that a second scan on the same database refuses
+    (exit 2) before it sends a single query; SIGTERM stops it like Ctrl-C (exit 143)."""
+    from exposure.store.lease import SCAN
+
+    engine = open_store(settings)
+    lease = take_lease(engine, SCAN, settings, wait=wait)
+    try:
+        _refuse_next_to_workers(engine)
+        return _scan_leased(settings, engine, lease, companies, checks)
+    finally:
+        lease.release()
+
+
+def _refuse_next_to_workers(engine: Engine) -> None:
+    """A distributed run is owned by the workers through its queued jobs: an embedded scan
+    beside it would scan the same hosts twice. One line and exit code 2, like a held lease."""
+    from exposure.distributed.bookkeeping import runs_with_queued_work
+
+    busy = runs_with_queued_work(engine)
+    if busy:
+        run_id, count = min(busy.items())
+        fail(
+            f"run {run_id} is being scanned by the workers ({count} companies queued or in "
+            "progress); not started (`exposure runs` shows how it stands)"
+        )
+
+
+def _scan_leased(
+    settings: Settings,
+    engine: Engine,
+    lease: Lease,
+    companies: Sequence[str] | None,
+    checks: Sequence[str] | None,
+) -> tuple[int, int | None]:
     from exposure.registry import RegistryError, load
     from exposure.scan.orchestrator import Orchestrator, UnknownCompanyError
     from exposure.scan.preflight import SourceDownError, require_resolver
-
-    engine = open_store(settings)
+    from exposure.signals import cancel_on_sigterm, exit_code
+    from exposure.store.exhaustion import StoreExhaustedError, cause_of, detail_of
 
     async def preflight() -> None:
         await require_resolver(settings)
@@ -89,18 +145,31 @@ def scan_embedded(
     try:
         registry = load()
         orchestrator = Orchestrator(
-            settings, registry, engine, progress=progress(), preflight=preflight
+            settings,
+            registry,
+            engine,
+            progress=progress(),
+            preflight=preflight,
+            on_run=lease.attach_run,
         )
-        summary = run_on_loop(orchestrator.scan(companies, checks), settings)
+        summary = run_on_loop(cancel_on_sigterm(orchestrator.scan(companies, checks)), settings)
     except (UnknownCompanyError, RegistryError, SettingsError) as exc:
         fail(str(exc))
     except SourceDownError as exc:
         return _refused(engine, _scope(companies, checks), str(exc)), None
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        what = "terminated (SIGTERM)" if exit_code(exc) == ExitCode.TERMINATED else "interrupted"
         err.print(
-            "interrupted: what was scanned is stored; run `exposure scan` again to complete the run"
+            f"{what}: what was scanned is stored; run `exposure scan` again to complete the run"
         )
-        return ExitCode.INTERRUPTED, None
+        return exit_code(exc), None
+    except StoreExhaustedError as exc:
+        return _exhausted(exc), exc.run_id
+    except Exception as exc:
+        cause = cause_of(exc)
+        if cause is None:
+            raise
+        return _exhausted(StoreExhaustedError(cause, detail_of(exc))), None
     _finished(summary)
     return for_run_status(summary.status), summary.run_id
 
@@ -120,6 +189,11 @@ def scan_distributed(
     except DistributedModeError as exc:
         fail(str(exc))
     engine = open_store(settings)
+    from exposure.store.lease import SCAN
+
+    # Not beside an embedded scan: holding its lease while queueing refuses (exit 2) if one is
+    # live. The run itself is then the workers', through its jobs, not through this lease.
+    take_lease(engine, SCAN, settings).release()
     try:
         return asyncio.run(_scan_distributed(settings, engine, companies, checks, wait=wait))
     except KeyboardInterrupt:
@@ -286,18 +360,23 @@ def scan(
     ] = False,
     wait: Annotated[
         bool,
-        typer.Option("--wait", help="with --distributed: follow the run until it is finished"),
+        typer.Option(
+            "--wait",
+            help="wait for a scan in progress to end first; "
+            "with --distributed: follow the run until it is finished",
+        ),
     ] = False,
 ) -> None:
     """Scan the member list (or a part of it); resumes an interrupted run.
 
-    Exit codes: 0 complete; 2 bad input; 3 incomplete (deadline, companies that failed);
-    4 the resolver did not answer, nothing scanned; 130 interrupted.
+    Exit codes: 0 complete; 2 bad input, or another scan is in progress; 3 incomplete
+    (deadline, companies that failed, the store ran out of room); 4 the resolver did not
+    answer, nothing scanned; 130 interrupted; 143 terminated (SIGTERM).
     """
     settings = settings_of(ctx)
     if distributed:
         raise typer.Exit(scan_distributed(settings, company or None, check or None, wait=wait))
-    code, _run_id = scan_embedded(settings, company or None, check or None)
+    code, _run_id = scan_embedded(settings, company or None, check or None, wait=wait)
     raise typer.Exit(code)
 
 
@@ -383,12 +462,24 @@ def nightly(ctx: typer.Context) -> None:
     5 when the scan completed but a follow-up (warnings, reports) failed.
     """
     from exposure.distributed.followups import run_followups
+    from exposure.signals import Terminated, sigterm_raises
+    from exposure.store.lease import NIGHTLY
 
     settings = settings_of(ctx)
-    code, run_id = scan_embedded(settings, None, None)
-    if code not in (ExitCode.OK, ExitCode.INCOMPLETE) or not settings.after_scan:
-        raise typer.Exit(code)
-    results = asyncio.run(run_followups(settings, run_id))
+    engine = open_store(settings)
+    lease = take_lease(engine, NIGHTLY, settings)
+    try:
+        code, run_id = scan_embedded(settings, None, None)
+        if code not in (ExitCode.OK, ExitCode.INCOMPLETE) or not settings.after_scan:
+            raise typer.Exit(code)
+        try:
+            with sigterm_raises():
+                results = asyncio.run(run_followups(settings, run_id))
+        except Terminated:
+            err.print("terminated (SIGTERM) during the follow-ups", markup=False)
+            raise typer.Exit(ExitCode.TERMINATED) from None
+    finally:
+        lease.release()
     for result in results:
         err.print(result.describe(), markup=False, highlight=False)
     if any(not r.ok for r in results):

@@ -154,16 +154,27 @@ def serve(
     # The access log is the portal's own (tokens redacted), shown at INFO in every log format.
     logging.getLogger("exposure.app.portal.access").setLevel(logging.INFO)
     raise_file_limit(settings)
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        access_log=False,  # the portal writes its own, without tokens
-        proxy_headers=False,  # the portal's own ForwardedMiddleware, with the trusted proxies
-        server_header=False,
-        log_level="info",
-        **server_options(settings),  # header and keep-alive time-outs, the connection cap
-    )
+    from exposure.signals import Terminated, sigterm_raises
+
+    # uvicorn shuts down gracefully on SIGTERM, raises the signal again once it is done, and
+    # swallows the KeyboardInterrupt that becomes: the exit code 143 (as for `scan`) comes from
+    # what our handler saw.
+    try:
+        with sigterm_raises() as seen:
+            uvicorn.run(
+                app,
+                host=host,
+                port=port,
+                access_log=False,  # the portal writes its own, without tokens
+                proxy_headers=False,  # the portal's own ForwardedMiddleware, trusted proxies
+                server_header=False,
+                log_level="info",
+                **server_options(settings),  # header and keep-alive time-outs, connection cap
+            )
+    except Terminated:
+        raise typer.Exit(143) from None
+    if seen.received:
+        raise typer.Exit(143)
 
 
 def register(app: typer.Typer) -> None:

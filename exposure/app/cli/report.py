@@ -84,10 +84,18 @@ def report(
     engine = open_store(settings)
     if overview:
         assert output is not None
+        from exposure.app.cli.lease import take_lease
+        from exposure.store.lease import OVERVIEW
+        from reports.render import remove_stale_temps
+
+        lease = take_lease(engine, OVERVIEW, settings)
         try:
+            remove_stale_temps(output)  # ours alone to clean: we hold the overview lease
             path = write_overview(engine, specs, settings, output, named=named, language=language)
         except OSError as exc:
             fail(f"--output {output}: {exc.strerror or exc}")
+        finally:
+            lease.release()
         err.print(f"overview written to {path}", markup=False, highlight=False)
         return
     assert company is not None

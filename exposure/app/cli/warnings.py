@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from exposure.app.cli.common import fail, open_store, out, settings_of
+from exposure.app.cli.common import err, fail, open_store, out, settings_of
 
 warnings_app = typer.Typer(help="The warnings sent to companies: the audit trail.")
 
@@ -58,13 +58,33 @@ def warn(
         registry = load()
     except RegistryError as exc:
         fail(str(exc))
+    from exposure.app.cli.lease import take_lease
+    from exposure.signals import Terminated, sigterm_raises
+    from exposure.store.lease import WARN
+    from reports.render import remove_stale_temps
+
     engine = open_store(settings)
+    # A dry run writes and records nothing: it may look while another warn works.
+    lease = None if dry_run else take_lease(engine, WARN, settings)
     try:
-        report = run_warnings(
-            engine, settings, registry.specs(), options, codes=code_book(registry)
-        )
+        if outbox is not None and lease is not None:
+            remove_stale_temps(outbox)  # ours alone to clean: we hold the warn lease
+        with sigterm_raises():
+            report = run_warnings(
+                engine, settings, registry.specs(), options, codes=code_book(registry)
+            )
     except WarnSetupError as exc:
         fail(str(exc))
+    except Terminated:
+        err.print(
+            "terminated (SIGTERM): messages already recorded stay recorded; the rest go out "
+            "with the next `exposure warn`",
+            markup=False,
+        )
+        raise typer.Exit(143) from None
+    finally:
+        if lease is not None:
+            lease.release()
     print_warn_report(report, out, show_text=show)
     raise typer.Exit(report.exit_code)
 

@@ -185,6 +185,8 @@ async def test_workers_scan_every_company_once_and_the_last_job_finishes_the_run
     assert run.summary["findings_new_by_severity"] == {"high": 2}
     assert _count(engine, select(RunCompany).where(RunCompany.status == "done")) == 6
     assert _count(engine, select(Finding)) == 2
+    # the finished run's deadline job is gone from the queue (it would wait for hours)
+    assert not [j for j in _queue(exp).jobs.values() if j["task_name"] == DEADLINE_TASK]
     # the job that finished the run queued the follow-ups, and a worker runs them
     await _work(exp)
     after = [j for j in _queue(exp).jobs.values() if j["task_name"] == AFTER_RUN_TASK]
