@@ -1,7 +1,7 @@
 """Run lease: one process at a time per job, with a heartbeat (issue 24).
 
-Revision ID: 0004_run_lease
-Revises: 0003_portal
+Revision ID: 0005_run_lease
+Revises: 0004_company_phone
 Create Date: 2026-12-06
 
 """
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision: str = "0004_run_lease"
-down_revision: str | Sequence[str] | None = "0003_portal"
+revision: str = "0005_run_lease"
+down_revision: str | Sequence[str] | None = "0004_company_phone"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
