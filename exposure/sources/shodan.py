@@ -10,8 +10,17 @@ connects to a company's address itself; it asks what Shodan saw there.
 
 The REST API allows one request per second per key. `Pacer` holds the whole run to that: one
 request at a time and a full interval of quiet between one answer and the next request, so a
-server that counts arrivals never sees two closer than the interval whatever the latency. A 429
-still gets a back-off (another process may use the same key). An invalid key or spent credits
+server that counts arrivals never sees two closer than the interval whatever the latency. With a
+`KeyGate` (the engine hands one in on PostgreSQL: an advisory lock per key, see
+exposure/store/source_pace.py) the turn and its quiet interval are held across processes too, so
+N workers on one key still send one request at a time. A 429 still gets a back-off (another
+installation may use the same key).
+
+Host look-ups are batched: the addresses queued while a request waits for its turn go out
+together as `/shodan/host/{ip1},{ip2},...` (what the official `shodan` client's `host()` sends
+for a list), up to `batch_size` at a time. The API answers a list of host documents, leaving out
+the addresses it has no data on, and 404 when it has none; a batch refused or failed as a whole
+(another 4xx, a server error, a time-out) is asked again address by address. An invalid key or spent credits
 put the source in an "unavailable" state: every later look-up returns that failure at once, so
 a night with a broken key costs one request, and the other check families run as usual.
 
@@ -29,6 +38,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import ipaddress
 import json
 import logging
@@ -38,7 +48,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
@@ -55,6 +65,7 @@ log = logging.getLogger(__name__)
 JSON = Any
 
 REST_CACHE = "shodan"  # SourceCache.source of REST answers
+_NONE = {"error": "No information available for that IP."}  # an address a batch left out
 MAX_ANSWER_BYTES = 16 * 1024 * 1024
 NO_KEY = "no Shodan API key (InternetDB only)"
 INTERNETDB_PORTS = "internetdb_ports"  # kept with a cached host answer: the change detector
@@ -123,6 +134,7 @@ class ShodanConfig:
     connect_timeout: float = 5.0
     read_timeout: float = 10.0
     max_retries: int = 3  # 429 answers retried with back-off before giving up on a look-up
+    batch_size: int = 50  # addresses per host look-up request (1: address by address)
     internetdb_concurrency: int = 8  # InternetDB is free but not ours to flood
     max_network_addresses: int = 256  # a network looked up address by address (no search)
     max_search_pages: int = 10  # 100 banners a page, one query credit each
@@ -136,6 +148,7 @@ class ShodanConfig:
             api_key=settings.shodan_key,
             cache_days=settings.shodan_cache_days,
             request_interval=settings.shodan_request_interval,
+            batch_size=settings.shodan_batch_size,
             connect_timeout=settings.connect_timeout,
             read_timeout=settings.read_timeout,
         )
@@ -151,6 +164,9 @@ class ShodanStats:
     """What the source did in a run: for the run summary and for tests."""
 
     rest_requests: int = 0
+    host_requests: int = 0  # REST host look-up requests (a batch counts once)
+    batched_addresses: int = 0  # addresses asked in requests of more than one address
+    batch_fallbacks: int = 0  # batches failed as a whole and asked again address by address
     internetdb_requests: int = 0
     cache_hits: int = 0
     cache_errors: int = 0
@@ -160,18 +176,35 @@ class ShodanStats:
     shared_hosting: set[str] = field(default_factory=set)  # addresses skipped as shared
 
 
+class KeyGate(Protocol):
+    """A turn on the API key shared with other processes (the engine implements it over the
+    store: exposure/store/source_pace.py). `turn()` is held for one request and the quiet
+    interval after it; `aclose()` gives back what it holds."""
+
+    def turn(self) -> contextlib.AbstractAsyncContextManager[None]: ...
+
+    async def aclose(self) -> None: ...
+
+
 class Pacer:
     """One request at a time, and `interval` seconds of quiet after each answer.
 
     Lives on the source, so it covers everything the run sends to the REST API and nothing
     else; a module-level limiter would leak between runs and tests. `hold` pushes the next turn
     further out (a 429 back-off applies to every waiter: the key is over its rate, not one
-    request).
+    request). With a `gate`, each turn is also the gate's turn, and the quiet interval after
+    the answer is spent holding it, so other processes on the key keep to the same pace.
     """
 
-    def __init__(self, interval: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        interval: float,
+        clock: Callable[[], float] = time.monotonic,
+        gate: KeyGate | None = None,
+    ) -> None:
         self.interval = interval
         self._clock = clock
+        self._gate = gate
         self._lock = asyncio.Lock()
         self._ready_at = float("-inf")
         self.waiting = 0
@@ -188,10 +221,24 @@ class Pacer:
             delay = self._ready_at - self._clock()
             if delay > 0:
                 await asyncio.sleep(delay)
-            self.turns += 1
-            yield
+            if self._gate is None:
+                try:
+                    self.turns += 1
+                    yield
+                finally:
+                    self._ready_at = max(self._ready_at, self._clock() + self.interval)
+            else:
+                async with self._gate.turn():
+                    try:
+                        self.turns += 1
+                        yield
+                    finally:
+                        self._ready_at = max(self._ready_at, self._clock() + self.interval)
+                        # the key's quiet interval (and a 429 back-off) holds for the others too
+                        quiet = self._ready_at - self._clock()
+                        if quiet > 0:
+                            await asyncio.sleep(quiet)
         finally:
-            self._ready_at = max(self._ready_at, self._clock() + self.interval)
             self._lock.release()
 
     def hold(self, seconds: float) -> None:
@@ -215,17 +262,21 @@ class ShodanSource:
         *,
         cache: AnswerCache | None = None,
         clock: Callable[[], datetime] | None = None,
+        gate: KeyGate | None = None,
     ) -> None:
         self.config = config
         self._cache = cache
         self._clock = clock or (lambda: datetime.now(UTC))
-        self._pacer = Pacer(config.request_interval)
+        self._gate = gate
+        self._pacer = Pacer(config.request_interval, gate=gate)
         # The key's rate is per key, not per run: a run that ended a moment ago (another
         # `exposure scan`, the previous job of a worker) may have spent this second already.
         # Waiting one interval before the first request costs a second a night and spares a 429.
         self._pacer.hold(config.request_interval)
         self._idb_slots = asyncio.Semaphore(config.internetdb_concurrency)
         self._shared: dict[tuple[str, str], asyncio.Future[Any]] = {}
+        self._host_queue: dict[str, asyncio.Future[_Reply | SourceFailure | None]] = {}
+        self._drainer: asyncio.Task[None] | None = None
         self._client: httpx.AsyncClient | None = None
         self._rest_down: SourceFailure | None = None
         self._idb_down: SourceFailure | None = None
@@ -245,8 +296,9 @@ class ShodanSource:
         *,
         cache: AnswerCache | None = None,
         clock: Callable[[], datetime] | None = None,
+        gate: KeyGate | None = None,
     ) -> ShodanSource:
-        return cls(ShodanConfig.from_settings(settings), cache=cache, clock=clock)
+        return cls(ShodanConfig.from_settings(settings), cache=cache, clock=clock, gate=gate)
 
     # --- state, for checks and the run summary -------------------------------------------------
 
@@ -277,7 +329,7 @@ class ShodanSource:
     @property
     def queued(self) -> int:
         """REST look-ups waiting for their turn (a check reports this when it gives up)."""
-        return self._pacer.waiting
+        return self._pacer.waiting + len(self._host_queue)
 
     def note_deferred(self, ip: str) -> None:
         self.stats.deferred.add(ip)
@@ -307,6 +359,8 @@ class ShodanSource:
             "mode": self.mode,
             "notes": notes,
             "rest_requests": self.stats.rest_requests,
+            "host_requests": self.stats.host_requests,
+            "batch_fallbacks": self.stats.batch_fallbacks,
             "internetdb_requests": self.stats.internetdb_requests,
             "searches": self.stats.searches,
             "cache_hits": self.stats.cache_hits,
@@ -379,13 +433,23 @@ class ShodanSource:
     async def aclose(self) -> None:
         """Stop what is still running (deferred look-ups) and close the HTTP client."""
         pending = [f for f in self._shared.values() if not f.done()]
+        if self._drainer is not None and not self._drainer.done():
+            pending.append(self._drainer)
         for fut in pending:
             fut.cancel()
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
+        for waiter in self._host_queue.values():
+            waiter.cancel()
+        self._host_queue.clear()
         if self._client is not None:
             await self._client.aclose()
             self._client = None
+        if self._gate is not None:
+            try:
+                await self._gate.aclose()
+            except Exception:
+                log.warning("shodan: could not close the key gate", exc_info=True)
 
     # --- the flow of one address ---------------------------------------------------------------
 
@@ -437,7 +501,7 @@ class ShodanSource:
             return HostView(
                 ip, ViewKind.FULL, cached.payload, cached=True, fetched_at=cached.fetched_at
             )
-        reply = await self._rest(f"/shodan/host/{ip}", {}, allowed=lambda: self._host_lookups)
+        reply = await self._host_reply(ip)
         if reply is None or isinstance(reply, SourceFailure):
             return reply
         if reply.status == 200 and isinstance(reply.body, dict):
@@ -448,6 +512,96 @@ class ShodanSource:
             await self._cache_save(key, CachedAnswer(404, _noting({}, hint), now))
             return HostView(ip, ViewKind.EMPTY, fetched_at=now)
         return self._rest_refusal(reply, "host look-up")
+
+    # --- batched host look-ups -----------------------------------------------------------------
+
+    async def _host_reply(self, ip: str) -> _Reply | SourceFailure | None:
+        """The REST API's answer on `ip` alone (200 with its document, or 404), from a batch
+        it shares with the addresses queued at the same time."""
+        waiter: asyncio.Future[_Reply | SourceFailure | None] = (
+            asyncio.get_running_loop().create_future()
+        )
+        self._host_queue[ip] = waiter
+        if self._drainer is None or self._drainer.done():
+            self._drainer = asyncio.ensure_future(self._drain())
+        try:
+            return await waiter
+        finally:
+            if self._host_queue.get(ip) is waiter:
+                del self._host_queue[ip]
+
+    async def _drain(self) -> None:
+        """Send the queued host look-ups, a batch per turn, until the queue is empty."""
+        while self._host_queue:
+            batch: list[str] = []
+            reply = await self._rest(
+                functools.partial(self._take_batch, batch),
+                {},
+                allowed=lambda: self._host_lookups and self._live_queued(),
+            )
+            if batch:
+                self.stats.host_requests += 1
+            else:  # stopped or refused before asking: the same for everything queued
+                batch = list(self._host_queue)
+            answers = await self._split(batch, reply)
+            for ip in batch:
+                waiter = self._host_queue.pop(ip, None)
+                if waiter is not None and not waiter.done():
+                    waiter.set_result(answers.get(ip))
+
+    def _live_queued(self) -> bool:
+        return any(not w.done() for w in self._host_queue.values())
+
+    def _take_batch(self, batch: list[str]) -> str:
+        """Fill `batch` with the queued addresses (at most `batch_size`); its request path."""
+        for ip in list(self._host_queue):
+            if len(batch) >= max(1, self.config.batch_size):
+                break
+            if not self._host_queue[ip].done():
+                batch.append(ip)
+        return "/shodan/host/" + ",".join(batch)
+
+    async def _split(
+        self, batch: list[str], reply: _Reply | SourceFailure | None
+    ) -> dict[str, _Reply | SourceFailure | None]:
+        """A batch's answer as each address's own answer (`/shodan/host/{ip}`)."""
+        if len(batch) == 1 or reply is None:
+            return dict.fromkeys(batch, reply)
+        if isinstance(reply, _Reply) and reply.status == 200:
+            docs = reply.body if isinstance(reply.body, list) else [reply.body]
+            by_ip: dict[str, JSON] = {}
+            for doc in docs:
+                if isinstance(doc, dict) and isinstance(doc.get("ip_str"), str):
+                    with contextlib.suppress(ValueError):
+                        by_ip[str(ipaddress.ip_address(doc["ip_str"]))] = doc
+            self.stats.batched_addresses += len(batch)
+            return {
+                ip: _Reply(200, by_ip[ip], "") if ip in by_ip else _Reply(404, _NONE, "")
+                for ip in batch
+            }
+        if isinstance(reply, _Reply) and reply.status == 404:
+            self.stats.batched_addresses += len(batch)
+            return dict.fromkeys(batch, reply)
+        if isinstance(reply, _Reply) and reply.status in (401, 403):
+            return dict.fromkeys(batch, reply)  # the key or its plan: the same for each address
+        if isinstance(reply, SourceFailure) and (
+            reply.source_wide or reply.reason is FailureReason.RATE_LIMITED
+        ):
+            return dict.fromkeys(batch, reply)
+        # Failed as a whole (another 4xx, a server error, a time-out): address by address.
+        self.stats.batch_fallbacks += 1
+        log.info(
+            "shodan: a host look-up of %d addresses failed as a whole (%s); asking one by one",
+            len(batch),
+            reply.message if isinstance(reply, SourceFailure) else f"HTTP {reply.status}",
+        )
+        answers: dict[str, _Reply | SourceFailure | None] = {}
+        for ip in batch:
+            answers[ip] = await self._rest(
+                f"/shodan/host/{ip}", {}, allowed=lambda: self._host_lookups
+            )
+            self.stats.host_requests += 1
+        return answers
 
     async def _search(
         self, net: ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -572,15 +726,20 @@ class ShodanSource:
     # --- the REST API: pacing, retries, refusals -----------------------------------------------
 
     async def _rest(
-        self, path: str, params: dict[str, str], *, allowed: Callable[[], bool] = lambda: True
+        self,
+        path: str | Callable[[], str],
+        params: dict[str, str],
+        *,
+        allowed: Callable[[], bool] = lambda: True,
     ) -> _Reply | SourceFailure | None:
         """One REST request in its turn. None: `allowed()` turned False while it waited (a
-        refusal by the plan learnt from an earlier answer: not asked again)."""
+        refusal by the plan learnt from an earlier answer: not asked again). A callable `path`
+        is called once, when the first turn comes (a batch takes what is queued by then)."""
         if self._rest_down is not None:
             return self._rest_down
         key = self.config.api_key
         assert key is not None
-        url = self.config.api_url.rstrip("/") + path
+        url = ""
         rate_limited = 0
         server_errors = 0
         while True:
@@ -589,6 +748,10 @@ class ShodanSource:
                     return self._rest_down
                 if not allowed():
                     return None
+                if not url:
+                    url = self.config.api_url.rstrip("/") + (
+                        path if isinstance(path, str) else path()
+                    )
                 self.stats.rest_requests += 1
                 reply = await self._get(url, {**params, "key": key}, "Shodan API")
                 if isinstance(reply, _Reply) and reply.status == 429:

@@ -96,11 +96,76 @@ async def test_the_pacer_allows_one_request_at_a_time_with_quiet_between():
 
 async def test_many_addresses_never_provoke_a_rate_limit(la):
     ips = la.add_devices(*(Device.rdp(f"127.30.0.{n}") for n in range(1, 13)))
-    src = source(la)
+    src = source(la, batch_size=1)  # address by address: twelve turns
     results = await asyncio.gather(*(src.host_view(ip) for ip in ips))
     assert all(isinstance(r, HostView) and r.kind is ViewKind.FULL for r in results)
     assert la.counters.rate_limited == 0
     assert la.counters.requests["host"] == 12
+    await src.aclose()
+
+
+async def test_host_look_ups_are_batched_in_few_requests(la):
+    ips = la.add_devices(*(Device.rdp(f"127.30.0.{n}") for n in range(1, 31)))
+    bare = ["127.30.2.1", "127.30.2.2"]  # InternetDB lists ports, the REST API has no banners
+    for ip in bare:
+        la.add_devices(Device.rdp(ip))
+        la._hosts.pop(ip)
+    src = source(la, batch_size=20)
+    results = await asyncio.gather(*(src.host_view(ip) for ip in ips + bare))
+    by_ip = {r.ip: r for r in results if isinstance(r, HostView)}
+    assert all(by_ip[ip].kind is ViewKind.FULL and by_ip[ip].ports == (3389,) for ip in ips)
+    assert all(
+        by_ip[ip].kind is ViewKind.SUMMARY and "no banners" in by_ip[ip].degraded for ip in bare
+    )
+    assert la.counters.rate_limited == 0
+    # 32 addresses, at most 20 a request; those queued while a request waits go out together
+    assert sum(la.counters.host_lookups.values()) == 32
+    assert 2 <= la.counters.requests["host"] <= 6
+    assert la.counters.batches >= 2
+    assert src.stats.host_requests == la.counters.requests["host"]
+    assert src.stats.batch_fallbacks == 0
+    await src.aclose()
+
+
+async def test_a_batch_without_any_data_is_one_404(la):
+    bare = ["127.30.3.1", "127.30.3.2", "127.30.3.3"]
+    for ip in bare:
+        la.add_devices(Device.rdp(ip))
+        la._hosts.pop(ip)
+    src = source(la)
+    results = await asyncio.gather(*(src.host_view(ip) for ip in bare))
+    assert all(isinstance(r, HostView) and r.kind is ViewKind.SUMMARY for r in results)
+    assert la.counters.requests["host"] == 1 and la.counters.not_found == 1
+    await src.aclose()
+
+
+async def test_a_batch_refused_as_a_whole_falls_back_to_single_look_ups(la):
+    ips = la.add_devices(*(Device.rdp(f"127.30.4.{n}") for n in range(1, 5)))
+    la.batch_limit = 1  # this "API" refuses lists: 400
+    src = source(la)
+    results = await asyncio.gather(*(src.host_view(ip) for ip in ips))
+    assert all(isinstance(r, HostView) and r.kind is ViewKind.FULL for r in results)
+    assert la.counters.batches_refused == 1
+    assert la.counters.requests["host"] == 1 + 4
+    assert src.stats.batch_fallbacks == 1
+    assert la.counters.rate_limited == 0
+    await src.aclose()
+
+
+async def test_a_batch_that_times_out_falls_back_to_single_look_ups(la):
+    ips = la.add_devices(*(Device.rdp(f"127.30.5.{n}") for n in range(1, 4)))
+    src = source(la, read_timeout=0.3, connect_timeout=0.3)
+    original = la._rest_handler
+
+    async def handler(request):  # a list takes too long; one address answers at once
+        if "," in request.path:
+            await asyncio.sleep(1.0)
+        return await original(request)
+
+    la._rest._handler = handler
+    results = await asyncio.gather(*(src.host_view(ip) for ip in ips))
+    assert all(isinstance(r, HostView) and r.kind is ViewKind.FULL for r in results)
+    assert src.stats.batch_fallbacks == 1 and src.stats.host_requests == 4
     await src.aclose()
 
 
