@@ -77,6 +77,7 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
     _e("exposure.database", "high", D),
     _e("exposure.ics", "critical", D),
     _e("exposure.vulnerable", "high", D),
+    _e("exposure.exploited", "critical", D),
     _e("exposure.compromised", "critical", D),
     _e("exposure.service", "info", D),
 )

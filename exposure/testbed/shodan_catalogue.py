@@ -40,6 +40,7 @@ class Vuln:
     summary: str = ""
     verified: bool = False
     references: tuple[str, ...] = ()
+    kev: bool = False  # in CISA's Known Exploited Vulnerabilities catalogue (the shipped snapshot)
 
     def as_shodan(self) -> dict[str, JSON]:
         return {
@@ -59,12 +60,14 @@ KNOWN_VULNS: Mapping[str, Vuln] = {
             9.8,
             "Path traversal and remote code execution in Apache HTTP Server 2.4.49 and 2.4.50 "
             "(incomplete fix of CVE-2021-41773).",
+            kev=True,
         ),
         Vuln(
             "CVE-2021-41773",
             7.5,
             "Path traversal in Apache HTTP Server 2.4.49 allows mapping URLs to files outside "
             "the document root.",
+            kev=True,
         ),
         Vuln(
             "CVE-2022-37436",
@@ -77,16 +80,19 @@ KNOWN_VULNS: Mapping[str, Vuln] = {
             9.8,
             "Command injection in the web server of some Hikvision products through crafted "
             "messages.",
+            kev=True,
         ),
         Vuln(
             "CVE-2019-0708",
             9.8,
             "BlueKeep: remote code execution in Remote Desktop Services without authentication.",
+            kev=True,
         ),
         Vuln(
             "CVE-2017-0144",
             8.8,
             "EternalBlue: remote code execution in Microsoft SMBv1.",
+            kev=True,
         ),
     )
 }
