@@ -221,25 +221,36 @@ class Pacer:
             delay = self._ready_at - self._clock()
             if delay > 0:
                 await asyncio.sleep(delay)
-            if self._gate is None:
+            async with contextlib.AsyncExitStack() as shared:
+                gated = await self._enter_gate(shared)
                 try:
                     self.turns += 1
                     yield
                 finally:
                     self._ready_at = max(self._ready_at, self._clock() + self.interval)
-            else:
-                async with self._gate.turn():
-                    try:
-                        self.turns += 1
-                        yield
-                    finally:
-                        self._ready_at = max(self._ready_at, self._clock() + self.interval)
+                    if gated:
                         # the key's quiet interval (and a 429 back-off) holds for the others too
                         quiet = self._ready_at - self._clock()
                         if quiet > 0:
                             await asyncio.sleep(quiet)
         finally:
             self._lock.release()
+
+    async def _enter_gate(self, stack: contextlib.AsyncExitStack) -> bool:
+        """Take the gate's turn; a gate that fails (its database gone) is dropped for the rest
+        of the run: the in-process pace still holds, and a 429 is backed off."""
+        if self._gate is None:
+            return False
+        try:
+            await stack.enter_async_context(self._gate.turn())
+        except Exception:
+            log.warning(
+                "shodan: the key's shared turn failed; pacing in this process only",
+                exc_info=True,
+            )
+            self._gate = None
+            return False
+        return True
 
     def hold(self, seconds: float) -> None:
         self._ready_at = max(self._ready_at, self._clock() + seconds)
@@ -531,7 +542,19 @@ class ShodanSource:
                 del self._host_queue[ip]
 
     async def _drain(self) -> None:
-        """Send the queued host look-ups, a batch per turn, until the queue is empty."""
+        """Send the queued host look-ups, a batch per turn, until the queue is empty. A bug in
+        here answers every waiter with a failure rather than leaving it to its time budget."""
+        try:
+            await self._drain_batches()
+        except Exception as exc:
+            log.exception("shodan: batched host look-ups failed")
+            failure = SourceFailure(FailureReason.BUG, f"{type(exc).__name__}: {exc}"[:300])
+            for waiter in self._host_queue.values():
+                if not waiter.done():
+                    waiter.set_result(failure)
+            self._host_queue.clear()
+
+    async def _drain_batches(self) -> None:
         while self._host_queue:
             batch: list[str] = []
             reply = await self._rest(
@@ -567,7 +590,11 @@ class ShodanSource:
         """A batch's answer as each address's own answer (`/shodan/host/{ip}`)."""
         if len(batch) == 1 or reply is None:
             return dict.fromkeys(batch, reply)
-        if isinstance(reply, _Reply) and reply.status == 200:
+        if (
+            isinstance(reply, _Reply)
+            and reply.status == 200
+            and isinstance(reply.body, list | dict)
+        ):
             docs = reply.body if isinstance(reply.body, list) else [reply.body]
             by_ip: dict[str, JSON] = {}
             for doc in docs:

@@ -4,6 +4,7 @@ back-off, refusals, time-outs, outages, searches, the caches, and the key kept o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import time
@@ -462,3 +463,47 @@ async def test_runs_back_to_back_stay_within_the_keys_rate(la):
         await src.aclose()
     assert la.counters.requests["host"] == len(ips)
     assert la.counters.rate_limited == 0
+
+
+class _Gate:
+    """A `KeyGate` in memory: records how long each turn was held."""
+
+    def __init__(self, broken: bool = False) -> None:
+        self.broken = broken
+        self.held: list[float] = []
+        self.closed = False
+
+    @contextlib.asynccontextmanager
+    async def turn(self):
+        if self.broken:
+            raise OSError("the database is gone")
+        start = time.monotonic()
+        try:
+            yield
+        finally:
+            self.held.append(time.monotonic() - start)
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+async def test_a_gate_turn_covers_the_request_and_its_quiet_interval(la):
+    ips = la.add_devices(*(Device.rdp(f"127.30.6.{n}") for n in range(1, 4)))
+    gate = _Gate()
+    src = ShodanSource(config(la, batch_size=1), clock=lambda: T0, gate=gate)
+    results = await asyncio.gather(*(src.host_view(ip) for ip in ips))
+    assert all(isinstance(r, HostView) and r.kind is ViewKind.FULL for r in results)
+    assert len(gate.held) == 3 and min(gate.held) >= FAST * 0.9  # the quiet second inside
+    await src.aclose()
+    assert gate.closed
+
+
+async def test_a_failing_gate_falls_back_to_pacing_in_the_process(la, caplog):
+    ips = la.add_devices(*(Device.rdp(f"127.30.7.{n}") for n in range(1, 4)))
+    src = ShodanSource(config(la, batch_size=1), clock=lambda: T0, gate=_Gate(broken=True))
+    with caplog.at_level(logging.WARNING):
+        results = await asyncio.gather(*(src.host_view(ip) for ip in ips))
+    assert all(isinstance(r, HostView) and r.kind is ViewKind.FULL for r in results)
+    assert "pacing in this process only" in caplog.text
+    assert la.counters.rate_limited == 0
+    await src.aclose()
