@@ -244,6 +244,12 @@ def main() -> int:
         action="store_true",
         help="each repeat also scans with every family but shodan (the floor a key may not raise)",
     )
+    parser.add_argument(
+        "--before-code",
+        type=Path,
+        help="a checkout of the code before issue 21 (git worktree or git archive): each repeat "
+        "also scans with it (PYTHONPATH), side by side with the --shodan-batch sizes",
+    )
     parser.add_argument("--child", nargs=2, metavar=("INFO", "DB"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     loops: list[str] = args.loop or ["auto"]
@@ -275,7 +281,7 @@ def main() -> int:
             args.connect_latency,
             1.0 if args.shodan_key else None,
         )
-        if args.shodan_batch or args.without_shodan_too:
+        if args.shodan_batch or args.without_shodan_too or args.before_code:
             shodan_runs = _shodan_side_by_side(args, testbed, info, workdir)
             testbed.send_signal(signal.SIGTERM)
             testbed.wait(timeout=30)
@@ -384,6 +390,8 @@ def _shodan_side_by_side(
     """Issue 21: the first night with a key, per batch size (and without the family), side by
     side in each repeat, each into a fresh database (so every look-up is a first-night one)."""
     configs: list[tuple[str, list[str]]] = []
+    if args.before_code:
+        configs.append(("before", []))  # the old code: no batches, its own defaults
     for size in args.shodan_batch or []:
         configs.append((f"batch {size}", [f"--shodan-batch={size}"]))
     if args.without_shodan_too:
@@ -396,7 +404,10 @@ def _shodan_side_by_side(
             if args.shodan_key:
                 cmd.append("--shodan-key")
             before = testbed_counters(testbed, info)
-            out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True)
+            env = dict(os.environ)
+            if name == "before":
+                env["PYTHONPATH"] = str(args.before_code.resolve())
+            out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True, env=env)
             r = json.loads(out.stdout.strip().splitlines()[-1])
             r["testbed"] = counted(before, testbed_counters(testbed, info))
             r["config"] = name
