@@ -13,6 +13,13 @@ the peer tools (benchmarks/peers.py: checkdmarc, sectxt, sslyze, each from a vir
 of its own under ~/.cache/exposure-bench/) then run on the same domains and testbed, and their
 wall time, what the testbed saw of them and their verdict agreement are printed beside the
 scan's.
+
+With `--shodan-key` the scan uses the Shodan look-alike's API key (REST host look-ups for every
+device host, about one company in ten; the look-alike allows 1 request/s and answers 429
+otherwise); `--shodan-batch N` (repeatable), `--before-code DIR` (a checkout of older code, run
+through PYTHONPATH) and `--without-shodan-too` then scan side by side in each repeat, each into a
+fresh database (a first night), and print wall time, deferred devices, host requests and 429s
+(issue 21; figures in benchmarks/README.md, "Shodan at scale").
 """
 
 from __future__ import annotations
