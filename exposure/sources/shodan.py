@@ -288,6 +288,8 @@ class ShodanSource:
         self._shared: dict[tuple[str, str], asyncio.Future[Any]] = {}
         self._host_queue: dict[str, asyncio.Future[_Reply | SourceFailure | None]] = {}
         self._drainer: asyncio.Task[None] | None = None
+        self._batch_size = max(1, config.batch_size)
+        self._batch_note = ""
         self._client: httpx.AsyncClient | None = None
         self._rest_down: SourceFailure | None = None
         self._idb_down: SourceFailure | None = None
@@ -364,6 +366,8 @@ class ShodanSource:
             notes.append(f"ran degraded: {self.degraded_reason}")
         if self._search_note:
             notes.append(self._search_note)
+        if self._batch_note:
+            notes.append(self._batch_note)
         if self._idb_down is not None:
             notes.append(self._idb_down.message)
         return {
@@ -578,7 +582,7 @@ class ShodanSource:
     def _take_batch(self, batch: list[str]) -> str:
         """Fill `batch` with the queued addresses (at most `batch_size`); its request path."""
         for ip in list(self._host_queue):
-            if len(batch) >= max(1, self.config.batch_size):
+            if len(batch) >= self._batch_size:
                 break
             if not self._host_queue[ip].done():
                 batch.append(ip)
@@ -609,14 +613,24 @@ class ShodanSource:
         if isinstance(reply, _Reply) and reply.status == 404:
             self.stats.batched_addresses += len(batch)
             return dict.fromkeys(batch, reply)
-        if isinstance(reply, _Reply) and reply.status in (401, 403):
-            return dict.fromkeys(batch, reply)  # the key or its plan: the same for each address
+        if isinstance(reply, _Reply) and reply.status in (401, 403) and _key_refused(reply):
+            return dict.fromkeys(batch, reply)  # the key itself: the same for each address
         if isinstance(reply, SourceFailure) and (
             reply.source_wide or reply.reason is FailureReason.RATE_LIMITED
         ):
             return dict.fromkeys(batch, reply)
-        # Failed as a whole (another 4xx, a server error, a time-out): address by address.
+        # Failed as a whole (another 4xx, a server error, a time-out): address by address. A
+        # refusal (4xx: a plan without bulk look-ups, a list too long) holds for the rest of the
+        # run; a time-out or a server error may pass, so the next batch is tried again.
         self.stats.batch_fallbacks += 1
+        if isinstance(reply, _Reply) and 400 <= reply.status < 500 and self._batch_size > 1:
+            self._batch_size = 1
+            self._batch_note = (
+                f"the Shodan API refused a host look-up of {len(batch)} addresses (HTTP "
+                f"{reply.status}: {_error_text(reply)[:120]}); address by address for the rest "
+                "of this run"
+            )
+            log.warning("shodan: %s", self._batch_note)
         log.info(
             "shodan: a host look-up of %d addresses failed as a whole (%s); asking one by one",
             len(batch),
@@ -624,10 +638,11 @@ class ShodanSource:
         )
         answers: dict[str, _Reply | SourceFailure | None] = {}
         for ip in batch:
-            answers[ip] = await self._rest(
-                f"/shodan/host/{ip}", {}, allowed=lambda: self._host_lookups
-            )
-            self.stats.host_requests += 1
+            one = await self._rest(f"/shodan/host/{ip}", {}, allowed=lambda: self._host_lookups)
+            if isinstance(one, _Reply) and one.status in (401, 403):
+                self._rest_refusal(one, "host look-up")  # the plan or key: not asked again
+            answers[ip] = one
+            self.stats.host_requests += 1 if one is not None else 0
         return answers
 
     async def _search(
@@ -1003,6 +1018,13 @@ def _addresses(net: ipaddress.IPv4Network | ipaddress.IPv6Network, limit: int) -
     if net.num_addresses - 2 > limit:
         return None
     return [str(a) for a in net.hosts()]
+
+
+def _key_refused(reply: _Reply) -> bool:
+    """A 401/403 about the key itself (invalid, credits spent), as `_rest_refusal` reads it,
+    rather than about what was asked (a plan that allows single look-ups but no lists)."""
+    lowered = _error_text(reply).lower()
+    return reply.status == 401 and ("credit" in lowered or "upgrade" not in lowered)
 
 
 def _error_text(reply: _Reply) -> str:

@@ -508,7 +508,9 @@ async def test_a_network_without_net_search_is_looked_up_address_by_address(tmp_
         la.counters.requests.clear()
         outcome = await scan(lab, key="freeKey0000000000000000000000000")
         assert la.counters.requests["search"] == 1  # refused: filters need a paid plan
-        assert la.counters.requests["host"] == 1  # refused: no host look-ups either
+        # refused: no host look-ups either (the list, then one address to tell a plan without
+        # lists from one without host look-ups)
+        assert la.counters.requests["host"] == 2
         assert set(found_by_ip(outcome)) == {"127.253.9.2", "127.253.9.5"}
         assert "no net: searches" in " ".join(outcome.summary.sources["shodan"]["notes"])
 

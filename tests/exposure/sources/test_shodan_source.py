@@ -28,6 +28,7 @@ from exposure.sources.shodan import (
     redact,
 )
 from exposure.sources.shodan_documents import slim_host
+from exposure.testbed.httpd import Response
 from exposure.testbed.shodan import DEFAULT_KEY, ApiKey, ShodanLookalike
 from exposure.testbed.shodan_devices import Device, host_document
 
@@ -153,6 +154,29 @@ async def test_a_batch_refused_as_a_whole_falls_back_to_single_look_ups(la):
     await src.aclose()
 
 
+async def test_a_plan_that_refuses_lists_is_asked_address_by_address(la):
+    """Some plans may answer a list with 403 while single look-ups work: not "degraded"."""
+    ips = la.add_devices(*(Device.rdp(f"127.30.8.{n}") for n in range(1, 7)))
+    original = la._rest_handler
+
+    async def handler(request):
+        if "," in request.path:
+            la.counters.requests["host"] += 1
+            return Response.json({"error": "Access denied (403 Forbidden)"}, 403)
+        return await original(request)
+
+    la._rest._handler = handler
+    src = source(la)
+    first = await asyncio.gather(*(src.host_view(ip) for ip in ips[:3]))
+    second = await asyncio.gather(*(src.host_view(ip) for ip in ips[3:]))
+    assert all(isinstance(r, HostView) and r.kind is ViewKind.FULL for r in first + second)
+    assert src.mode == "full"
+    assert src.stats.batch_fallbacks == 1  # the second wave went address by address at once
+    assert la.counters.requests["host"] == 1 + 6
+    assert any("address by address" in n for n in src.report()["notes"])
+    await src.aclose()
+
+
 async def test_a_batch_that_times_out_falls_back_to_single_look_ups(la):
     ips = la.add_devices(*(Device.rdp(f"127.30.5.{n}") for n in range(1, 4)))
     src = source(la, read_timeout=0.3, connect_timeout=0.3)
@@ -237,7 +261,8 @@ async def test_a_plan_without_host_lookups_falls_back_to_internetdb(la):
     results = await asyncio.gather(*(src.host_view(ip) for ip in ips))
     assert all(isinstance(r, HostView) and r.kind is ViewKind.SUMMARY for r in results)
     assert all("plan does not include host look-ups" in r.degraded for r in results)  # type: ignore[union-attr]
-    assert la.counters.forbidden == 1
+    # the list is refused, then one address shows the plan has no host look-ups at all
+    assert la.counters.forbidden == 2
     assert src.mode == "degraded"
     await src.aclose()
 
