@@ -53,10 +53,14 @@ VULNERABLE = FindingSpec(
         nl="Shodan koppelt deze CVE's aan de software en versie die het op dit adres zag. "
         "'Niet geverifieerd' betekent dat alleen het versienummer overeenkomt (een backport "
         "kan het lek al dichten); 'geverifieerd' betekent dat Shodan het lek heeft aangetoond. "
+        "CVE's uit CISA's catalogus van actief misbruikte lekken (KEV) staan bovenaan, die "
+        "van ransomwarecampagnes eerst, en maken deze melding kritiek. "
         "Controleer en werk bij; kritiek vanaf CVSS 9.",
         en="Shodan links these CVEs to the software and version it saw on this address. 'Not "
         "verified' means only the version number matches (a backport may already fix it); "
-        "'verified' means Shodan demonstrated the flaw. Check and update; critical from "
+        "'verified' means Shodan demonstrated the flaw. CVEs in CISA's Known Exploited "
+        "Vulnerabilities catalogue (KEV) are listed first, those used by ransomware campaigns "
+        "first of all, and make this finding critical. Check and update; critical from "
         "CVSS 9.",
     ),
     effort=Effort.MEDIUM,
