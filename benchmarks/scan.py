@@ -13,6 +13,13 @@ the peer tools (benchmarks/peers.py: checkdmarc, sectxt, sslyze, each from a vir
 of its own under ~/.cache/exposure-bench/) then run on the same domains and testbed, and their
 wall time, what the testbed saw of them and their verdict agreement are printed beside the
 scan's.
+
+With `--shodan-key` the scan uses the Shodan look-alike's API key (REST host look-ups for every
+device host, about one company in ten; the look-alike allows 1 request/s and answers 429
+otherwise); `--shodan-batch N` (repeatable), `--before-code DIR` (a checkout of older code, run
+through PYTHONPATH) and `--without-shodan-too` then scan side by side in each repeat, each into a
+fresh database (a first night), and print wall time, deferred devices, host requests and 429s
+(issue 21; figures in benchmarks/README.md, "Shodan at scale").
 """
 
 from __future__ import annotations
@@ -39,7 +46,13 @@ def _cpu() -> float:
     return t.user + t.system
 
 
-async def _child(info_path: Path, database: Path, check_prefixes: list[str]) -> dict[str, Any]:
+async def _child(
+    info_path: Path,
+    database: Path,
+    check_prefixes: list[str],
+    shodan_batch: int | None = None,
+    shodan_key: bool = False,
+) -> dict[str, Any]:
     from exposure.registry import load
     from exposure.scan.orchestrator import Orchestrator
     from exposure.settings import load_settings
@@ -50,6 +63,10 @@ async def _child(info_path: Path, database: Path, check_prefixes: list[str]) -> 
 
     info = json.loads(info_path.read_text())
     overrides = {k: v for k, v in info["settings"].items() if v is not None}
+    if shodan_key:  # the REST look-alike's key: host look-ups at 1 request/s (issue 21)
+        overrides["shodan_api_key"] = info["shodan_api_key"]
+    if shodan_batch is not None:
+        overrides["shodan_batch_size"] = shodan_batch
     settings = load_settings(database=f"sqlite:///{database}", **overrides)
     engine = make_engine(settings.database)
     migrate(engine)
@@ -64,6 +81,16 @@ async def _child(info_path: Path, database: Path, check_prefixes: list[str]) -> 
     cpu1, wall1 = _cpu(), time.perf_counter()
     summary = await orchestrator.scan(None, check_prefixes or None)
     scan_cpu, scan_wall = _cpu() - cpu1, time.perf_counter() - wall1
+    from sqlmodel import col, func, select
+
+    from exposure.models import Finding
+
+    with session_scope(engine) as session:
+        devices_found = session.exec(
+            select(func.count(func.distinct(Finding.target))).where(
+                col(Finding.check_id).startswith("exposure.")
+            )
+        ).one()
     engine.dispose()
     families = summary.cpu_by_family
     return {
@@ -85,6 +112,9 @@ async def _child(info_path: Path, database: Path, check_prefixes: list[str]) -> 
         "tls": dict(summary.tls),
         "findings_new": summary.stats.new,
         "errors": dict(summary.stats.errors_by_reason),
+        "shodan": dict(summary.sources.get("shodan", {})),
+        "shodan_batch": shodan_batch,
+        "device_hosts_found": devices_found,
     }
 
 
@@ -117,12 +147,18 @@ def counted(before: dict[str, Any], after: dict[str, Any]) -> dict[str, int]:
         "web_connections": "web_connections",
         "smtp_sessions": "smtp_sessions",
         "shodan_requests": "shodan_requests",
+        "shodan_rate_limited": "shodan_rate_limited",
+        "shodan_host_addresses": "shodan_host_addresses",
     }
     return {name: total(after, key) - total(before, key) for name, key in keys.items()}
 
 
 def _start_testbed(
-    companies: int, latency: float, workdir: Path, connect_latency: float | None = None
+    companies: int,
+    latency: float,
+    workdir: Path,
+    connect_latency: float | None = None,
+    shodan_rate: float | None = None,
 ) -> tuple[subprocess.Popen[bytes], Path]:
     info = workdir / "testbed.json"
     proc = subprocess.Popen(
@@ -138,6 +174,7 @@ def _start_testbed(
             str(latency if connect_latency is None else connect_latency),
             "--info",
             str(info),
+            *(["--shodan-rate", str(shodan_rate)] if shodan_rate is not None else []),
         ],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
@@ -196,6 +233,30 @@ def main() -> int:
         help="the event loop of the scan (repeatable: each repeat runs each loop, side by side; "
         "default: auto, what `exposure scan` uses)",
     )
+    parser.add_argument(
+        "--shodan-key",
+        action="store_true",
+        help="scan with the Shodan look-alike's API key: REST host look-ups for every device "
+        "host (about one company in ten), at most 1 request/s (429 otherwise)",
+    )
+    parser.add_argument(
+        "--shodan-batch",
+        type=int,
+        action="append",
+        help="addresses per REST host look-up (repeatable: each repeat runs each size, side by "
+        "side; 1 is address by address, as before issue 21)",
+    )
+    parser.add_argument(
+        "--without-shodan-too",
+        action="store_true",
+        help="each repeat also scans with every family but shodan (the floor a key may not raise)",
+    )
+    parser.add_argument(
+        "--before-code",
+        type=Path,
+        help="a checkout of the code before issue 21 (git worktree or git archive): each repeat "
+        "also scans with it (PYTHONPATH), side by side with the --shodan-batch sizes",
+    )
     parser.add_argument("--child", nargs=2, metavar=("INFO", "DB"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     loops: list[str] = args.loop or ["auto"]
@@ -209,15 +270,31 @@ def main() -> int:
         load()  # the check modules too
 
         # as `exposure scan` runs (exposure.app.loop.run): the garbage collector tuned for scanning
+        batch = args.shodan_batch[0] if args.shodan_batch else None
         with scanning_gc(), asyncio.Runner(loop_factory=loop_factory(loops[0])) as runner:
-            result = runner.run(_child(Path(args.child[0]), Path(args.child[1]), args.check))
+            result = runner.run(
+                _child(Path(args.child[0]), Path(args.child[1]), args.check, batch, args.shodan_key)
+            )
         result["loop"] = loops[0]
         print(json.dumps(result))
         return 0
 
     with tempfile.TemporaryDirectory(prefix="exposure-bench-") as tmp:
         workdir = Path(tmp)
-        testbed, info = _start_testbed(args.companies, args.latency, workdir, args.connect_latency)
+        testbed, info = _start_testbed(
+            args.companies,
+            args.latency,
+            workdir,
+            args.connect_latency,
+            1.0 if args.shodan_key else None,
+        )
+        if args.shodan_batch or args.without_shodan_too or args.before_code:
+            shodan_runs = _shodan_side_by_side(args, testbed, info, workdir)
+            testbed.send_signal(signal.SIGTERM)
+            testbed.wait(timeout=30)
+            if args.json:
+                args.json.write_text(json.dumps(shodan_runs, indent=2))
+            return 0
         runs: list[dict[str, Any]] = []
         other_loops: list[dict[str, Any]] = []
         peers: dict[str, Any] = {}
@@ -309,6 +386,59 @@ def main() -> int:
     if args.json:
         args.json.write_text(json.dumps(runs, indent=2))
     return 0
+
+
+FAMILIES_BUT_SHODAN = ("target", "dns", "mail", "securitytxt", "tls", "web")
+
+
+def _shodan_side_by_side(
+    args: argparse.Namespace, testbed: subprocess.Popen[bytes], info: Path, workdir: Path
+) -> list[dict[str, Any]]:
+    """Issue 21: the first night with a key, per batch size (and without the family), side by
+    side in each repeat, each into a fresh database (so every look-up is a first-night one)."""
+    configs: list[tuple[str, list[str]]] = []
+    if args.before_code:
+        configs.append(("before", []))  # the old code: no batches, its own defaults
+    for size in args.shodan_batch or []:
+        configs.append((f"batch {size}", [f"--shodan-batch={size}"]))
+    if args.without_shodan_too:
+        configs.append(("no shodan", [f"--check={c}" for c in FAMILIES_BUT_SHODAN]))
+    runs: list[dict[str, Any]] = []
+    for i in range(args.repeat):
+        for name, extra in configs:
+            db = workdir / f"run{i}-{name.replace(' ', '-')}.db"
+            cmd = [sys.executable, __file__, "--child", str(info), str(db), *extra]
+            if args.shodan_key:
+                cmd.append("--shodan-key")
+            before = testbed_counters(testbed, info)
+            env = dict(os.environ)
+            if name == "before":
+                env["PYTHONPATH"] = str(args.before_code.resolve())
+            out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True, env=env)
+            r = json.loads(out.stdout.strip().splitlines()[-1])
+            r["testbed"] = counted(before, testbed_counters(testbed, info))
+            r["config"] = name
+            runs.append(r)
+            sh = r.get("shodan", {})
+            print(
+                f"run {i + 1} {name:<10}: {r['companies']} companies in {r['scan_wall']:.1f} s "
+                f"= {r['companies_per_minute']:.0f}/min, status {r['status']}, "
+                f"deferred {sh.get('deferred', '-')}, host requests {sh.get('host_requests', '-')} "
+                f"for {r['testbed']['shodan_host_addresses']} addresses, "
+                f"429s {r['testbed']['shodan_rate_limited']}, "
+                f"device hosts with findings {r['device_hosts_found']}",
+                flush=True,
+            )
+    print(f"\n{args.companies} companies, median of {args.repeat}:")
+    for name, _ in configs:
+        mine = [r for r in runs if r["config"] == name]
+        deferred = statistics.median(r.get("shodan", {}).get("deferred", 0) for r in mine)
+        print(
+            f"  {name:<10} wall {_median(mine, 'scan_wall'):6.1f} s  "
+            f"{_median(mine, 'companies_per_minute'):6.0f}/min  deferred {deferred:g}  "
+            f"status {', '.join(sorted({r['status'] for r in mine}))}"
+        )
+    return runs
 
 
 def _cpu_per_company(run: dict[str, Any]) -> float:

@@ -142,7 +142,6 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
     _e("exposure.compromised", "critical", D, IN),
     _e("exposure.service", "info", D, NONE),
 )
-# `exposure.exploited` needs the CISA KEV flag in the Shodan source; no check emits it yet.
 
 CATALOGUE: dict[str, CatalogueEntry] = {e.id: e for e in ENTRIES}
 

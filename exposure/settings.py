@@ -127,6 +127,22 @@ class Settings(BaseSettings):
         le=60,
         description="seconds between Shodan REST requests (the API allows 1/s; labs may go faster)",
     )
+    shodan_batch_size: int = Field(
+        default=50,
+        ge=1,
+        le=100,
+        description="addresses per Shodan REST host look-up (/shodan/host/{ip1},{ip2},...); "
+        "1 asks address by address",
+    )
+    kev_url: str = Field(
+        default="https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json",
+        description="where `exposure update-kev` fetches CISA's Known Exploited Vulnerabilities",
+    )
+    kev_file: str = Field(
+        default="kev.json",
+        description="the KEV catalogue `update-kev` writes and the scan reads; while it does not "
+        "exist the snapshot shipped with exposure is used",
+    )
     language: Literal["nl", "en"] = "nl"
     meldpunt_name: str = "Meldpunt Cybersecurity"
     meldpunt_phone: str = ""

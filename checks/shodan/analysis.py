@@ -3,7 +3,8 @@
 With the REST API's host document (banners), in this order: services Shodan tags compromised
 (`exposure.compromised`, and nothing else for those ports), a camera (`exposure.camera`, which
 takes its side ports along), each remaining service by class (remote access, file share,
-database, ICS) or as inventory (`exposure.service`), and the CVEs (`exposure.vulnerable`).
+database, ICS) or as inventory (`exposure.service`), the CVEs in CISA's KEV catalogue
+(`exposure.exploited`) and all the CVEs (`exposure.vulnerable`, KEV ones first).
 
 With InternetDB's summary only (no API key, or the plan has no host look-ups), the same rules
 run on what it has: host-level CPEs, tags, CVE ids, and ports. What it cannot see is returned as
@@ -23,6 +24,7 @@ from datetime import datetime
 from checks.shodan.banners import Host
 from checks.shodan.camera import CAMERA, find_camera, find_camera_summary
 from checks.shodan.compromised import compromised_banners, find_compromised
+from checks.shodan.exploited import find_exploited
 from checks.shodan.ports import FIRM_OTHER_PORTS, WEB_PORTS
 from checks.shodan.services import (
     BY_PORT,
@@ -39,6 +41,7 @@ from checks.shodan.services import (
 )
 from checks.shodan.vulns import find_vulnerable
 from exposure.contract import FindingCandidate
+from exposure.sources.kev import KevCatalogue
 
 _TAG_CLASSES = {c.tag: c for c in SERVICE_CLASSES if c.tag}  # "ics", "database"
 
@@ -49,12 +52,19 @@ class HostVerdict:
     undecided: frozenset[str] = frozenset()  # ids only the full API could decide here
 
 
-def analyse(host: Host, now: datetime, via: str = "") -> HostVerdict:
-    """`now` is the run's clock (naive UTC); `via` the domain the address came from, if any."""
-    return _full(host, now, via) if host.full else _summary(host, now, via)
+def analyse(
+    host: Host, now: datetime, via: str = "", kev: KevCatalogue | None = None
+) -> HostVerdict:
+    """`now` is the run's clock (naive UTC); `via` the domain the address came from, if any;
+    `kev` the Known Exploited Vulnerabilities catalogue (None: no `exposure.exploited`)."""
+    verdict = _full(host, now, via, kev) if host.full else _summary(host, now, via, kev)
+    exploited = find_exploited(host, now, via, kev)
+    if exploited is None:
+        return verdict
+    return HostVerdict((exploited, *verdict.candidates), verdict.undecided)
 
 
-def _full(host: Host, now: datetime, via: str) -> HostVerdict:
+def _full(host: Host, now: datetime, via: str, kev: KevCatalogue | None = None) -> HostVerdict:
     found: list[FindingCandidate] = []
     tagged = compromised_banners(host.banners)
     compromised = find_compromised(host, tagged, now, via)
@@ -73,13 +83,13 @@ def _full(host: Host, now: datetime, via: str) -> HostVerdict:
         else:
             cls, signal = classified
             found.append(class_candidate(host, banner, cls, signal, now, via))
-    vulnerable = find_vulnerable(host, now, via)
+    vulnerable = find_vulnerable(host, now, via, kev)
     if vulnerable is not None:
         found.append(vulnerable)
     return HostVerdict(tuple(found))
 
 
-def _summary(host: Host, now: datetime, via: str) -> HostVerdict:
+def _summary(host: Host, now: datetime, via: str, kev: KevCatalogue | None = None) -> HostVerdict:
     found: list[FindingCandidate] = []
     undecided: set[str] = set()
     camera = find_camera_summary(host, now, via)
@@ -122,7 +132,7 @@ def _summary(host: Host, now: datetime, via: str) -> HostVerdict:
             undecided |= CLASS_IDS | {CAMERA.id}
     if camera is not None:
         undecided.discard(CAMERA.id)
-    vulnerable = find_vulnerable(host, now, via)
+    vulnerable = find_vulnerable(host, now, via, kev)
     if vulnerable is not None:
         found.append(vulnerable)
     return HostVerdict(tuple(found), frozenset(undecided))

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import logging
 from collections.abc import Awaitable, Sequence
 from typing import ClassVar, TypeVar
 
@@ -28,6 +29,7 @@ from checks.shodan.banners import Host
 from checks.shodan.camera import CAMERA
 from checks.shodan.compromised import COMPROMISED
 from checks.shodan.evidence import naive_utc
+from checks.shodan.exploited import EXPLOITED
 from checks.shodan.hosting import shared_hosting
 from checks.shodan.services import DATABASE, FILE_SHARE, ICS, REMOTE_ACCESS, SERVICE
 from checks.shodan.vulns import VULNERABLE
@@ -44,6 +46,7 @@ from exposure.contract import (
 )
 from exposure.net.dns import DnsStatus
 from exposure.net.scope import in_scope
+from exposure.sources.kev import KevCatalogue, catalogue_for
 from exposure.sources.shodan import HostResult, HostView, NetworkAnswer, ShodanSource, SourceFailure
 from exposure.text import Text
 
@@ -80,6 +83,7 @@ class ShodanCheck:
             FILE_SHARE,
             DATABASE,
             ICS,
+            EXPLOITED,
             VULNERABLE,
             COMPROMISED,
             SERVICE,
@@ -128,6 +132,7 @@ class _Run:
         self.undecided: set[str] = set()
         self.degraded: set[str] = set()
         self.degraded_ips: set[str] = set()
+        self.kev: KevCatalogue | None = _kev(ctx)
 
     # --- gathering -----------------------------------------------------------------------------
 
@@ -213,7 +218,7 @@ class _Run:
             if shared is not None:
                 self.source.note_shared_hosting(view.ip)
                 return
-        verdict = analyse(Host.from_view(view), self.now, via)
+        verdict = analyse(Host.from_view(view), self.now, via, self.kev)
         self.candidates.extend(verdict.candidates)
         if verdict.undecided:
             self.undecided |= verdict.undecided
@@ -239,6 +244,16 @@ class _Run:
                 )
             )
         return out
+
+
+def _kev(ctx: CheckContext) -> KevCatalogue | None:
+    """The run's KEV catalogue (`kev_file`, else the shipped snapshot); None if neither loads:
+    then `exposure.exploited` is not judged and the CVE list keeps its CVSS order."""
+    try:
+        return catalogue_for(ctx.settings)
+    except Exception:  # the shipped snapshot is tested; this is a broken installation
+        logging.getLogger(__name__).exception("kev: no catalogue could be loaded")
+        return None
 
 
 def _ip_key(ip: str) -> tuple[int, int]:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from checks.shodan.banners import STALE_AFTER, Banner, Host
+from checks.shodan.edge import identify as identify_edge
 
 JSON = Any
 
@@ -79,6 +80,9 @@ def service_evidence(
     eol = sorted(t for t in banner.tags if t.startswith("eol-"))
     if eol:
         out["end_of_life"] = eol
+    edge = identify_edge(banner)
+    if edge is not None:  # "your Fortinet VPN (FortiOS 7.0.12)" rather than "port 443"
+        out["edge"] = edge.evidence()
     return out
 
 

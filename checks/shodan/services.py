@@ -493,6 +493,9 @@ def service_candidate(host: Host, banner: Banner, now: datetime, via: str = "") 
     detail = (
         f"{name} on {endpoint(host.ip, banner.port)}/{banner.transport}{product_phrase(banner)}"
     )
+    edge = service.get("edge")
+    if isinstance(edge, dict):
+        detail = f"{edge['label']['en']} on {endpoint(host.ip, banner.port)}/{banner.transport}"
     if service.get("end_of_life"):
         detail += "; end-of-life product"
     detail += f"; {Seen(banner.timestamp, now).phrase()}"

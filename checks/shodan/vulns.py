@@ -5,6 +5,10 @@ says which: "verified by Shodan" versus "matched on the version number only". On
 address (a host can carry dozens of CVEs; the list is the evidence), critical when any CVE has
 CVSS 9 or more. InternetDB lists CVE ids without scores: then the severity stays at the default
 and the evidence says the scores are unknown.
+
+CVEs in CISA's Known Exploited Vulnerabilities catalogue come first (ransomware-used first), then
+by CVSS; each listed CVE says whether it is in the KEV catalogue, the detail counts them, and a
+KEV CVE makes the finding critical whatever its score (`exposure.exploited` names them too).
 """
 
 from __future__ import annotations
@@ -13,8 +17,10 @@ from datetime import datetime
 
 from checks.shodan.banners import Host, Vuln
 from checks.shodan.evidence import host_evidence
+from checks.shodan.exploited import kev_matches
 from exposure.contract import Effort, FindingCandidate, FindingSpec
 from exposure.severity import Severity
+from exposure.sources.kev import KevCatalogue, KevEntry
 from exposure.text import Text
 
 CRITICAL_CVSS = 9.0
@@ -47,30 +53,45 @@ VULNERABLE = FindingSpec(
         nl="Shodan koppelt deze CVE's aan de software en versie die het op dit adres zag. "
         "'Niet geverifieerd' betekent dat alleen het versienummer overeenkomt (een backport "
         "kan het lek al dichten); 'geverifieerd' betekent dat Shodan het lek heeft aangetoond. "
+        "CVE's uit CISA's catalogus van actief misbruikte lekken (KEV) staan bovenaan, die "
+        "van ransomwarecampagnes eerst, en maken deze melding kritiek. "
         "Controleer en werk bij; kritiek vanaf CVSS 9.",
         en="Shodan links these CVEs to the software and version it saw on this address. 'Not "
         "verified' means only the version number matches (a backport may already fix it); "
-        "'verified' means Shodan demonstrated the flaw. Check and update; critical from "
+        "'verified' means Shodan demonstrated the flaw. CVEs in CISA's Known Exploited "
+        "Vulnerabilities catalogue (KEV) are listed first, those used by ransomware campaigns "
+        "first of all, and make this finding critical. Check and update; critical from "
         "CVSS 9.",
     ),
     effort=Effort.MEDIUM,
 )
 
 
-def find_vulnerable(host: Host, now: datetime, via: str = "") -> FindingCandidate | None:
+def find_vulnerable(
+    host: Host, now: datetime, via: str = "", kev: KevCatalogue | None = None
+) -> FindingCandidate | None:
     if not host.vulns:
         return None
-    ranked = sorted(host.vulns, key=lambda v: (-(v.cvss or 0.0), v.cve))
-    scored = [v for v in ranked if v.cvss is not None]
+    known = {v.cve: e for v, e in kev_matches(host, kev)}
+    ranked = sorted(
+        host.vulns, key=lambda v: (_kev_rank(known.get(v.cve)), -(v.cvss or 0.0), v.cve)
+    )
+    scored = sorted(
+        (v for v in ranked if v.cvss is not None), key=lambda v: (-(v.cvss or 0.0), v.cve)
+    )
     verified = [v.cve for v in ranked if v.verified]
     top = scored[0] if scored else None
-    critical = top is not None and top.cvss is not None and top.cvss >= CRITICAL_CVSS
+    critical = bool(known) or (
+        top is not None and top.cvss is not None and top.cvss >= CRITICAL_CVSS
+    )
     evidence = host_evidence(host, via, [])
     del evidence["services"], evidence["last_seen"], evidence["stale"]
     evidence.update(
         {
             "count": len(ranked),
-            "cves": [_cve(v) for v in ranked[:MAX_LISTED]],
+            "cves": [_cve(v, known.get(v.cve)) for v in ranked[:MAX_LISTED]],
+            "kev_count": len(known),
+            "kev_ransomware": sum(1 for e in known.values() if e.ransomware),
             "max_cvss": top.cvss if top is not None else None,
             "cvss_known": bool(scored),
             "verified": verified,
@@ -89,6 +110,15 @@ def find_vulnerable(host: Host, now: datetime, via: str = "") -> FindingCandidat
     else:
         proof = "not verified: matched on the software version only"
     detail = f"{count} listed by Shodan for {host.ip}; {worst}; {proof}"
+    if known:
+        ransom = sum(1 for e in known.values() if e.ransomware)
+        first = next(iter(known))
+        detail = (
+            f"{count} listed by Shodan for {host.ip}, {len(known)} of them exploited now "
+            f"(CISA KEV: {first}"
+            + (f", {ransom} used by ransomware" if ransom else "")
+            + f"); {worst}; {proof}"
+        )
     return VULNERABLE.candidate(
         host.ip,
         evidence,
@@ -97,11 +127,22 @@ def find_vulnerable(host: Host, now: datetime, via: str = "") -> FindingCandidat
     )
 
 
-def _cve(v: Vuln) -> dict[str, object]:
-    return {
+def _kev_rank(entry: KevEntry | None) -> int:
+    if entry is None:
+        return 2
+    return 0 if entry.ransomware else 1
+
+
+def _cve(v: Vuln, entry: KevEntry | None = None) -> dict[str, object]:
+    out: dict[str, object] = {
         "cve": v.cve,
         "cvss": v.cvss,
         "verified": v.verified,
         "port": v.port,
         "summary": v.summary[:200] or None,
+        "kev": entry is not None,
     }
+    if entry is not None:
+        out["kev_date_added"] = entry.date_added.isoformat()
+        out["ransomware"] = entry.ransomware
+    return out

@@ -272,6 +272,39 @@ async def check_last_run(settings: Settings) -> CheckResult:
     return await asyncio.to_thread(_check_last_run, settings)
 
 
+KEV_STALE_DAYS = 30
+
+
+def _check_kev(settings: Settings) -> CheckResult:
+    """Which KEV catalogue the scan uses and how old it is; a kev_file that does not parse
+    fails (the scan falls back to the shipped snapshot, which is older)."""
+    from pathlib import Path
+
+    from exposure.sources.kev import SNAPSHOT, KevError, load_catalogue
+
+    path = Path(settings.kev_file) if settings.kev_file else None
+    if path is not None and path.is_file():
+        try:
+            kev = load_catalogue(path)
+        except (OSError, KevError) as exc:
+            return fail("kev", f"{path}: not a KEV catalogue ({exc}); run exposure update-kev")
+        where = str(path)
+    else:
+        kev = load_catalogue(SNAPSHOT)
+        where = "the snapshot shipped with exposure"
+    age = kev.age_days()
+    detail = f"{where}: catalogue {kev.version or '?'}, {len(kev)} entries"
+    if age is not None:
+        detail += f", {age:.0f} days old"
+        if age > KEV_STALE_DAYS:
+            detail += " (refresh it: exposure update-kev)"
+    return ok("kev", detail)
+
+
+async def check_kev(settings: Settings) -> CheckResult:
+    return await asyncio.to_thread(_check_kev, settings)
+
+
 CHECKS: dict[str, Callable[[Settings], Awaitable[CheckResult]]] = {
     "resolver": check_resolver,
     "ca_bundle": check_ca_bundle,
@@ -279,6 +312,7 @@ CHECKS: dict[str, Callable[[Settings], Awaitable[CheckResult]]] = {
     "shodan": check_shodan,
     "smtp": check_smtp,
     "egress": check_egress,
+    "kev": check_kev,
     "last_run": check_last_run,
 }
 

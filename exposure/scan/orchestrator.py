@@ -53,6 +53,7 @@ from exposure.store.companies import CompanySnapshot, CompanyStream, active_comp
 from exposure.store.db import session as session_scope
 from exposure.store.exhaustion import StoreExhaustedError, cause_of, detail_of
 from exposure.store.source_cache import StoreAnswerCache
+from exposure.store.source_pace import AdvisoryKeyGate, conninfo_of
 from exposure.store.writer import StoreWriter
 
 log = logging.getLogger(__name__)
@@ -145,6 +146,15 @@ def _answer_cache(engine: Engine | None) -> StoreAnswerCache | None:
     return StoreAnswerCache(engine) if engine is not None else None
 
 
+def _key_gate(settings: Settings, engine: Engine | None) -> AdvisoryKeyGate | None:
+    """The Shodan key's turn across processes: on PostgreSQL (workers, and a scan beside them)
+    an advisory lock; on SQLite (one process a night) the source's own pacer is enough."""
+    key = settings.shodan_key
+    if engine is None or key is None or engine.dialect.name != "postgresql":
+        return None
+    return AdvisoryKeyGate(conninfo_of(engine.url), key)
+
+
 class RunResources:
     """The clients a run's checks share (`ctx`), built from the settings and closed together.
 
@@ -184,7 +194,10 @@ class RunResources:
         )
         run_now = now or datetime.now(UTC)
         self.shodan = ShodanSource.from_settings(
-            settings, cache=_answer_cache(engine), clock=lambda: run_now
+            settings,
+            cache=_answer_cache(engine),
+            clock=lambda: run_now,
+            gate=_key_gate(settings, engine),
         )
         self.health = RunHealth()
         self.ctx = CheckContext(

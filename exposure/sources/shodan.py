@@ -10,8 +10,17 @@ connects to a company's address itself; it asks what Shodan saw there.
 
 The REST API allows one request per second per key. `Pacer` holds the whole run to that: one
 request at a time and a full interval of quiet between one answer and the next request, so a
-server that counts arrivals never sees two closer than the interval whatever the latency. A 429
-still gets a back-off (another process may use the same key). An invalid key or spent credits
+server that counts arrivals never sees two closer than the interval whatever the latency. With a
+`KeyGate` (the engine hands one in on PostgreSQL: an advisory lock per key, see
+exposure/store/source_pace.py) the turn and its quiet interval are held across processes too, so
+N workers on one key still send one request at a time. A 429 still gets a back-off (another
+installation may use the same key).
+
+Host look-ups are batched: the addresses queued while a request waits for its turn go out
+together as `/shodan/host/{ip1},{ip2},...` (what the official `shodan` client's `host()` sends
+for a list), up to `batch_size` at a time. The API answers a list of host documents, leaving out
+the addresses it has no data on, and 404 when it has none; a batch refused or failed as a whole
+(another 4xx, a server error, a time-out) is asked again address by address. An invalid key or spent credits
 put the source in an "unavailable" state: every later look-up returns that failure at once, so
 a night with a broken key costs one request, and the other check families run as usual.
 
@@ -29,6 +38,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import importlib.util
 import ipaddress
 import json
@@ -40,7 +50,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
@@ -57,6 +67,7 @@ log = logging.getLogger(__name__)
 JSON = Any
 
 REST_CACHE = "shodan"  # SourceCache.source of REST answers
+_NONE = {"error": "No information available for that IP."}  # an address a batch left out
 MAX_ANSWER_BYTES = 16 * 1024 * 1024
 NO_KEY = "no Shodan API key (InternetDB only)"
 INTERNETDB_PORTS = "internetdb_ports"  # kept with a cached host answer: the change detector
@@ -125,6 +136,7 @@ class ShodanConfig:
     connect_timeout: float = 5.0
     read_timeout: float = 10.0
     max_retries: int = 3  # 429 answers retried with back-off before giving up on a look-up
+    batch_size: int = 50  # addresses per host look-up request (1: address by address)
     internetdb_concurrency: int = 8  # InternetDB is free but not ours to flood
     max_network_addresses: int = 256  # a network looked up address by address (no search)
     max_search_pages: int = 10  # 100 banners a page, one query credit each
@@ -138,6 +150,7 @@ class ShodanConfig:
             api_key=settings.shodan_key,
             cache_days=settings.shodan_cache_days,
             request_interval=settings.shodan_request_interval,
+            batch_size=settings.shodan_batch_size,
             connect_timeout=settings.connect_timeout,
             read_timeout=settings.read_timeout,
         )
@@ -153,6 +166,9 @@ class ShodanStats:
     """What the source did in a run: for the run summary and for tests."""
 
     rest_requests: int = 0
+    host_requests: int = 0  # REST host look-up requests (a batch counts once)
+    batched_addresses: int = 0  # addresses asked in requests of more than one address
+    batch_fallbacks: int = 0  # batches failed as a whole and asked again address by address
     internetdb_requests: int = 0
     cache_hits: int = 0
     cache_errors: int = 0
@@ -162,18 +178,35 @@ class ShodanStats:
     shared_hosting: set[str] = field(default_factory=set)  # addresses skipped as shared
 
 
+class KeyGate(Protocol):
+    """A turn on the API key shared with other processes (the engine implements it over the
+    store: exposure/store/source_pace.py). `turn()` is held for one request and the quiet
+    interval after it; `aclose()` gives back what it holds."""
+
+    def turn(self) -> contextlib.AbstractAsyncContextManager[None]: ...
+
+    async def aclose(self) -> None: ...
+
+
 class Pacer:
     """One request at a time, and `interval` seconds of quiet after each answer.
 
     Lives on the source, so it covers everything the run sends to the REST API and nothing
     else; a module-level limiter would leak between runs and tests. `hold` pushes the next turn
     further out (a 429 back-off applies to every waiter: the key is over its rate, not one
-    request).
+    request). With a `gate`, each turn is also the gate's turn, and the quiet interval after
+    the answer is spent holding it, so other processes on the key keep to the same pace.
     """
 
-    def __init__(self, interval: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        interval: float,
+        clock: Callable[[], float] = time.monotonic,
+        gate: KeyGate | None = None,
+    ) -> None:
         self.interval = interval
         self._clock = clock
+        self._gate = gate
         self._lock = asyncio.Lock()
         self._ready_at = float("-inf")
         self.waiting = 0
@@ -190,11 +223,36 @@ class Pacer:
             delay = self._ready_at - self._clock()
             if delay > 0:
                 await asyncio.sleep(delay)
-            self.turns += 1
-            yield
+            async with contextlib.AsyncExitStack() as shared:
+                gated = await self._enter_gate(shared)
+                try:
+                    self.turns += 1
+                    yield
+                finally:
+                    self._ready_at = max(self._ready_at, self._clock() + self.interval)
+                    if gated:
+                        # the key's quiet interval (and a 429 back-off) holds for the others too
+                        quiet = self._ready_at - self._clock()
+                        if quiet > 0:
+                            await asyncio.sleep(quiet)
         finally:
-            self._ready_at = max(self._ready_at, self._clock() + self.interval)
             self._lock.release()
+
+    async def _enter_gate(self, stack: contextlib.AsyncExitStack) -> bool:
+        """Take the gate's turn; a gate that fails (its database gone) is dropped for the rest
+        of the run: the in-process pace still holds, and a 429 is backed off."""
+        if self._gate is None:
+            return False
+        try:
+            await stack.enter_async_context(self._gate.turn())
+        except Exception:
+            log.warning(
+                "shodan: the key's shared turn failed; pacing in this process only",
+                exc_info=True,
+            )
+            self._gate = None
+            return False
+        return True
 
     def hold(self, seconds: float) -> None:
         self._ready_at = max(self._ready_at, self._clock() + seconds)
@@ -217,17 +275,23 @@ class ShodanSource:
         *,
         cache: AnswerCache | None = None,
         clock: Callable[[], datetime] | None = None,
+        gate: KeyGate | None = None,
     ) -> None:
         self.config = config
         self._cache = cache
         self._clock = clock or (lambda: datetime.now(UTC))
-        self._pacer = Pacer(config.request_interval)
+        self._gate = gate
+        self._pacer = Pacer(config.request_interval, gate=gate)
         # The key's rate is per key, not per run: a run that ended a moment ago (another
         # `exposure scan`, the previous job of a worker) may have spent this second already.
         # Waiting one interval before the first request costs a second a night and spares a 429.
         self._pacer.hold(config.request_interval)
         self._idb_slots = asyncio.Semaphore(config.internetdb_concurrency)
         self._shared: dict[tuple[str, str], asyncio.Future[Any]] = {}
+        self._host_queue: dict[str, asyncio.Future[_Reply | SourceFailure | None]] = {}
+        self._drainer: asyncio.Task[None] | None = None
+        self._batch_size = max(1, config.batch_size)
+        self._batch_note = ""
         self._client: httpx.AsyncClient | None = None
         self._rest_down: SourceFailure | None = None
         self._idb_down: SourceFailure | None = None
@@ -247,8 +311,9 @@ class ShodanSource:
         *,
         cache: AnswerCache | None = None,
         clock: Callable[[], datetime] | None = None,
+        gate: KeyGate | None = None,
     ) -> ShodanSource:
-        return cls(ShodanConfig.from_settings(settings), cache=cache, clock=clock)
+        return cls(ShodanConfig.from_settings(settings), cache=cache, clock=clock, gate=gate)
 
     # --- state, for checks and the run summary -------------------------------------------------
 
@@ -279,7 +344,7 @@ class ShodanSource:
     @property
     def queued(self) -> int:
         """REST look-ups waiting for their turn (a check reports this when it gives up)."""
-        return self._pacer.waiting
+        return self._pacer.waiting + len(self._host_queue)
 
     def note_deferred(self, ip: str) -> None:
         self.stats.deferred.add(ip)
@@ -303,12 +368,16 @@ class ShodanSource:
             notes.append(f"ran degraded: {self.degraded_reason}")
         if self._search_note:
             notes.append(self._search_note)
+        if self._batch_note:
+            notes.append(self._batch_note)
         if self._idb_down is not None:
             notes.append(self._idb_down.message)
         return {
             "mode": self.mode,
             "notes": notes,
             "rest_requests": self.stats.rest_requests,
+            "host_requests": self.stats.host_requests,
+            "batch_fallbacks": self.stats.batch_fallbacks,
             "internetdb_requests": self.stats.internetdb_requests,
             "searches": self.stats.searches,
             "cache_hits": self.stats.cache_hits,
@@ -381,13 +450,23 @@ class ShodanSource:
     async def aclose(self) -> None:
         """Stop what is still running (deferred look-ups) and close the HTTP client."""
         pending = [f for f in self._shared.values() if not f.done()]
+        if self._drainer is not None and not self._drainer.done():
+            pending.append(self._drainer)
         for fut in pending:
             fut.cancel()
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
+        for waiter in self._host_queue.values():
+            waiter.cancel()
+        self._host_queue.clear()
         if self._client is not None:
             await self._client.aclose()
             self._client = None
+        if self._gate is not None:
+            try:
+                await self._gate.aclose()
+            except Exception:
+                log.warning("shodan: could not close the key gate", exc_info=True)
 
     # --- the flow of one address ---------------------------------------------------------------
 
@@ -439,7 +518,7 @@ class ShodanSource:
             return HostView(
                 ip, ViewKind.FULL, cached.payload, cached=True, fetched_at=cached.fetched_at
             )
-        reply = await self._rest(f"/shodan/host/{ip}", {}, allowed=lambda: self._host_lookups)
+        reply = await self._host_reply(ip)
         if reply is None or isinstance(reply, SourceFailure):
             return reply
         if reply.status == 200 and isinstance(reply.body, dict):
@@ -450,6 +529,123 @@ class ShodanSource:
             await self._cache_save(key, CachedAnswer(404, _noting({}, hint), now))
             return HostView(ip, ViewKind.EMPTY, fetched_at=now)
         return self._rest_refusal(reply, "host look-up")
+
+    # --- batched host look-ups -----------------------------------------------------------------
+
+    async def _host_reply(self, ip: str) -> _Reply | SourceFailure | None:
+        """The REST API's answer on `ip` alone (200 with its document, or 404), from a batch
+        it shares with the addresses queued at the same time."""
+        waiter: asyncio.Future[_Reply | SourceFailure | None] = (
+            asyncio.get_running_loop().create_future()
+        )
+        self._host_queue[ip] = waiter
+        if self._drainer is None or self._drainer.done():
+            self._drainer = asyncio.ensure_future(self._drain())
+        try:
+            return await waiter
+        finally:
+            if self._host_queue.get(ip) is waiter:
+                del self._host_queue[ip]
+
+    async def _drain(self) -> None:
+        """Send the queued host look-ups, a batch per turn, until the queue is empty. A bug in
+        here answers every waiter with a failure rather than leaving it to its time budget."""
+        try:
+            await self._drain_batches()
+        except Exception as exc:
+            log.exception("shodan: batched host look-ups failed")
+            failure = SourceFailure(FailureReason.BUG, f"{type(exc).__name__}: {exc}"[:300])
+            for waiter in self._host_queue.values():
+                if not waiter.done():
+                    waiter.set_result(failure)
+            self._host_queue.clear()
+
+    async def _drain_batches(self) -> None:
+        while self._host_queue:
+            batch: list[str] = []
+            reply = await self._rest(
+                functools.partial(self._take_batch, batch),
+                {},
+                allowed=lambda: self._host_lookups and self._live_queued(),
+            )
+            if batch:
+                self.stats.host_requests += 1
+            else:  # stopped or refused before asking: the same for everything queued
+                batch = list(self._host_queue)
+            answers = await self._split(batch, reply)
+            for ip in batch:
+                waiter = self._host_queue.pop(ip, None)
+                if waiter is not None and not waiter.done():
+                    waiter.set_result(answers.get(ip))
+
+    def _live_queued(self) -> bool:
+        return any(not w.done() for w in self._host_queue.values())
+
+    def _take_batch(self, batch: list[str]) -> str:
+        """Fill `batch` with the queued addresses (at most `batch_size`); its request path."""
+        for ip in list(self._host_queue):
+            if len(batch) >= self._batch_size:
+                break
+            if not self._host_queue[ip].done():
+                batch.append(ip)
+        return "/shodan/host/" + ",".join(batch)
+
+    async def _split(
+        self, batch: list[str], reply: _Reply | SourceFailure | None
+    ) -> dict[str, _Reply | SourceFailure | None]:
+        """A batch's answer as each address's own answer (`/shodan/host/{ip}`)."""
+        if len(batch) == 1 or reply is None:
+            return dict.fromkeys(batch, reply)
+        if (
+            isinstance(reply, _Reply)
+            and reply.status == 200
+            and isinstance(reply.body, list | dict)
+        ):
+            docs = reply.body if isinstance(reply.body, list) else [reply.body]
+            by_ip: dict[str, JSON] = {}
+            for doc in docs:
+                if isinstance(doc, dict) and isinstance(doc.get("ip_str"), str):
+                    with contextlib.suppress(ValueError):
+                        by_ip[str(ipaddress.ip_address(doc["ip_str"]))] = doc
+            self.stats.batched_addresses += len(batch)
+            return {
+                ip: _Reply(200, by_ip[ip], "") if ip in by_ip else _Reply(404, _NONE, "")
+                for ip in batch
+            }
+        if isinstance(reply, _Reply) and reply.status == 404:
+            self.stats.batched_addresses += len(batch)
+            return dict.fromkeys(batch, reply)
+        if isinstance(reply, _Reply) and reply.status in (401, 403) and _key_refused(reply):
+            return dict.fromkeys(batch, reply)  # the key itself: the same for each address
+        if isinstance(reply, SourceFailure) and (
+            reply.source_wide or reply.reason is FailureReason.RATE_LIMITED
+        ):
+            return dict.fromkeys(batch, reply)
+        # Failed as a whole (another 4xx, a server error, a time-out): address by address. A
+        # refusal (4xx: a plan without bulk look-ups, a list too long) holds for the rest of the
+        # run; a time-out or a server error may pass, so the next batch is tried again.
+        self.stats.batch_fallbacks += 1
+        if isinstance(reply, _Reply) and 400 <= reply.status < 500 and self._batch_size > 1:
+            self._batch_size = 1
+            self._batch_note = (
+                f"the Shodan API refused a host look-up of {len(batch)} addresses (HTTP "
+                f"{reply.status}: {_error_text(reply)[:120]}); address by address for the rest "
+                "of this run"
+            )
+            log.warning("shodan: %s", self._batch_note)
+        log.info(
+            "shodan: a host look-up of %d addresses failed as a whole (%s); asking one by one",
+            len(batch),
+            reply.message if isinstance(reply, SourceFailure) else f"HTTP {reply.status}",
+        )
+        answers: dict[str, _Reply | SourceFailure | None] = {}
+        for ip in batch:
+            one = await self._rest(f"/shodan/host/{ip}", {}, allowed=lambda: self._host_lookups)
+            if isinstance(one, _Reply) and one.status in (401, 403):
+                self._rest_refusal(one, "host look-up")  # the plan or key: not asked again
+            answers[ip] = one
+            self.stats.host_requests += 1 if one is not None else 0
+        return answers
 
     async def _search(
         self, net: ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -574,15 +770,20 @@ class ShodanSource:
     # --- the REST API: pacing, retries, refusals -----------------------------------------------
 
     async def _rest(
-        self, path: str, params: dict[str, str], *, allowed: Callable[[], bool] = lambda: True
+        self,
+        path: str | Callable[[], str],
+        params: dict[str, str],
+        *,
+        allowed: Callable[[], bool] = lambda: True,
     ) -> _Reply | SourceFailure | None:
         """One REST request in its turn. None: `allowed()` turned False while it waited (a
-        refusal by the plan learnt from an earlier answer: not asked again)."""
+        refusal by the plan learnt from an earlier answer: not asked again). A callable `path`
+        is called once, when the first turn comes (a batch takes what is queued by then)."""
         if self._rest_down is not None:
             return self._rest_down
         key = self.config.api_key
         assert key is not None
-        url = self.config.api_url.rstrip("/") + path
+        url = ""
         rate_limited = 0
         server_errors = 0
         while True:
@@ -591,6 +792,10 @@ class ShodanSource:
                     return self._rest_down
                 if not allowed():
                     return None
+                if not url:
+                    url = self.config.api_url.rstrip("/") + (
+                        path if isinstance(path, str) else path()
+                    )
                 self.stats.rest_requests += 1
                 reply = await self._get(url, {**params, "key": key}, "Shodan API")
                 if isinstance(reply, _Reply) and reply.status == 429:
@@ -816,6 +1021,13 @@ def _addresses(net: ipaddress.IPv4Network | ipaddress.IPv6Network, limit: int) -
     if net.num_addresses - 2 > limit:
         return None
     return [str(a) for a in net.hosts()]
+
+
+def _key_refused(reply: _Reply) -> bool:
+    """A 401/403 about the key itself (invalid, credits spent), as `_rest_refusal` reads it,
+    rather than about what was asked (a plan that allows single look-ups but no lists)."""
+    lowered = _error_text(reply).lower()
+    return reply.status == 401 and ("credit" in lowered or "upgrade" not in lowered)
 
 
 def _error_text(reply: _Reply) -> str:

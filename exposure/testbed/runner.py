@@ -61,6 +61,8 @@ class TestbedCounters:
     smtp_sessions: dict[str, int]  # by mail host name
     smtp_tls_handshakes: dict[str, int]
     shodan_requests: dict[str, int] = field(default_factory=dict)  # by endpoint
+    shodan_rate_limited: int = 0  # 429 answers of the REST look-alike
+    shodan_host_addresses: int = 0  # addresses asked in REST host look-ups (batched or not)
 
     @property
     def http_total(self) -> int:
@@ -363,6 +365,10 @@ class Testbed:
             smtp_sessions={name: s.counters.sessions for name, s in self.mail.items()},
             smtp_tls_handshakes={name: s.counters.tls_handshakes for name, s in self.mail.items()},
             shodan_requests=dict(self.shodan.counters.requests) if self.shodan else {},
+            shodan_rate_limited=self.shodan.counters.rate_limited if self.shodan else 0,
+            shodan_host_addresses=(
+                sum(self.shodan.counters.host_lookups.values()) if self.shodan else 0
+            ),
         )
 
     def reset_counters(self) -> None:

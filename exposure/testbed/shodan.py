@@ -8,6 +8,11 @@ because the real services are two hosts and the scanner is configured with two b
   unknown IP -> 404 `{"detail": "No information available"}`.
 - REST: `GET /shodan/host/{ip}?key=K[&minify=true]`, `/shodan/host/search?query=net:CIDR`,
   `/shodan/host/count`, `/api-info`, `/account/profile`.
+- batched host look-ups, `GET /shodan/host/{ip1},{ip2},...` (what the official `shodan`
+  client's `host()` sends for a list of addresses): a JSON list of the host documents of the
+  addresses with data, in the order asked, the others left out; 404 with the one-address error
+  when none has data; one request (one rate-limit turn) however many addresses. `batch_limit`
+  (None: no limit) refuses a longer list with 400, so a scanner's fall-back can be tested.
 
 The answers copy what the real API says, because the scanner must tell its cases apart
 (texts and codes checked against the shodan library and published captures):
@@ -100,6 +105,8 @@ class ShodanCounters:
     credits_refused: int = 0
     forbidden: int = 0
     not_found: int = 0
+    batches: int = 0  # host look-ups of more than one address
+    batches_refused: int = 0  # refused for `batch_limit`
 
     @property
     def rest_requests(self) -> int:
@@ -139,6 +146,7 @@ class ShodanLookalike:
         self.internetdb_outage: int | None = None
         self.invalid_key_json = invalid_key_json
         self.host_lookup_costs_credit = host_lookup_costs_credit
+        self.batch_limit: int | None = None
         self.counters = ShodanCounters()
         self._hosts: dict[str, dict[str, JSON]] = {}
         self._internetdb: dict[str, dict[str, JSON]] = {}
@@ -306,24 +314,34 @@ class ShodanLookalike:
         return True
 
     def _host(self, request: Request, key: ApiKey) -> Response:
-        raw = request.path.removeprefix("/shodan/host/")
+        raw = request.path.removeprefix("/shodan/host/").split(",")
         try:
-            ip = str(ipaddress.ip_address(raw))
+            ips = [str(ipaddress.ip_address(part.strip())) for part in raw]
         except ValueError:
             return Response.json({"error": "Invalid IP"}, 400)
-        self.counters.host_lookups[ip] += 1
+        if self.batch_limit is not None and len(ips) > self.batch_limit:
+            self.counters.batches_refused += 1
+            return Response.json({"error": "Too many IPs"}, 400)
+        for ip in ips:
+            self.counters.host_lookups[ip] += 1
+        if len(ips) > 1:
+            self.counters.batches += 1
         if not key.member:
             self.counters.forbidden += 1
             return Response.json({"error": "Access denied (403 Forbidden)"}, 403)
         if self.host_lookup_costs_credit and not self._spend(key):
             return Response.json({"error": NO_CREDITS_ERROR}, 401)
-        doc = self._hosts.get(ip)
-        if doc is None:
+        minify = request.query.get("minify", "").lower() in ("true", "1")
+        docs = []
+        for ip in dict.fromkeys(ips):
+            doc = self._hosts.get(ip)
+            if doc is None:
+                continue
+            docs.append({k: v for k, v in doc.items() if k != "data"} if minify else doc)
+        if not docs:
             self.counters.not_found += 1
             return Response.json({"error": NO_INFORMATION_ERROR}, 404)
-        if request.query.get("minify", "").lower() in ("true", "1"):
-            doc = {k: v for k, v in doc.items() if k != "data"}
-        return Response.json(doc)
+        return Response.json(docs[0] if len(ips) == 1 else docs)
 
     def _search(self, request: Request, key: ApiKey, *, count_only: bool) -> Response:
         query = request.query.get("query", "").strip()

@@ -40,6 +40,7 @@ class Vuln:
     summary: str = ""
     verified: bool = False
     references: tuple[str, ...] = ()
+    kev: bool = False  # in CISA's Known Exploited Vulnerabilities catalogue (the shipped snapshot)
 
     def as_shodan(self) -> dict[str, JSON]:
         return {
@@ -59,12 +60,14 @@ KNOWN_VULNS: Mapping[str, Vuln] = {
             9.8,
             "Path traversal and remote code execution in Apache HTTP Server 2.4.49 and 2.4.50 "
             "(incomplete fix of CVE-2021-41773).",
+            kev=True,
         ),
         Vuln(
             "CVE-2021-41773",
             7.5,
             "Path traversal in Apache HTTP Server 2.4.49 allows mapping URLs to files outside "
             "the document root.",
+            kev=True,
         ),
         Vuln(
             "CVE-2022-37436",
@@ -77,16 +80,26 @@ KNOWN_VULNS: Mapping[str, Vuln] = {
             9.8,
             "Command injection in the web server of some Hikvision products through crafted "
             "messages.",
+            kev=True,
         ),
         Vuln(
             "CVE-2019-0708",
             9.8,
             "BlueKeep: remote code execution in Remote Desktop Services without authentication.",
+            kev=True,
+        ),
+        Vuln(
+            "CVE-2024-21762",
+            9.8,
+            "Out-of-bounds write in FortiOS SSL-VPN allows remote code execution without "
+            "authentication.",
+            kev=True,
         ),
         Vuln(
             "CVE-2017-0144",
             8.8,
             "EternalBlue: remote code execution in Microsoft SMBv1.",
+            kev=True,
         ),
     )
 }
@@ -490,6 +503,20 @@ _PROFILES: tuple[Profile, ...] = (
              version="2.4.57", cpe23=_APACHE_CPE),
         _web(443, "Apache/2.4.57 (Debian)", "Welkom", product="Apache httpd", version="2.4.57", cpe23=_APACHE_CPE,
              tls=True),
+    ), "exposure.service", INFO),
+    # --- edge devices (issue 21): what Shodan shows of a FortiGate SSL-VPN and of Exchange/OWA
+    Profile("edge.fortigate", (
+        _web(443, "xxxxxxxx-xxxxx", "", product="Fortinet FortiGate", version=None,
+             cpe23=("cpe:2.3:o:fortinet:fortios:7.0.12",), tls=True,
+             html='<html><script type="text/javascript">if (window!=top) top.location=window.location;'
+                  'top.location="/remote/login?lang=en";</script></html>'),
+    ), "exposure.service", INFO),
+    Profile("edge.owa", (
+        _web(443, "Microsoft-IIS/10.0", "Outlook", product="Microsoft IIS httpd", version="10.0",
+             cpe23=("cpe:2.3:a:microsoft:internet_information_services:10.0",), tls=True,
+             headers=(("X-OWA-Version", "15.1.2507.6"), ("X-FEServer", "EXCH01")),
+             html='<form action="/owa/auth.owa" method="POST" name="logonForm">'
+                  '<link rel="stylesheet" href="/owa/auth/15.1.2507/themes/resources/logon.css">'),
     ), "exposure.service", INFO),
     Profile("other.ssh", (Service(
         22, "ssh", product="OpenSSH", version="8.9p1 Ubuntu-3ubuntu0.6", cpe23=("cpe:2.3:a:openbsd:openssh:8.9p1",),

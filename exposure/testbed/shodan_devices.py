@@ -171,7 +171,10 @@ class Device:
         found = [(self.profile.finding, severity)]
         if self.vulns:
             top = max(v.cvss for v in self.vulns)
-            found.append(("exposure.vulnerable", CRITICAL if top >= 9.0 else HIGH))
+            kev = any(v.kev for v in self.vulns)
+            found.append(("exposure.vulnerable", CRITICAL if top >= 9.0 or kev else HIGH))
+            if kev:
+                found.append(("exposure.exploited", CRITICAL))
         if {"compromised", "malware", "doublepulsar"} & set(
             self.tags
         ) and self.profile.finding != "exposure.compromised":

@@ -154,6 +154,45 @@ async def test_unknown_ip_is_404_with_shodans_text(look: ShodanLookalike) -> Non
     assert r.json() == {"error": NO_INFORMATION_ERROR}
 
 
+async def test_a_list_of_addresses_is_one_request_with_the_official_library(
+    look: ShodanLookalike,
+) -> None:
+    """`Shodan.host([...])` sends `/shodan/host/ip1,ip2,...`: a list of the host documents of the
+    addresses with data, in the order asked, the others left out (issue 21)."""
+    hosts = await asyncio.to_thread(client(look).host, [WEB_IP, UNKNOWN_IP, CAM_IP])
+    assert isinstance(hosts, list)
+    assert [h["ip_str"] for h in hosts] == [WEB_IP, CAM_IP]
+    assert hosts[1] == await asyncio.to_thread(client(look).host, CAM_IP)  # the same layout
+    assert look.counters.requests["host"] == 2 and look.counters.batches == 1
+    assert look.counters.host_lookups[UNKNOWN_IP] == 1
+
+
+async def test_a_list_without_any_data_is_404_and_a_bad_address_400(look: ShodanLookalike) -> None:
+    with pytest.raises(shodan.APIError, match="No information available for that IP"):
+        await asyncio.to_thread(client(look).host, [UNKNOWN_IP, "127.0.20.98"])
+    async with http() as h:
+        r = await h.get(
+            f"{look.rest_url}/shodan/host/{CAM_IP},not-an-ip", params={"key": DEFAULT_KEY}
+        )
+        assert r.status_code == 400
+        minified = await h.get(
+            f"{look.rest_url}/shodan/host/{CAM_IP},{DB_IP}",
+            params={"key": DEFAULT_KEY, "minify": "true"},
+        )
+    assert [d["ip_str"] for d in minified.json()] == [CAM_IP, DB_IP]
+    assert all("data" not in d for d in minified.json())
+
+
+async def test_a_list_takes_one_turn_of_the_rate_limit(look: ShodanLookalike) -> None:
+    look.rate_interval = 1.0
+    async with http() as h:
+        url = f"{look.rest_url}/shodan/host/{CAM_IP},{DB_IP},{WEB_IP}"
+        first = await h.get(url, params={"key": DEFAULT_KEY})
+        second = await h.get(url, params={"key": DEFAULT_KEY})
+    assert first.status_code == 200 and len(first.json()) == 3
+    assert second.status_code == 429 and look.counters.rate_limited == 1
+
+
 async def test_hosts_can_change_between_scans(look: ShodanLookalike) -> None:
     look.remove_host(WEB_IP)
     with pytest.raises(shodan.APIError, match="No information"):

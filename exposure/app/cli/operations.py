@@ -540,6 +540,33 @@ def migrate(ctx: typer.Context) -> None:
     out.print(line, markup=False)
 
 
+def update_kev(
+    ctx: typer.Context,
+    url: Annotated[
+        str | None, typer.Option("--url", help="the feed to fetch (default: the kev_url setting)")
+    ] = None,
+) -> None:
+    """Refresh CISA's Known Exploited Vulnerabilities catalogue (kev_url -> kev_file).
+
+    A feed that is not a KEV catalogue, or larger than the cap, is refused and the old catalogue
+    kept (exit code 4). As a nightly step: after_scan = ["update-kev", ...].
+    """
+    from exposure.sources.kev import KevError, update
+
+    settings = settings_of(ctx)
+    try:
+        kev = asyncio.run(update(settings, url=url))
+    except (KevError, OSError) as exc:
+        error(f"update-kev: {exc}; the catalogue in use is unchanged")
+        raise typer.Exit(ExitCode.SOURCE_DOWN) from None
+    ransomware = sum(1 for e in kev.entries.values() if e.ransomware)
+    out.print(
+        f"{settings.kev_file}: KEV catalogue {kev.version} (released {kev.released}), "
+        f"{len(kev)} entries, {ransomware} used by ransomware campaigns",
+        markup=False,
+    )
+
+
 def register(app: typer.Typer) -> None:
     """Add the operations commands to the command line."""
     app.command()(scan)
@@ -547,3 +574,4 @@ def register(app: typer.Typer) -> None:
     app.command()(nightly)
     app.command()(doctor)
     app.command()(migrate)
+    app.command(name="update-kev")(update_kev)

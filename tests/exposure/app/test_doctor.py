@@ -80,6 +80,7 @@ async def test_every_check_passes_on_a_healthy_configuration(tmp_path, smtp_serv
         "shodan": Outcome.OK,
         "smtp": Outcome.OK,
         "egress": Outcome.OK,  # the testbed's canary MX greets
+        "kev": Outcome.OK,  # the shipped snapshot (issue 21)
         "last_run": Outcome.SKIP,  # no run yet
     }, [r.line() for r in results.values()]
     assert "answered NS ." in results["resolver"].detail
@@ -117,6 +118,7 @@ async def test_each_check_fails_for_real(tmp_path):
             database=f"sqlite:///{tmp_path / 'never-migrated.db'}",
             smtp_url=f"smtp://127.0.0.1:{refused}?starttls=0",
             smtp_timeout=2,
+            kev_file=str(garbage),  # not a KEV catalogue either
             **overrides,
         )
         results = {r.name: r for r in await run_checks(settings)}
@@ -130,6 +132,16 @@ async def test_each_check_fails_for_real(tmp_path):
     assert "not valid" in results["shodan"].detail
     assert "refused" in results["smtp"].detail.lower()
     assert "looks blocked" in results["egress"].detail
+    assert "not a KEV catalogue" in results["kev"].detail
+
+
+async def test_kev_reports_which_catalogue_and_its_age(tmp_path):
+    from exposure.app.doctor import check_kev
+
+    result = await check_kev(load_settings(kev_file=str(tmp_path / "absent.json")))
+    assert result.outcome is Outcome.OK
+    assert "snapshot shipped with exposure: catalogue 2025.08.25" in result.detail
+    assert "days old" in result.detail and "update-kev" in result.detail
 
 
 def test_the_command_prints_a_line_per_check_and_exits_4_on_a_failure(tmp_path):

@@ -4,6 +4,7 @@ back-off, refusals, time-outs, outages, searches, the caches, and the key kept o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import time
@@ -27,6 +28,7 @@ from exposure.sources.shodan import (
     redact,
 )
 from exposure.sources.shodan_documents import slim_host
+from exposure.testbed.httpd import Response
 from exposure.testbed.shodan import DEFAULT_KEY, ApiKey, ShodanLookalike
 from exposure.testbed.shodan_devices import Device, host_document
 
@@ -96,11 +98,99 @@ async def test_the_pacer_allows_one_request_at_a_time_with_quiet_between():
 
 async def test_many_addresses_never_provoke_a_rate_limit(la):
     ips = la.add_devices(*(Device.rdp(f"127.30.0.{n}") for n in range(1, 13)))
-    src = source(la)
+    src = source(la, batch_size=1)  # address by address: twelve turns
     results = await asyncio.gather(*(src.host_view(ip) for ip in ips))
     assert all(isinstance(r, HostView) and r.kind is ViewKind.FULL for r in results)
     assert la.counters.rate_limited == 0
     assert la.counters.requests["host"] == 12
+    await src.aclose()
+
+
+async def test_host_look_ups_are_batched_in_few_requests(la):
+    ips = la.add_devices(*(Device.rdp(f"127.30.0.{n}") for n in range(1, 31)))
+    bare = ["127.30.2.1", "127.30.2.2"]  # InternetDB lists ports, the REST API has no banners
+    for ip in bare:
+        la.add_devices(Device.rdp(ip))
+        la._hosts.pop(ip)
+    src = source(la, batch_size=20)
+    results = await asyncio.gather(*(src.host_view(ip) for ip in ips + bare))
+    by_ip = {r.ip: r for r in results if isinstance(r, HostView)}
+    assert all(by_ip[ip].kind is ViewKind.FULL and by_ip[ip].ports == (3389,) for ip in ips)
+    assert all(
+        by_ip[ip].kind is ViewKind.SUMMARY and "no banners" in by_ip[ip].degraded for ip in bare
+    )
+    assert la.counters.rate_limited == 0
+    # 32 addresses, at most 20 a request; those queued while a request waits go out together
+    assert sum(la.counters.host_lookups.values()) == 32
+    assert 2 <= la.counters.requests["host"] <= 6
+    assert la.counters.batches >= 2
+    assert src.stats.host_requests == la.counters.requests["host"]
+    assert src.stats.batch_fallbacks == 0
+    await src.aclose()
+
+
+async def test_a_batch_without_any_data_is_one_404(la):
+    bare = ["127.30.3.1", "127.30.3.2", "127.30.3.3"]
+    for ip in bare:
+        la.add_devices(Device.rdp(ip))
+        la._hosts.pop(ip)
+    src = source(la)
+    results = await asyncio.gather(*(src.host_view(ip) for ip in bare))
+    assert all(isinstance(r, HostView) and r.kind is ViewKind.SUMMARY for r in results)
+    assert la.counters.requests["host"] == 1 and la.counters.not_found == 1
+    await src.aclose()
+
+
+async def test_a_batch_refused_as_a_whole_falls_back_to_single_look_ups(la):
+    ips = la.add_devices(*(Device.rdp(f"127.30.4.{n}") for n in range(1, 5)))
+    la.batch_limit = 1  # this "API" refuses lists: 400
+    src = source(la)
+    results = await asyncio.gather(*(src.host_view(ip) for ip in ips))
+    assert all(isinstance(r, HostView) and r.kind is ViewKind.FULL for r in results)
+    assert la.counters.batches_refused == 1
+    assert la.counters.requests["host"] == 1 + 4
+    assert src.stats.batch_fallbacks == 1
+    assert la.counters.rate_limited == 0
+    await src.aclose()
+
+
+async def test_a_plan_that_refuses_lists_is_asked_address_by_address(la):
+    """Some plans may answer a list with 403 while single look-ups work: not "degraded"."""
+    ips = la.add_devices(*(Device.rdp(f"127.30.8.{n}") for n in range(1, 7)))
+    original = la._rest_handler
+
+    async def handler(request):
+        if "," in request.path:
+            la.counters.requests["host"] += 1
+            return Response.json({"error": "Access denied (403 Forbidden)"}, 403)
+        return await original(request)
+
+    la._rest._handler = handler
+    src = source(la)
+    first = await asyncio.gather(*(src.host_view(ip) for ip in ips[:3]))
+    second = await asyncio.gather(*(src.host_view(ip) for ip in ips[3:]))
+    assert all(isinstance(r, HostView) and r.kind is ViewKind.FULL for r in first + second)
+    assert src.mode == "full"
+    assert src.stats.batch_fallbacks == 1  # the second wave went address by address at once
+    assert la.counters.requests["host"] == 1 + 6
+    assert any("address by address" in n for n in src.report()["notes"])
+    await src.aclose()
+
+
+async def test_a_batch_that_times_out_falls_back_to_single_look_ups(la):
+    ips = la.add_devices(*(Device.rdp(f"127.30.5.{n}") for n in range(1, 4)))
+    src = source(la, read_timeout=0.3, connect_timeout=0.3)
+    original = la._rest_handler
+
+    async def handler(request):  # a list takes too long; one address answers at once
+        if "," in request.path:
+            await asyncio.sleep(1.0)
+        return await original(request)
+
+    la._rest._handler = handler
+    results = await asyncio.gather(*(src.host_view(ip) for ip in ips))
+    assert all(isinstance(r, HostView) and r.kind is ViewKind.FULL for r in results)
+    assert src.stats.batch_fallbacks == 1 and src.stats.host_requests == 4
     await src.aclose()
 
 
@@ -171,7 +261,8 @@ async def test_a_plan_without_host_lookups_falls_back_to_internetdb(la):
     results = await asyncio.gather(*(src.host_view(ip) for ip in ips))
     assert all(isinstance(r, HostView) and r.kind is ViewKind.SUMMARY for r in results)
     assert all("plan does not include host look-ups" in r.degraded for r in results)  # type: ignore[union-attr]
-    assert la.counters.forbidden == 1
+    # the list is refused, then one address shows the plan has no host look-ups at all
+    assert la.counters.forbidden == 2
     assert src.mode == "degraded"
     await src.aclose()
 
@@ -397,3 +488,47 @@ async def test_runs_back_to_back_stay_within_the_keys_rate(la):
         await src.aclose()
     assert la.counters.requests["host"] == len(ips)
     assert la.counters.rate_limited == 0
+
+
+class _Gate:
+    """A `KeyGate` in memory: records how long each turn was held."""
+
+    def __init__(self, broken: bool = False) -> None:
+        self.broken = broken
+        self.held: list[float] = []
+        self.closed = False
+
+    @contextlib.asynccontextmanager
+    async def turn(self):
+        if self.broken:
+            raise OSError("the database is gone")
+        start = time.monotonic()
+        try:
+            yield
+        finally:
+            self.held.append(time.monotonic() - start)
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+async def test_a_gate_turn_covers_the_request_and_its_quiet_interval(la):
+    ips = la.add_devices(*(Device.rdp(f"127.30.6.{n}") for n in range(1, 4)))
+    gate = _Gate()
+    src = ShodanSource(config(la, batch_size=1), clock=lambda: T0, gate=gate)
+    results = await asyncio.gather(*(src.host_view(ip) for ip in ips))
+    assert all(isinstance(r, HostView) and r.kind is ViewKind.FULL for r in results)
+    assert len(gate.held) == 3 and min(gate.held) >= FAST * 0.9  # the quiet second inside
+    await src.aclose()
+    assert gate.closed
+
+
+async def test_a_failing_gate_falls_back_to_pacing_in_the_process(la, caplog):
+    ips = la.add_devices(*(Device.rdp(f"127.30.7.{n}") for n in range(1, 4)))
+    src = ShodanSource(config(la, batch_size=1), clock=lambda: T0, gate=_Gate(broken=True))
+    with caplog.at_level(logging.WARNING):
+        results = await asyncio.gather(*(src.host_view(ip) for ip in ips))
+    assert all(isinstance(r, HostView) and r.kind is ViewKind.FULL for r in results)
+    assert "pacing in this process only" in caplog.text
+    assert la.counters.rate_limited == 0
+    await src.aclose()

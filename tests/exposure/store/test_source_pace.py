@@ -1,0 +1,82 @@
+"""The Shodan key's pace across processes (`AdvisoryKeyGate`): two sources that share a key and
+a PostgreSQL database behave as one, and the REST look-alike sees no 429."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+
+from exposure.scan.orchestrator import _key_gate
+from exposure.settings import load_settings
+from exposure.sources.shodan import HostView, ShodanConfig, ShodanSource, ViewKind
+from exposure.store.db import make_engine
+from exposure.store.source_pace import AdvisoryKeyGate, conninfo_of, key_lock
+from exposure.testbed.shodan import ApiKey, ShodanLookalike
+from exposure.testbed.shodan_devices import Device
+
+INTERVAL = 0.15
+
+
+def _source(la: ShodanLookalike, key: str, gate: AdvisoryKeyGate | None) -> ShodanSource:
+    config = ShodanConfig(
+        api_url=la.rest_url,
+        internetdb_url=la.internetdb_url,
+        api_key=key,
+        request_interval=INTERVAL,
+        batch_size=1,  # one request per address: the most turns
+        max_retries=6,
+    )
+    return ShodanSource(config, gate=gate)
+
+
+async def _two_workers(la: ShodanLookalike, key: str, gates: list[AdvisoryKeyGate | None]) -> None:
+    sources = [_source(la, key, gate) for gate in gates]
+    ips = la.add_devices(*(Device.rdp(f"127.31.{i}.{n}") for i in range(2) for n in range(1, 6)))
+    try:
+        results = await asyncio.gather(
+            *(src.host_view(ip) for i, src in enumerate(sources) for ip in ips[i * 5 : i * 5 + 5])
+        )
+    finally:
+        for src in sources:
+            await src.aclose()
+    assert all(isinstance(r, HostView) and r.kind is ViewKind.FULL for r in results)
+
+
+@pytest.mark.postgres
+async def test_two_processes_on_one_key_keep_to_its_pace(_postgres_database):
+    key = uuid.uuid4().hex  # advisory locks are database-wide: a key of this test's own
+    la = ShodanLookalike([ApiKey(key)], rate_interval=INTERVAL, rate_slack=0.02)
+    await la.start()
+    try:
+        conninfo = conninfo_of(_postgres_database)
+        gates = [AdvisoryKeyGate(conninfo, key), AdvisoryKeyGate(conninfo, key)]
+        await _two_workers(la, key, list(gates))
+        assert la.counters.rate_limited == 0
+        assert sum(g.waits for g in gates) > 0  # they did meet at the key
+        # the control: without the gate the two paced processes together exceed the rate
+        la.counters.rate_limited = 0
+        for ip in list(la.ips):
+            la.remove_host(ip)
+        await _two_workers(la, key, [None, None])
+        assert la.counters.rate_limited > 0
+    finally:
+        await la.close()
+
+
+@pytest.mark.postgres
+def test_the_gate_is_used_on_postgresql_only(_postgres_database, tmp_path):
+    pg = make_engine(_postgres_database.render_as_string(hide_password=False))
+    lite = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    keyed = load_settings(shodan_api_key="k" * 32)
+    assert isinstance(_key_gate(keyed, pg), AdvisoryKeyGate)
+    assert _key_gate(keyed, lite) is None
+    assert _key_gate(load_settings(shodan_api_key=None), pg) is None
+    pg.dispose()
+    lite.dispose()
+
+
+def test_the_lock_key_is_not_the_api_key():
+    assert key_lock("a" * 32) == key_lock("a" * 32) != key_lock("b" * 32)
+    assert str(key_lock("secret")) not in "secret"
