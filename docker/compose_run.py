@@ -1,7 +1,7 @@
 """`docker run` lines derived from docker/compose.yaml, for machines without Docker Compose v2.
 
-    python docker/compose_run.py [--project-directory DIR] [--network container:POD]
-        SERVICE [--name NAME] [--detach] [--print] [-- COMMAND ...]
+    python docker/compose_run.py [--project-directory DIR] [--project-name NAME] [--network NET]
+        SERVICE [--name NAME] [--detach] [-e KEY=VALUE ...] [--print] [-- COMMAND ...]
 
 Reads the compose file itself (so the CI scenario and the file cannot drift) and runs one
 service's container with what the file asks of it: image, user, read-only root, tmpfs, dropped
@@ -182,15 +182,24 @@ def docker_run(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="docker/compose_run.py", description=__doc__)
     parser.add_argument("--project-directory", type=Path, default=COMPOSE.parent)
+    parser.add_argument("--project-name", default=None, help="instead of compose.yaml's name")
     parser.add_argument("--network", default=None, help="e.g. container:POD")
     parser.add_argument("service")
     parser.add_argument("--name", default=None)
     parser.add_argument("--detach", action="store_true")
+    parser.add_argument(
+        "-e", "--env", action="append", default=[], help="KEY=VALUE, as `docker compose run -e`"
+    )
     parser.add_argument("--print", action="store_true", help="print the line, run nothing")
-    parser.add_argument("command", nargs=argparse.REMAINDER)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = None
+    if "--" in argv:
+        at = argv.index("--")
+        argv, command = argv[:at], argv[at + 1 :]
     args = parser.parse_args(argv)
     compose = load(args.project_directory)
-    command = args.command[1:] if args.command[:1] == ["--"] else (args.command or None)
+    if args.project_name:
+        compose["name"] = args.project_name
     line, notes = docker_run(
         compose,
         args.service,
@@ -200,6 +209,10 @@ def main(argv: list[str] | None = None) -> int:
         detach=args.detach,
         command=command,
     )
+    at = line.index(compose["services"][args.service]["image"])
+    for item in args.env:
+        line[at:at] = ["--env", item]
+        at += 2
     print(f"[compose_run] {args.service}: {shlex.join(line)}", file=sys.stderr)
     if args.print:
         return 0
