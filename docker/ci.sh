@@ -171,9 +171,19 @@ build_image() {
     log "image $IMAGE built in $BUILD_SECONDS s, $IMAGE_MB MB"
 }
 
+compose_note() {
+    if docker compose version >/dev/null 2>&1; then
+        POSTGRES_PASSWORD=ci docker compose -f docker/compose.yaml config --quiet
+        log "docker compose config: valid; the scenario still runs the docker run lines derived from it"
+    else
+        log "no Docker Compose v2 here: the scenario derives each docker run from compose.yaml (docker/compose_run.py)"
+    fi
+}
+
 ensure_engine
 ensure_base_images
 build_image
+compose_note
 export IMAGE CACHE POSTGRES_STANDIN
 bash docker/scenario.sh
 log "done in $(($(now) - START)) s (image build $BUILD_SECONDS s, $IMAGE_MB MB)"

@@ -14,18 +14,22 @@ cd "$(dirname "$0")/.."
 : "${IMAGE:?}" "${CACHE:?}" "${POSTGRES_STANDIN:?}"
 PROJECT=exposure-ci
 POD=$PROJECT-pod
-PY=python3
-[[ -x .venv/bin/python ]] && PY=.venv/bin/python
-"$PY" -c 'import yaml' 2>/dev/null || { echo "[docker/scenario] needs PyYAML ($PY)" >&2; exit 1; }
+PY=""
+for candidate in .venv/bin/python python3; do # PyYAML: the test extra has it (make test)
+    if "$candidate" -c 'import yaml' 2>/dev/null; then PY=$candidate; break; fi
+done
+[[ -n "$PY" ]] || { echo "[docker/scenario] needs a Python with PyYAML (make .venv/bin/.installed)" >&2; exit 1; }
 
 log() { printf '[docker/scenario] %s\n' "$*" >&2; }
 now() { date +%s; }
 FAILED=0
+PASSED=0
 check() { # DESCRIPTION COMMAND...: one line per check, the scenario fails at the end
     local what=$1
     shift
     if "$@"; then
         printf '[docker/scenario] ok    %s\n' "$what"
+        PASSED=$((PASSED + 1))
     else
         printf '[docker/scenario] FAIL  %s\n' "$what"
         FAILED=$((FAILED + 1))
@@ -204,11 +208,20 @@ volumes_hold() {
 }
 check "the volumes hold the report and the warnings" volumes_hold
 
+busy() { # CONTAINER SINCE: wait until the worker runs a scan job started after SINCE (epoch s)
+    local deadline=$(($(now) + 30))
+    while [[ $(now) -lt $deadline ]]; do
+        docker logs --since "$2" "$1" 2>&1 | grep -q '"action":"start_job".*scan_company' && return 0
+        sleep 0.2
+    done
+    return 1
+}
+
 # --- a killed worker is replaced, and the run still completes ------------------------------
 T2=$(now)
 cli scan --distributed --wait >"$WORK/scan2.out" 2>"$WORK/scan2.err" &
 SCAN2=$!
-sleep 3
+busy "$PROJECT-worker-1" "$T2" || log "worker-1 took no job within 30 s: killed idle"
 kill -9 "$(docker inspect -f '{{.State.Pid}}' "$PROJECT-worker-1")"
 set +e
 wait "$SCAN2"
@@ -218,13 +231,17 @@ replaced() {
     [[ "$(docker inspect -f '{{.RestartCount}} {{.State.Running}}' "$PROJECT-worker-1")" == "1 true" ]]
 }
 check "a killed worker (SIGKILL) is restarted by its restart policy" replaced
+if { docker logs --since "$T2" "$PROJECT-worker-1"; docker logs --since "$T2" "$PROJECT-worker-2"; } 2>&1 \
+    | grep -q '"action":"stalled_job_retried"'; then
+    log "the killed worker's jobs were put back in the queue by the other worker (stalled_job_retried)"
+fi
 check "the run during which it was killed completes (exit $SCAN2_RC, $(($(now) - T2)) s)" test "$SCAN2_RC" -eq 0
 
 # --- docker stop ends a worker within its grace period, without losing a job ---------------
 T3=$(now)
 cli scan --distributed --wait >"$WORK/scan3.out" 2>"$WORK/scan3.err" &
 SCAN3=$!
-sleep 3
+busy "$PROJECT-worker-2" "$T3" || log "worker-2 took no job within 30 s: stopped idle"
 TS=$(now)
 docker stop "$PROJECT-worker-2" >/dev/null
 STOP_SECONDS=$(($(now) - TS))
@@ -243,6 +260,7 @@ check "the run during which it stopped completes on the other worker (exit $SCAN
 cli runs >"$WORK/runs.out" 2>&1 || true
 
 log "scenario took $(($(now) - T0)) s"
+printf 'docker: %d passed, %d failed\n' "$PASSED" "$FAILED"
 if [[ $FAILED -ne 0 ]]; then
     for f in scan1 scan2 scan3; do
         log "--- $f.err"
