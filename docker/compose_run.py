@@ -120,7 +120,11 @@ def docker_run(
     if network:
         argv += ["--network", network]
     for entry in spec.get("env_file", []):
-        path, required = (entry, True) if isinstance(entry, str) else (entry["path"], entry.get("required", True))
+        path, required = (
+            (entry, True)
+            if isinstance(entry, str)
+            else (entry["path"], entry.get("required", True))
+        )
         resolved = (project_dir / path).resolve()
         if resolved.is_file():
             argv += ["--env-file", str(resolved)]
@@ -214,9 +218,11 @@ def main(argv: list[str] | None = None) -> int:
         line[at:at] = ["--env", item]
         at += 2
     print(f"[compose_run] {args.service}: {shlex.join(line)}", file=sys.stderr)
+    if notes:
+        print(f"[compose_run] {args.service}: {'; '.join(notes)}", file=sys.stderr)
     if args.print:
         return 0
-    return subprocess.run(line, check=False).returncode
+    return subprocess.run(line, check=False).returncode  # noqa: S603 (docker, from our compose file)
 
 
 if __name__ == "__main__":
