@@ -179,7 +179,7 @@ def docker_run(
             argv += ["--health-retries", str(health["retries"])]
     argv.append(spec["image"])
     argv += command if command is not None else list(spec.get("command", []))
-    notes = [f"{key} left to docker/ci.sh" for key in UNUSED if key in spec]
+    notes = [f"{key} not carried over (docker/ci.sh sees to it)" for key in UNUSED if key in spec]
     return argv, notes
 
 
