@@ -23,7 +23,6 @@
 # removed first. A dockerd this script started is stopped at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROOT=$PWD
 
 CACHE=${EXPOSURE_DOCKER_CACHE:-/var/cache/exposure-docker}
 IMAGE=${EXPOSURE_IMAGE:-exposure:ci}
@@ -31,7 +30,7 @@ PYTHON_IMAGE=python:3.11-slim-bookworm
 DEBIAN_IMAGE=exposure-standin/debian:bookworm
 POSTGRES_STANDIN=exposure-standin/postgres:15-bookworm
 STANDIN_LABEL=org.exposure.standin
-STANDIN_VERSION=1 # bump when docker/standin/ changes in a way the build cache cannot see
+STANDIN_VERSION=1 # the label's value; docker's build cache sees changes in docker/standin/ itself
 
 log() { printf '[docker/ci.sh] %s\n' "$*" >&2; }
 skip() {
@@ -52,10 +51,11 @@ stop_dockerd() {
 }
 
 ensure_engine() {
-    command -v docker >/dev/null 2>&1 || {
-        [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1 \
-            || skip "no docker client, and not root with apt-get to install docker.io"
-    }
+    if ! command -v docker >/dev/null 2>&1; then # docker.io below brings the client too
+        if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
+            skip "no docker client, and not root with apt-get to install docker.io"
+        fi
+    fi
     if command -v docker >/dev/null 2>&1 && timeout 20 docker info >/dev/null 2>&1; then
         log "using the running container engine"
         return 0

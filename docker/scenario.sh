@@ -37,12 +37,11 @@ check() { # DESCRIPTION COMMAND...: one line per check, the scenario fails at th
 }
 
 cleanup() {
-    local ids
-    ids=$(docker ps -aq --filter "label=com.docker.compose.project=$PROJECT")
-    [[ -z "$ids" ]] || docker rm -f $ids >/dev/null 2>&1 || true
-    local vols
-    vols=$(docker volume ls -q --filter "name=^${PROJECT}_")
-    [[ -z "$vols" ]] || docker volume rm $vols >/dev/null 2>&1 || true
+    local ids vols
+    mapfile -t ids < <(docker ps -aq --filter "label=com.docker.compose.project=$PROJECT")
+    [[ ${#ids[@]} -eq 0 ]] || docker rm -f "${ids[@]}" >/dev/null 2>&1 || true
+    mapfile -t vols < <(docker volume ls -q --filter "name=^${PROJECT}_")
+    [[ ${#vols[@]} -eq 0 ]] || docker volume rm "${vols[@]}" >/dev/null 2>&1 || true
 }
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/exposure-docker.XXXXXX")
