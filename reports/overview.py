@@ -39,17 +39,7 @@ from reports import calls as call_list
 from reports.scoring import Grade, Item
 from reports.specs import Specs
 
-TOP_PROBLEMS = 10
 TREND_POINTS = 24
-
-
-@dataclass(frozen=True, slots=True)
-class ProblemCount:
-    check_id: str
-    title: str
-    severity: Severity
-    companies: int
-    findings: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +88,6 @@ class Overview:
     companies_scanned: int
     average: float | None
     grades: Mapping[Grade, int]
-    problems: tuple[ProblemCount, ...]
     sectors: tuple[SectorLine, ...]
     trend: tuple[TrendPoint, ...]
     latest_run_at: datetime | None
@@ -122,7 +111,6 @@ def build(
     named: bool = False,
     meldpunt: render.Meldpunt | None = None,
     now: datetime | None = None,
-    top: int = TOP_PROBLEMS,
     points: int = TREND_POINTS,
     min_group: int = benchmark.MIN_GROUP,
 ) -> Overview:
@@ -157,7 +145,6 @@ def build(
         companies_untested=len(scanned) - len(scores),
         average=scoring.average_points(s.score for s in scores.values()),
         grades=_grade_counts(s.score.grade for s in scores.values()),
-        problems=tuple(_problems(open_rows, specs, language)[:top]),
         sectors=_sectors(scores, open_rows, specs, language, named, min_group),
         trend=tuple(_trend(session, runs, points, set(scores))),
         latest_run_at=latest.at if latest else None,
@@ -199,35 +186,6 @@ def _morning_html(o: Overview) -> Markup:
 def _grade_counts(grades: Iterable[Grade]) -> dict[Grade, int]:
     counts = Counter(grades)
     return {g: counts.get(g, 0) for g in Grade}
-
-
-def _problems(
-    rows: Sequence[tuple[str, str, str, str]], specs: Specs, language: str
-) -> list[ProblemCount]:
-    """Open problems by how many companies have them (then severity, then id)."""
-    companies: dict[str, set[str]] = defaultdict(set)
-    findings: Counter[str] = Counter()
-    severity: dict[str, Severity] = {}
-    stored_title: dict[str, str] = {}
-    for company_id, check_id, sev, title in rows:
-        companies[check_id].add(company_id)
-        findings[check_id] += 1
-        s = Severity.parse(sev)
-        severity[check_id] = max(severity.get(check_id, s), s)
-        stored_title.setdefault(check_id, title)
-    result = [
-        ProblemCount(
-            check_id=check_id,
-            title=specs.title(check_id, language, stored_title.get(check_id, "")),
-            severity=severity[check_id],
-            companies=len(members),
-            findings=findings[check_id],
-        )
-        for check_id, members in companies.items()
-        if severity[check_id] > Severity.INFO
-    ]
-    result.sort(key=lambda p: (-p.companies, -p.severity.rank, p.check_id))
-    return result
 
 
 def _sectors(
@@ -426,7 +384,6 @@ def _effect_charts(effect: warning_effect.Effect, lang: str, charts: dict[str, A
 __all__ = [
     "CompanyLine",
     "Overview",
-    "ProblemCount",
     "SectorLine",
     "TrendPoint",
     "build",

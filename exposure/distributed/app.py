@@ -22,7 +22,7 @@ from sqlalchemy.engine import URL
 from exposure.net.dns import Resolver
 from exposure.registry import Registry
 from exposure.settings import Settings
-from exposure.store.db import database_url, make_engine, migrate
+from exposure.store.db import conninfo_of, database_url, make_engine, migrate
 
 if TYPE_CHECKING:
     from exposure.distributed.jobs import WorkerState
@@ -65,18 +65,7 @@ def require_postgres(settings: Settings) -> URL:
 def conninfo(settings: Settings) -> str:
     """The libpq connection string of the store's database (psycopg, procrastinate)."""
     url = require_postgres(settings)
-    params: dict[str, Any] = {
-        "host": url.host,
-        "port": url.port,
-        "user": url.username,
-        "password": url.password,
-        "dbname": url.database,
-    }
-    for key, value in url.query.items():
-        params[key] = value if isinstance(value, str) else value[-1]
-    return psycopg.conninfo.make_conninfo(
-        "", **{key: value for key, value in params.items() if value is not None}
-    )
+    return conninfo_of(url)
 
 
 async def prepare_database(settings: Settings) -> None:

@@ -50,10 +50,11 @@ from exposure.settings import Settings
 from exposure.sources.shodan import ShodanSource
 from exposure.store import runs as store_runs
 from exposure.store.companies import CompanySnapshot, CompanyStream, active_company_ids
+from exposure.store.db import conninfo_of
 from exposure.store.db import session as session_scope
 from exposure.store.exhaustion import StoreExhaustedError, cause_of, detail_of
 from exposure.store.source_cache import StoreAnswerCache
-from exposure.store.source_pace import AdvisoryKeyGate, conninfo_of
+from exposure.store.source_pace import AdvisoryKeyGate
 from exposure.store.writer import StoreWriter
 
 log = logging.getLogger(__name__)

@@ -156,3 +156,21 @@ def session(engine: Engine) -> Iterator[Session]:
         except BaseException:
             db.rollback()
             raise
+
+
+def conninfo_of(url: URL) -> str:
+    """libpq's connection string for a SQLAlchemy PostgreSQL URL (psycopg, procrastinate)."""
+    import psycopg.conninfo  # only PostgreSQL needs it; SQLite runs do not load psycopg
+
+    params: dict[str, Any] = {
+        "host": url.host,
+        "port": url.port,
+        "user": url.username,
+        "password": url.password,
+        "dbname": url.database,
+    }
+    for key, value in url.query.items():
+        params[key] = value if isinstance(value, str) else value[-1]
+    return psycopg.conninfo.make_conninfo(
+        "", **{key: value for key, value in params.items() if value is not None}
+    )

@@ -24,7 +24,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import psycopg
-from sqlalchemy import URL
 
 log = logging.getLogger(__name__)
 
@@ -34,22 +33,6 @@ def key_lock(api_key: str) -> int:
     digest = hashlib.sha256(api_key.encode("utf-8")).hexdigest()
     raw = f"exposure\x1fshodan-key\x1f{digest}".encode()
     return int.from_bytes(hashlib.blake2b(raw, digest_size=8).digest(), "big", signed=True)
-
-
-def conninfo_of(url: URL) -> str:
-    """libpq's connection string for a SQLAlchemy PostgreSQL URL."""
-    params: dict[str, Any] = {
-        "host": url.host,
-        "port": url.port,
-        "user": url.username,
-        "password": url.password,
-        "dbname": url.database,
-    }
-    for key, value in url.query.items():
-        params[key] = value if isinstance(value, str) else value[-1]
-    return psycopg.conninfo.make_conninfo(
-        "", **{key: value for key, value in params.items() if value is not None}
-    )
 
 
 class AdvisoryKeyGate:

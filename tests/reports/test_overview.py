@@ -83,12 +83,13 @@ def test_companies_by_grade_and_common_problems(area: SampleArea) -> None:
     assert sum(view.grades.values()) == view.companies_scanned == 9
     assert view.companies_total == 10
     assert view.grades[Grade.A] == 3  # the shipyard, and two with one low problem each
-    counts = {p.check_id: p.companies for p in view.problems}
+    counts = {p.check_id: p.companies for g in view.problem_groups for p in g.problems}
     assert counts["web.hsts.missing"] == 3 and counts["securitytxt.missing"] == 3
     assert "exposure.service" not in counts  # information is not a problem
-    assert [p.companies for p in view.problems] == sorted(
-        (p.companies for p in view.problems), reverse=True
-    )
+    for group in view.problem_groups:  # within a severity, the most companies first
+        assert [p.companies for p in group.problems] == sorted(
+            (p.companies for p in group.problems), reverse=True
+        )
     doc = parse(overview.render_html(view))
     grades = doc.by_id("grades")
     assert grades.find("svg") and grades.find("tr", data_grade="A").text.endswith("3")
