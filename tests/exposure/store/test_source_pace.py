@@ -11,8 +11,8 @@ import pytest
 from exposure.scan.orchestrator import _key_gate
 from exposure.settings import load_settings
 from exposure.sources.shodan import HostView, ShodanConfig, ShodanSource, ViewKind
-from exposure.store.db import make_engine
-from exposure.store.source_pace import AdvisoryKeyGate, conninfo_of, key_lock
+from exposure.store.db import conninfo_of, make_engine
+from exposure.store.source_pace import AdvisoryKeyGate, key_lock
 from exposure.testbed.shodan import ApiKey, ShodanLookalike
 from exposure.testbed.shodan_devices import Device
 
