@@ -139,7 +139,9 @@ def _target(session: Session, company_id: str, kind: str, value: str) -> Target 
 def get_host(session: Session, host_id: int, company_id: str | None = None) -> DiscoveredHost:
     row = session.get(DiscoveredHost, host_id)
     if row is None or (company_id is not None and row.company_id != company_id):
-        raise DiscoveryError(f"no discovered host #{host_id}" + (f" of {company_id}" if company_id else ""))
+        raise DiscoveryError(
+            f"no discovered host #{host_id}" + (f" of {company_id}" if company_id else "")
+        )
     return row
 
 
@@ -185,17 +187,21 @@ def reject(
     return row
 
 
-def retire_stale(session: Session, now: datetime | None = None) -> list[DiscoveredHost]:
-    """Retire proposed and confirmed hosts no source named within `RETIRE_AFTER`."""
+def retire_stale(
+    session: Session, now: datetime | None = None, company_id: str | None = None
+) -> list[DiscoveredHost]:
+    """Retire proposed and confirmed hosts no source named within `RETIRE_AFTER` (of one
+    company, or of all)."""
     now = now or utcnow()
-    stale = session.exec(
-        select(DiscoveredHost).where(
-            col(DiscoveredHost.state).in_(
-                [DiscoveryState.PROPOSED.value, DiscoveryState.CONFIRMED.value]
-            ),
-            col(DiscoveredHost.last_seen) < now - RETIRE_AFTER,
-        )
-    ).all()
+    query = select(DiscoveredHost).where(
+        col(DiscoveredHost.state).in_(
+            [DiscoveryState.PROPOSED.value, DiscoveryState.CONFIRMED.value]
+        ),
+        col(DiscoveredHost.last_seen) < now - RETIRE_AFTER,
+    )
+    if company_id is not None:
+        query = query.where(DiscoveredHost.company_id == company_id)
+    stale = session.exec(query).all()
     for row in stale:
         row.state = DiscoveryState.RETIRED.value
         row.decided_at, row.decided_by = now, "rule:retired"

@@ -39,7 +39,9 @@ def _host(world: StoreWorld, value: str) -> DiscoveredHost:
 def test_a_sighting_is_proposed_and_merges_sources(store_world: StoreWorld) -> None:
     store_world.add_company("c1", "haven.nl")
     with session(store_world.engine) as db:
-        stats = record_sightings(db, [VPN, Sighting("c1", "domain", "vpn.haven.nl", "dns", {"a": 1})], T0)
+        stats = record_sightings(
+            db, [VPN, Sighting("c1", "domain", "vpn.haven.nl", "dns", {"a": 1})], T0
+        )
     assert len(stats.proposed) == 1
     host = _host(store_world, "vpn.haven.nl")
     assert host.state == "proposed"
@@ -89,7 +91,9 @@ def test_rejected_is_never_proposed_again_nor_retired(store_world: StoreWorld) -
     for day in (1, 40, 80):
         with session(store_world.engine) as db:
             stats = record_sightings(
-                db, [VPN, Sighting("c1", "domain", "vpn.haven.nl", "shodan")], T0 + timedelta(days=day)
+                db,
+                [VPN, Sighting("c1", "domain", "vpn.haven.nl", "shodan")],
+                T0 + timedelta(days=day),
             )
             assert stats.proposed == [] and stats.rejected_ignored == 1
             assert retire_stale(db, T0 + timedelta(days=day + 31)) == []
@@ -143,7 +147,10 @@ def test_reject_resolves_the_findings_of_the_discovered_target(store_world: Stor
 
 
 def test_unknown_host_is_one_clear_error(store_world: StoreWorld) -> None:
-    with session(store_world.engine) as db, pytest.raises(DiscoveryError, match="no discovered host #42"):
+    with (
+        session(store_world.engine) as db,
+        pytest.raises(DiscoveryError, match="no discovered host #42"),
+    ):
         confirm(db, 42, by="meldpunt")
 
 
