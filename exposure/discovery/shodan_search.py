@@ -40,14 +40,17 @@ class ShodanSearchDiscoverer:
 
     async def discover(self, domain: str) -> DiscoveryAnswer:
         answer = DiscoveryAnswer()
+        if self.stopped:
+            answer.failures.append(
+                DiscoveryFailure(NAME, domain, FailureReason.UNAVAILABLE, self.stopped)
+            )
+            return answer
         for field in QUERIES:
             query = f"{field}:{domain}"
-            if self.stopped:
-                answer.failures.append(
-                    DiscoveryFailure(NAME, domain, FailureReason.UNAVAILABLE, self.stopped)
-                )
-                break
             self._search(answer, domain, query, await self._ask(query))
+            if self.stopped:
+                break
+        answer.candidates = _merged(answer.candidates)
         return answer
 
     async def _ask(self, query: str) -> Any:
@@ -129,3 +132,20 @@ def _subject_cn(match: dict[str, Any]) -> str:
     cert = ssl.get("cert")
     subject = cert.get("subject") if isinstance(cert, dict) else None
     return str(subject.get("CN") or "") if isinstance(subject, dict) else ""
+
+
+def _merged(candidates: list[Candidate]) -> list[Candidate]:
+    """One candidate per host: Shodan answers a banner per port (and both searches may find
+    the same device); the ports and queries are kept together in the evidence."""
+    merged: dict[tuple[str, str], dict[str, Any]] = {}
+    for c in candidates:
+        evidence = merged.setdefault((c.kind, c.value), {**c.evidence, "ports": [], "queries": []})
+        port = c.evidence.get("port")
+        if isinstance(port, int) and port not in evidence["ports"]:
+            evidence["ports"].append(port)
+        if c.evidence.get("query") not in evidence["queries"]:
+            evidence["queries"].append(c.evidence.get("query"))
+    return [
+        Candidate(kind, value, NAME, {k: v for k, v in ev.items() if k not in ("port", "query")})
+        for (kind, value), ev in merged.items()
+    ]
