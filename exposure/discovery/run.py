@@ -6,6 +6,7 @@ time-out. What they name is sifted before anything is stored:
 - an address of shared hosting, a CDN or a cloud front end (`hosting.SharedAddresses`) is
   dropped: it never becomes an IP target, and a name that resolves only there is never
   auto-confirmed;
+- `www.<domain>` is left out: the domain target's site checks visit it already;
 - the rest become `Sighting`s; the store proposes the new ones (a rejected host stays rejected).
 With `auto_confirm`, a name under the member's domain whose addresses are all its own (resolved
 now, none shared) is confirmed by the rule `rule:auto_confirm`; addresses never are.
@@ -143,6 +144,8 @@ class CompanyDiscoverer:
         self, result: CompanyDiscovery, domain: str, candidate: Candidate, answer: DiscoveryAnswer
     ) -> None:
         key = (candidate.kind, candidate.value)
+        if candidate.kind == "domain" and candidate.value == f"www.{domain}":
+            return  # the domain's own site checks already visit www (checks/_site/website.py)
         if candidate.kind == "ip":
             why = await self._address_problem(candidate.value, domain, answer)
             if why is not None:
@@ -259,11 +262,15 @@ async def discover_companies(
         todo = [(c, d) for c, d in todo if c not in skip]
     pending = {company_id for company_id, _ in todo}
     gate = asyncio.Semaphore(concurrency)
+    # One writer at a time: on SQLite two write transactions from two threads fail each other
+    # ("database is locked" when a read transaction upgrades), whatever the busy timeout.
+    writer = asyncio.Lock()
 
     async def one(company_id: str, domains: Sequence[str]) -> None:
         async with gate:
             found = await discoverer.company(company_id, domains)
-            stored = await asyncio.to_thread(store_company, engine, found, now)
+            async with writer:
+                stored = await asyncio.to_thread(store_company, engine, found, now)
         pending.discard(company_id)
         outcome.done += 1
         outcome.proposed += stored.proposed
