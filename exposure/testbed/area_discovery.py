@@ -28,7 +28,6 @@ from exposure.testbed.scenario import (
     DeviceSpec,
     DomainSpec,
     Record,
-    SiteSpec,
 )
 from exposure.testbed.shodan_catalogue import Vuln
 from exposure.testbed.shodan_devices import Device
