@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 AUTO_CONFIRM_BY = "rule:auto_confirm"
 #: A company discovered within this many hours is skipped when a run is resumed.
 RESUME_HOURS = 20.0
-_MARK_SOURCE = "discovery.done"  # SourceCache rows that record when a company was last done
+DONE_MARK = "discovery.done"  # SourceCache rows that record when a company was last done
 
 
 @dataclass(slots=True)
@@ -213,7 +213,7 @@ def store_company(
         retired = 0 if found.failures else len(retire_stale(db, now, found.company_id))
         db.merge(
             SourceCache(
-                source=_MARK_SOURCE,
+                source=DONE_MARK,
                 key=found.company_id,
                 fetched_at=now,
                 status=200 if not found.failures else 206,
@@ -229,7 +229,7 @@ def recently_done(engine: Engine, company_ids: Sequence[str], now: datetime) -> 
     with session(engine) as db:
         rows = db.exec(
             select(SourceCache.key).where(
-                SourceCache.source == _MARK_SOURCE,
+                SourceCache.source == DONE_MARK,
                 col(SourceCache.fetched_at) >= since,
                 SourceCache.status == 200,
                 col(SourceCache.key).in_(list(company_ids)),

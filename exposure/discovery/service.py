@@ -7,19 +7,38 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 
 from exposure.discovery.build import build
-from exposure.discovery.run import DiscoveryOutcome, discover_companies
-from exposure.models import Company, Target, utcnow
+from exposure.discovery.run import DONE_MARK, DiscoveryOutcome, discover_companies
+from exposure.models import Company, SourceCache, Target, utcnow
 from exposure.net.dns import AiodnsResolver, CachingResolver, Resolver
 from exposure.settings import Settings
 from exposure.store.db import session
 from exposure.store.discovery import ORIGIN_LISTED
 from exposure.store.source_cache import StoreAnswerCache
+
+#: The part of the run's deadline discovery may take before the nightly scan: the scan of the
+#: targets already known matters more than finding new ones.
+NIGHTLY_SHARE = 0.25
+WEEKLY = timedelta(days=6, hours=12)
+
+
+def discovery_due(engine: Engine, schedule: str, now: datetime) -> bool:
+    """Whether the nightly run discovers tonight: `nightly` always, `weekly` when no company
+    was discovered in the last 6.5 days, `off` never."""
+    if schedule == "off":
+        return False
+    if schedule == "nightly":
+        return True
+    with session(engine) as db:
+        last = db.exec(
+            select(func.max(SourceCache.fetched_at)).where(SourceCache.source == DONE_MARK)
+        ).one()
+    return last is None or now - last >= WEEKLY
 
 
 class UnknownCompanyError(ValueError):

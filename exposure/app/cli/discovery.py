@@ -17,6 +17,7 @@ import typer
 from rich.table import Table
 
 from exposure.app.cli.common import fail, open_store, out, settings_of
+from exposure.settings import Settings
 
 discovery_app = typer.Typer(
     help="Hosts of members found by passive discovery: run, list, confirm, reject."
@@ -215,3 +216,45 @@ def discovery_reject(
 
 def register(app: typer.Typer) -> None:
     app.add_typer(discovery_app, name="discovery")
+
+
+def nightly_discovery(settings: Settings) -> float:
+    """Discovery before the nightly scan (`discovery_schedule`), within a share of the run's
+    deadline; returns the seconds it took, which the scan's deadline gives up.
+
+    A discovery that fails or is cut short never stops the scan: its could-not-test lines go
+    to the log, what it found is stored, and the next night resumes it.
+    """
+    import asyncio
+    import logging
+
+    from exposure.discovery.service import NIGHTLY_SHARE, discovery_due, run_discovery
+    from exposure.models import utcnow
+
+    log = logging.getLogger("exposure.discovery")
+    engine = open_store(settings)
+    if not discovery_due(engine, settings.discovery_schedule, utcnow()):
+        return 0.0
+    try:
+        report = asyncio.run(
+            run_discovery(
+                settings, engine, deadline=settings.run_deadline * NIGHTLY_SHARE, resume=True
+            )
+        )
+    except Exception:  # the scan of the known targets goes ahead
+        log.exception("discovery failed before the nightly scan")
+        return 0.0
+    for failure in report.outcome.failures:
+        log.warning(
+            "discovery could not test %s for %s: %s",
+            failure.source,
+            failure.domain,
+            failure.message,
+            extra={"action": "discovery_could_not_test", "source": failure.source},
+        )
+    log.info(
+        "discovery: %s",
+        report.outcome.as_dict(),
+        extra={"action": "discovery_finished", "summary": report.outcome.as_dict()},
+    )
+    return report.seconds

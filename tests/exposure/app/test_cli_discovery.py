@@ -97,3 +97,41 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert result.exit_code == 2
     result = run(*db, "--config", str(tmp_path / "none.toml"), "discovery", "list")
     assert result.exit_code == 2
+
+
+def _findings(env: dict[str, str]) -> list[dict]:
+    result = run("findings", "--format", "json", env=env)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+async def test_nightly_discovers_first_and_confirmed_hosts_are_scanned(tmp_path: Path) -> None:
+    """The issue's "done when": the rule confirms the VPN gateway's name and tonight's scan
+    reports its vulnerable service; the camera, confirmed by the Meldpunt, is in the next scan."""
+    async with Testbed(discovery_area()) as tb:
+        plant(tb)
+        assert tb.shodan is not None
+        tb.shodan.rate_interval = 0.05
+        env = {**_env(tb, tmp_path), "EXPOSURE_DISCOVERY_AUTO_CONFIRM": "true"}
+        members = tb.write_members_csv(tmp_path / "members.csv")
+        assert run("targets", "import", str(members), env=env).exit_code == 0
+
+        nightly = await arun("nightly", env=env)
+        assert nightly.exit_code in (0, 3), nightly.output
+        # the gateway's address is reached through the confirmed name (the shodan family)
+        office = tb.address("noorderhaven-office")
+        vpn = {(f["company_id"], f["check_id"]) for f in _findings(env) if f["target"] == office}
+        assert ("59220001", "exposure.vulnerable") in vpn, vpn
+
+        camera = tb.address("kade-office")
+        assert not [f for f in _findings(env) if f["check_id"] == "exposure.camera"]
+        listed = json.loads(
+            run("discovery", "list", "--state", "proposed", "--format", "json", env=env).stdout
+        )
+        (camera_id,) = [h["id"] for h in listed if h["host"] == camera]
+        assert run("discovery", "confirm", str(camera_id), env=env).exit_code == 0
+        scan = await arun("scan", env=env)
+        assert scan.exit_code in (0, 3), scan.output
+        cams = [f for f in _findings(env) if f["check_id"] == "exposure.camera"]
+        assert [f["company_id"] for f in cams] == ["59220002"], cams
+        assert camera in cams[0]["target"]
