@@ -35,3 +35,63 @@ def labels(session: Session, company_id: str, language: str) -> dict[str, str]:
         value: found_via(value, row.sources, language)
         for value, row in discovered_targets(session, company_id).items()
     }
+
+
+#: The words of the Meldpunt's discovery page (`/meldpunt/discovery`).
+PAGE: dict[str, dict[str, str]] = {
+    "nl": {
+        "title": "Gevonden hosts",
+        "intro": "Deze hosts vonden we bij leden buiten hun ledenlijst. Niets hiervan wordt gescand "
+        "of gemeld voordat u bevestigt dat het van het lid is. Een afgewezen host komt nooit terug.",
+        "none": "Er wacht niets op een besluit.",
+        "company": "Lid",
+        "host": "Host",
+        "found": "Gevonden via",
+        "decide": "Besluit",
+        "confirm": "Van het lid: scannen",
+        "reject": "Niet van het lid",
+        "confirmed": "Bevestigd: {host} wordt vanaf de volgende scan gescand.",
+        "rejected": "Afgewezen: {host} wordt nooit meer voorgesteld.",
+    },
+    "en": {
+        "title": "Discovered hosts",
+        "intro": "We found these hosts of members outside their member list. None of them is "
+        "scanned or warned about until you confirm it is the member's. A rejected host never "
+        "comes back.",
+        "none": "Nothing is waiting for a decision.",
+        "company": "Member",
+        "host": "Host",
+        "found": "Found through",
+        "decide": "Decision",
+        "confirm": "The member's: scan it",
+        "reject": "Not the member's",
+        "confirmed": "Confirmed: {host} is scanned from the next scan on.",
+        "rejected": "Rejected: {host} is never proposed again.",
+    },
+}
+
+
+def page_words(language: str) -> dict[str, str]:
+    return PAGE.get(language, PAGE["nl"])
+
+
+def proof(evidence: dict[str, object]) -> str:
+    """One short line of what each source showed (the SPF term, the certificate, the ports)."""
+    parts: list[str] = []
+    for source, seen in sorted(evidence.items()):
+        if not isinstance(seen, dict):
+            continue
+        if "spf" in seen:
+            parts.append(f"SPF {seen['spf']}")
+        elif "mx" in seen:
+            parts.append("MX")
+        elif "addresses" in seen:
+            parts.append(", ".join(str(a) for a in seen["addresses"]))
+        elif "certificates" in seen:
+            certs = seen["certificates"]
+            parts.append(f"crt.sh #{certs[0].get('crt_id')}" if certs else "CT")
+        elif "ports" in seen:
+            parts.append("ports " + ",".join(str(p) for p in seen["ports"]))
+        else:
+            parts.append(source)
+    return "; ".join(parts)

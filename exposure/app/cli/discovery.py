@@ -102,6 +102,7 @@ def discovery_list(
     """Show discovered hosts: id, company, host, state, sources and their evidence."""
     from exposure.store.db import session as session_scope
     from exposure.store.discovery import DiscoveryState, list_hosts
+    from reports.discovered import proof
 
     known = {s.value for s in DiscoveryState}
     for value in state or ():
@@ -140,32 +141,10 @@ def discovery_list(
             r.value,
             r.state,
             ",".join(r.sources),
-            _brief(r.evidence),
+            proof(r.evidence),
         )
     out.print(table)
     out.print(f"{len(rows)} discovered hosts", markup=False)
-
-
-def _brief(evidence: dict[str, object]) -> str:
-    """One short line of proof per source, for the table (the JSON has everything)."""
-    parts: list[str] = []
-    for source, proof in sorted(evidence.items()):
-        if not isinstance(proof, dict):
-            continue
-        if "spf" in proof:
-            parts.append(f"dns: SPF {proof['spf']}")
-        elif "mx" in proof:
-            parts.append("dns: MX")
-        elif "common_name" in proof:
-            parts.append(f"dns: {', '.join(map(str, proof.get('addresses', [])))}")
-        elif "certificates" in proof:
-            parts.append(f"ct: {len(proof['certificates'])} certificate(s)")
-        elif "queries" in proof or "query" in proof:
-            ports = proof.get("ports") or []
-            parts.append(f"shodan: ports {','.join(map(str, ports))}" if ports else "shodan")
-        else:
-            parts.append(source)
-    return "; ".join(parts)
 
 
 def _decide(ctx: typer.Context, host_ids: list[int], *, confirm: bool, by: str, note: str) -> None:

@@ -174,13 +174,17 @@ async def _csrf_error(request: Request, exc: Exception) -> Response:
 
 def create_app(settings: Settings, engine: Engine, specs: Specs | None = None) -> Starlette:
     """The portal application on a migrated database."""
-    from exposure.app.portal import company_routes, meldpunt_routes
+    from exposure.app.portal import company_routes, discovery_routes, meldpunt_routes
 
     if specs is None:
         from exposure.registry import load
 
         specs = Specs.from_registry(load())
-    routes: list[Route] = [*company_routes.ROUTES, *meldpunt_routes.ROUTES]
+    routes: list[Route] = [
+        *company_routes.ROUTES,
+        *meldpunt_routes.ROUTES,
+        *discovery_routes.ROUTES,
+    ]
     portal = Portal(settings, engine, specs)
 
     def error_page() -> bytes:
