@@ -66,6 +66,9 @@ class SharedAddresses:
         ]
         self.internetdb = internetdb
         self.internetdb_url = internetdb_url.rstrip("/")
+        #: Addresses whose InternetDB look-up failed: not known to be shared, but not known to
+        #: be the member's either, so the auto-confirm rule leaves names on them to a person.
+        self.unverified: set[str] = set()
 
     async def reason(
         self, ip: str, own_domain: str, facts: Mapping[str, Any] | None = None
@@ -84,12 +87,11 @@ class SharedAddresses:
         reply = await self.internetdb.get(
             f"{self.internetdb_url}/{ip}", {}, cache_key=ip, what=f"InternetDB {ip}"
         )
-        if (
-            isinstance(reply, FetchFailure)
-            or reply.status != 200
-            or not isinstance(reply.body, dict)
-        ):
+        if isinstance(reply, FetchFailure) or reply.status not in (200, 404):
+            self.unverified.add(ip)
             return {}
+        if reply.status == 404 or not isinstance(reply.body, dict):
+            return {}  # unknown to Shodan: nothing says it is shared
         return reply.body
 
 

@@ -186,7 +186,7 @@ class CompanyDiscoverer:
         for ip in addresses:
             if await self._address_problem(ip, domain, answer) is not None:
                 return False
-        return True
+        return not any(ip in self.shared.unverified for ip in addresses)
 
     async def aclose(self) -> None:
         for slot in self.slots:
