@@ -29,6 +29,19 @@ def found_via(host: str, sources: Sequence[str], language: str) -> str:
     return _PREFIX[lang].format(via=via, host=host)
 
 
+def labels_by_target(session: Session, company_id: str, language: str) -> dict[int, str]:
+    """Target id -> how a warning names it, for the company's discovered targets."""
+    from sqlmodel import select
+
+    from exposure.models import Target
+
+    found = labels(session, company_id, language)
+    rows = session.exec(
+        select(Target).where(Target.company_id == company_id, Target.origin == "discovered")
+    )
+    return {t.id: found[t.value] for t in rows if t.id is not None and t.value in found}
+
+
 def labels(session: Session, company_id: str, language: str) -> dict[str, str]:
     """Target value -> how the report names it, for the company's confirmed discovered hosts."""
     return {

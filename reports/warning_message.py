@@ -199,6 +199,17 @@ def _reason_order(reason: Reason) -> int:
     return (Reason.NEW, Reason.REOPENED, Reason.RAISED, Reason.REMINDER).index(reason)
 
 
+def where(finding: Any, discovered: Mapping[int, str]) -> str:
+    """The host as a message names it: a host discovery found says so (issue #22), so an
+    owner sees it was not on the member list and can tell the Meldpunt "not ours"."""
+    target = plain(finding.target, MAX_TARGET)
+    label = discovered.get(finding.target_id) if finding.target_id is not None else None
+    if not label:
+        return target
+    host = label.rsplit(": ", 1)[-1]
+    return plain(label if host == finding.target else f"{target} ({label})", MAX_TARGET)
+
+
 def actions(
     plan: WarningPlan, specs: Mapping[str, FindingSpec], language: Language
 ) -> tuple[ActionView, ...]:
@@ -225,7 +236,7 @@ def actions(
             if spec
             else plain(group[0].finding.title or action.check_id, 120)
         )
-        targets = sorted({plain(s.finding.target, MAX_TARGET) for s in group})
+        targets = sorted({where(s.finding, plan.discovered) for s in group})
         raised = [s.previous_severity for s in group if s.previous_severity is not None]
         views.append(
             ActionView(
@@ -244,7 +255,7 @@ def actions(
                 technical=words.technical.get(language),
                 findings=tuple(
                     FindingView(
-                        target=plain(s.finding.target, MAX_TARGET),
+                        target=where(s.finding, plan.discovered),
                         detail=plain(s.finding.detail, MAX_DETAIL),
                         severity=s.severity,
                         reason=s.reason,

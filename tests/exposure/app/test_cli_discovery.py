@@ -122,6 +122,19 @@ async def test_nightly_discovers_first_and_confirmed_hosts_are_scanned(tmp_path:
         office = tb.address("noorderhaven-office")
         vpn = {(f["company_id"], f["check_id"]) for f in _findings(env) if f["target"] == office}
         assert ("59220001", "exposure.vulnerable") in vpn, vpn
+        # the warning names the gateway as a host discovery found
+        sender = {
+            "EXPOSURE_MELDPUNT_NAME": "Meldpunt Test",
+            "EXPOSURE_MELDPUNT_EMAIL": "meldpunt@meldpunt.test",
+            "EXPOSURE_MELDPUNT_PHONE": "0255 123 456",
+            "EXPOSURE_MELDPUNT_URL": "www.meldpunt.test",
+        }
+        outbox = tmp_path / "outbox"
+        warned = run("warn", "--outbox", str(outbox), env={**env, **sender})
+        assert warned.exit_code == 0, warned.output
+        (eml,) = [p for p in outbox.iterdir() if "59220001" in p.name]
+        text = " ".join(eml.read_text(encoding="utf-8").split())
+        assert f"{office} (gevonden via" in text and "vpn.noorderhaven-sleep.test" in text
 
         camera = tb.address("kade-office")
         assert not [f for f in _findings(env) if f["check_id"] == "exposure.camera"]
