@@ -258,3 +258,7 @@ class DiscoveredHost(SQLModel, table=True):
     decided_at: datetime | None = Field(default=None, sa_type=NAIVE)
     decided_by: str = ""  # who confirmed or rejected: a person, or `rule:auto_confirm`
     note: str = ""
+    # The company said "not ours" in the portal: a request to the Meldpunt, who rejects the
+    # host or confirms it again; until then it stays a target (the Meldpunt decides scope).
+    disputed_at: datetime | None = Field(default=None, sa_type=NAIVE)
+    dispute_note: str = ""

@@ -65,6 +65,18 @@ PAGE: dict[str, dict[str, str]] = {
         "reject": "Niet van het lid",
         "confirmed": "Bevestigd: {host} wordt vanaf de volgende scan gescand.",
         "rejected": "Afgewezen: {host} wordt nooit meer voorgesteld.",
+        "disputes": "Het lid zegt: niet van ons",
+        "kept": "Toch van het lid",
+        "hosts_title": "Gevonden bij uw bedrijf",
+        "hosts_intro": "Deze adressen stonden niet op de ledenlijst. We vonden ze via openbare "
+        "bronnen en de Meldpunt heeft bevestigd dat ze van uw bedrijf zijn; daarom controleren we "
+        "ze mee. Klopt dat niet? Laat het ons weten, dan kijkt de Meldpunt ernaar.",
+        "hosts_none": "We controleren alleen de adressen van de ledenlijst.",
+        "why": "Waarom niet? (mag leeg blijven)",
+        "not_ours": "Dit is niet van ons",
+        "disputed_mark": "Doorgegeven aan de Meldpunt",
+        "disputed_done": "Doorgegeven: de Meldpunt kijkt ernaar en neemt zo nodig contact op.",
+        "call": "Vragen? Bel",
     },
     "en": {
         "title": "Discovered hosts",
@@ -80,6 +92,18 @@ PAGE: dict[str, dict[str, str]] = {
         "reject": "Not the member's",
         "confirmed": "Confirmed: {host} is scanned from the next scan on.",
         "rejected": "Rejected: {host} is never proposed again.",
+        "disputes": "The member says: not ours",
+        "kept": "The member's after all",
+        "hosts_title": "Found for your company",
+        "hosts_intro": "These addresses were not on the member list. We found them in public "
+        "sources and the Meldpunt confirmed they are your company's, so we check them too. Not "
+        "right? Tell us, and the Meldpunt will look into it.",
+        "hosts_none": "We check only the addresses on the member list.",
+        "why": "Why not? (may stay empty)",
+        "not_ours": "This is not ours",
+        "disputed_mark": "Passed on to the Meldpunt",
+        "disputed_done": "Passed on: the Meldpunt will look into it and call you if needed.",
+        "call": "Questions? Call",
     },
 }
 

@@ -153,6 +153,7 @@ def confirm(
     row = get_host(session, host_id)
     row.state = DiscoveryState.CONFIRMED.value
     row.decided_at, row.decided_by = now, by
+    row.disputed_at = None  # confirmed (again) by the Meldpunt: the dispute is answered
     if note:
         row.note = note
     session.add(row)
@@ -183,6 +184,24 @@ def reject(
         row.note = note
     session.add(row)
     _drop_discovered_target(session, row, now, "discovered host rejected")
+    session.flush()
+    return row
+
+
+def dispute(
+    session: Session, company_id: str, host_id: int, *, note: str = "", now: datetime | None = None
+) -> DiscoveredHost:
+    """The company says a confirmed host of its own is not its: a request to the Meldpunt.
+
+    Only the company's own confirmed hosts can be disputed; the scope changes only when the
+    Meldpunt rejects (a member must not be able to switch its own scanning off unseen).
+    """
+    row = get_host(session, host_id, company_id)
+    if row.state != DiscoveryState.CONFIRMED:
+        raise DiscoveryError(f"discovered host #{host_id} is not a confirmed host")
+    row.disputed_at = now or utcnow()
+    row.dispute_note = note[:1000]
+    session.add(row)
     session.flush()
     return row
 

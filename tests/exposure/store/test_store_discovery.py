@@ -158,3 +158,31 @@ def test_bad_kind_is_refused(store_world: StoreWorld) -> None:
     store_world.add_company("c1", "haven.nl")
     with session(store_world.engine) as db, pytest.raises(ValueError, match="unknown kind"):
         record_sightings(db, [Sighting("c1", "network", "192.0.2.0/24", "dns")])
+
+
+def test_a_company_disputes_its_confirmed_host_and_the_meldpunt_answers(
+    store_world: StoreWorld,
+) -> None:
+    from exposure.store.discovery import dispute
+
+    store_world.add_company("c1", "haven.nl")
+    store_world.add_company("c2", "other.nl")
+    with session(store_world.engine) as db:
+        (host_id,) = record_sightings(db, [VPN], T0).proposed
+        with pytest.raises(DiscoveryError, match="not a confirmed host"):
+            dispute(db, "c1", host_id)
+        confirm(db, host_id, by="meldpunt", now=T0)
+    with session(store_world.engine) as db, pytest.raises(DiscoveryError):
+        dispute(db, "c2", host_id)  # not c2's to dispute
+    with session(store_world.engine) as db:
+        dispute(db, "c1", host_id, note="dat is van de buren", now=T0)
+    host = _host(store_world, "vpn.haven.nl")
+    assert (host.state, host.disputed_at, host.dispute_note) == (
+        "confirmed",
+        T0,
+        "dat is van de buren",
+    )
+    assert ("domain", "vpn.haven.nl", "discovered") in _targets(store_world)  # still scanned
+    with session(store_world.engine) as db:
+        confirm(db, host_id, by="meldpunt", now=T0)  # the Meldpunt keeps it
+    assert _host(store_world, "vpn.haven.nl").disputed_at is None

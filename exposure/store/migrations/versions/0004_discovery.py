@@ -37,6 +37,8 @@ def upgrade() -> None:
         sa.Column("decided_at", sa.DateTime(), nullable=True),
         sa.Column("decided_by", sa.String(), nullable=False),
         sa.Column("note", sa.String(), nullable=False),
+        sa.Column("disputed_at", sa.DateTime(), nullable=True),
+        sa.Column("dispute_note", sa.String(), nullable=False),
         sa.ForeignKeyConstraint(
             ["company_id"], ["company.id"], name=op.f("fk_discovered_host_company_id_company")
         ),

@@ -77,3 +77,37 @@ def test_without_the_token_or_as_a_company_nothing_changes(world: World) -> None
         data={"csrf": csrf_of(client.get("/meldpunt/discovery").text)},
     )
     assert unknown.status_code == 404
+
+
+def test_a_company_says_not_ours_and_the_meldpunt_decides(world: World) -> None:
+    vpn, cam = _propose(world)
+    meldpunt = world.meldpunt_client()
+    csrf = csrf_of(meldpunt.get("/meldpunt/discovery").text)
+    meldpunt.post(f"/meldpunt/discovery/{vpn}/confirm", data={"csrf": csrf})
+
+    company = world.company_client(COMPANIES[0])
+    report = company.get("/report")
+    assert 'href="/report/hosts"' in report.text
+    page = company.get("/report/hosts")
+    assert page.status_code == 200
+    assert "vpn.lid.test" in page.text and "192.0.2.44" not in page.text  # only confirmed ones
+    token = csrf_of(page.text)
+    sent = company.post(
+        f"/report/hosts/{vpn}/not-ours", data={"csrf": token, "note": "van de buren"}
+    )
+    assert sent.status_code == 303
+    assert "Doorgegeven" in company.get(sent.headers["location"]).text
+    # a proposed host, or someone else's, cannot be disputed
+    assert company.post(f"/report/hosts/{cam}/not-ours", data={"csrf": token}).status_code == 404
+    other = world.company_client(COMPANIES[1])
+    other_token = csrf_of(other.get("/report").text)
+    assert (
+        other.post(f"/report/hosts/{vpn}/not-ours", data={"csrf": other_token}).status_code == 404
+    )
+    assert company.post(f"/report/hosts/{vpn}/not-ours", data={"csrf": "x"}).status_code == 403
+
+    listing = meldpunt.get("/meldpunt/discovery").text
+    assert 'id="disputed"' in listing and "van de buren" in listing
+    meldpunt.post(f"/meldpunt/discovery/{vpn}/reject", data={"csrf": csrf})
+    assert _state(world, vpn) == "rejected"
+    assert 'id="disputed"' not in meldpunt.get("/meldpunt/discovery").text
