@@ -110,7 +110,7 @@ own_company = guarded(company_access)
 
 
 def company_links(base: str, language: str) -> tuple[tuple[str, str], ...]:
-    links = (
+    links: tuple[tuple[str, str], ...] = (
         (words.ui("portal_report", language), f"{base}"),
         (words.ui("portal_history", language), f"{base}/history"),
         (words.ui("portal_export_json", language), f"{base}/export.json"),
