@@ -217,7 +217,15 @@ def store_company(
                 key=found.company_id,
                 fetched_at=now,
                 status=200 if not found.failures else 206,
-                payload={"failures": len(found.failures)},
+                # the company's "could not test" of this look, for `doctor`-style reading later
+                payload={
+                    "failures": [
+                        {"source": f.source, "domain": f.domain, "reason": f.reason.value}
+                        for f in found.failures[:20]
+                    ],
+                    "sightings": len(found.sightings),
+                    "dropped": dict(list(found.dropped.items())[:20]),
+                },
             )
         )
     return StoredCompany(len(stats.proposed) - auto, auto, stats.rejected_ignored, retired)

@@ -14,8 +14,9 @@ import pytest_asyncio
 from sqlalchemy import Engine
 from sqlmodel import select
 
+from exposure.discovery.run import DONE_MARK
 from exposure.discovery.service import run_discovery
-from exposure.models import Target
+from exposure.models import SourceCache, Target
 from exposure.settings import Settings
 from exposure.store.db import session
 from exposure.store.discovery import confirm, list_hosts, reject
@@ -119,6 +120,13 @@ async def test_a_source_down_is_could_not_test_and_proposes_nothing_from_it(
     report = await run_discovery(settings(tb, url), store_engine)
     assert {f.source for f in report.outcome.failures} == {"ct", "shodan"}
     assert not report.outcome.complete
+    # each company's could-not-test is kept with its look (and it is not "done" for a resume)
+    with session(store_engine) as db:
+        marks = {
+            m.key: m for m in db.exec(select(SourceCache).where(SourceCache.source == DONE_MARK))
+        }
+    assert {m.status for m in marks.values()} == {206}
+    assert {f["source"] for f in marks[KADE].payload["failures"]} == {"ct", "shodan"}
     # what the member's DNS shows is still proposed; nothing more
     assert proposals(store_engine) == {
         t for t in expected(tb) if t[2] != tb.address("noorderhaven-office")
