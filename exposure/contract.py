@@ -192,6 +192,7 @@ class FailureReason(StrEnum):
     OUT_OF_SCOPE = "out_of_scope"  # e.g. private address space without allow_private
     UNAVAILABLE = "source_unavailable"  # e.g. Shodan key invalid or credits exhausted
     DEADLINE = "deadline"
+    LOCAL_LIMIT = "local_limit"  # a limit of ours (size, memory, own time budget): no verdict
     BUG = "bug"
 
 

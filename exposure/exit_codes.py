@@ -17,11 +17,15 @@ class ExitCode(IntEnum):
     ERROR = 1  # an unexpected error: a bug, a crash (the traceback is on stderr)
     USAGE = 2  # bad input or configuration: one line says which file, option or setting
     INCOMPLETE = 3  # the run stopped at its deadline, or some companies could not be scanned
-    SOURCE_DOWN = 4  # an essential source (the resolver) did not answer: the run was refused
+    SOURCE_DOWN = (
+        4  # a source of ours (resolver, outbound port 25) is down: run refused or degraded
+    )
     FOLLOWUP_FAILED = 5  # `exposure nightly`: the scan ran, an `after_scan` command failed
     INTERRUPTED = 130  # Ctrl-C / SIGINT; what was stored is kept and the run resumes
 
 
 def for_run_status(status: str) -> ExitCode:
     """A finished run's status as an exit code."""
-    return ExitCode.OK if status == RunStatus.COMPLETE else ExitCode.INCOMPLETE
+    if status == RunStatus.COMPLETE:
+        return ExitCode.OK
+    return ExitCode.SOURCE_DOWN if status == RunStatus.DEGRADED else ExitCode.INCOMPLETE

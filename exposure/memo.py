@@ -67,6 +67,19 @@ class RunMemo:
         """`make()`'s result, shared by every caller of the run with the same namespace and key.
 
         `keep`: at most this many finished results of the namespace are kept (see above)."""
+        result: T = await asyncio.shield(self.start(namespace, key, make, keep=keep))
+        return result
+
+    def start(
+        self,
+        namespace: str,
+        key: Any,
+        make: Callable[[], Awaitable[T]],
+        *,
+        keep: int | None = None,
+    ) -> asyncio.Task[T]:
+        """The shared task of `once`, started if need be, without waiting for it (for a caller
+        that waits for something else too). Never cancel it: others may be waiting."""
         full = (namespace, key)
         task = self._tasks.get(full)
         if task is None:
@@ -83,8 +96,7 @@ class RunMemo:
             for gone in drop_oldest_finished(recent, keep):
                 del self._tasks[(namespace, gone)]
                 self.forgotten += 1
-        result: T = await asyncio.shield(task)
-        return result
+        return task
 
     def count(self, namespace: str) -> int:
         return sum(1 for ns, _ in self._tasks if ns == namespace)

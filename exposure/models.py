@@ -66,6 +66,9 @@ class RunStatus(StrEnum):
     INTERRUPTED = "interrupted"  # stopped by a person or a signal; `scan` resumes it
     INCOMPLETE = "incomplete"  # the deadline passed, or companies could not be stored
     FAILED = "failed"  # refused before anything was scanned (e.g. no resolver)
+    # a source of ours (resolver, outbound port 25, Shodan) failed during the run: what it left
+    # untested stays pending and the next run resumes it (exposure.scan.health); exit code 4
+    DEGRADED = "degraded"
 
 
 class ScanRun(SQLModel, table=True):

@@ -34,6 +34,15 @@ class SettingsError(ValueError):
     """A configuration problem, phrased as one line for a person."""
 
 
+#: Large public MX hosts that answer on port 25 from anywhere: when none of them does, it is our
+#: own outbound port 25 that is blocked (as on most cloud VMs), not the members' mail servers.
+DEFAULT_CANARY_MX = (
+    "gmail-smtp-in.l.google.com",
+    "mta5.am0.yahoodns.net",
+    "mx1.mail.icloud.com",
+)
+
+
 def _split(value: Any) -> Any:
     if isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
@@ -150,6 +159,29 @@ class Settings(BaseSettings):
     portal_max_body: int = Field(
         default=16_384, ge=1024, description="largest request body the portal reads (bytes)"
     )
+    portal_trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="addresses or networks of the reverse proxies whose X-Forwarded-For and "
+        "portal_auth_header are believed; empty: 127.0.0.1 and ::1",
+    )
+    portal_login_account_rate: int = Field(
+        default=30,
+        ge=1,
+        description="failed Meldpunt log-ins per hour from all addresses together; beyond it "
+        "only a browser that logged in before may try",
+    )
+    portal_header_timeout: float = Field(
+        default=10.0, gt=0, le=300, description="seconds a client has to send a request's headers"
+    )
+    portal_keepalive_timeout: float = Field(
+        default=5.0, gt=0, le=300, description="seconds an idle kept-alive connection stays open"
+    )
+    portal_max_connections: int = Field(
+        default=200,
+        ge=1,
+        le=100_000,
+        description="open connections at most; beyond it the oldest idle one is closed",
+    )
     ehlo_name: str = Field(
         default="",
         description="host name the mail check announces in SMTP EHLO; default this machine's "
@@ -238,6 +270,20 @@ class Settings(BaseSettings):
                 raise ValueError(f"{net!r} is not a network (CIDR)") from None
         return value
 
+    canary_mx: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_CANARY_MX),
+        description="mail hosts (name or ip, on the smtp port) that prove our outbound port 25 "
+        "works: one of them answering is enough (exposure/net/egress.py)",
+    )
+
+    @field_validator("canary_mx", mode="before")
+    @classmethod
+    def _canary_mx(cls, value: Any) -> Any:
+        value = _split(value)
+        if not value:
+            raise ValueError("expected at least one mail host, e.g. gmail-smtp-in.l.google.com")
+        return value
+
     @field_validator("resolvers", mode="before")
     @classmethod
     def _resolvers(cls, value: Any) -> Any:
@@ -267,6 +313,19 @@ class Settings(BaseSettings):
         for command in value or []:
             if not isinstance(command, str) or not shlex.split(command):
                 raise ValueError(f"{command!r}: expected an exposure command, e.g. 'warn --send'")
+        return value
+
+    @field_validator("portal_trusted_proxies", mode="before")
+    @classmethod
+    def _trusted_proxies(cls, value: Any) -> Any:
+        value = _split(value)
+        for spec in value or []:
+            try:
+                network = ipaddress.ip_network(str(spec).strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"{spec!r} is not an IP address or network") from None
+            if network.prefixlen == 0:
+                raise ValueError(f"{spec!r} would trust every address")
         return value
 
     @field_validator("ports", mode="before")

@@ -519,6 +519,9 @@ FAILURE_REASON: Mapping[str, Text] = {
     "out_of_scope": T("buiten bereik van de scan", "out of the scan's scope"),
     "source_unavailable": T("bron niet beschikbaar", "source unavailable"),
     "deadline": T("scan was niet op tijd klaar", "scan did not finish in time"),
+    "local_limit": T(
+        "te groot voor de scanner: niet beoordeeld", "too large for the scanner: not judged"
+    ),
     "bug": T("fout in de scanner", "error in the scanner"),
 }
 

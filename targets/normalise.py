@@ -27,11 +27,13 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import unicodedata
 from dataclasses import dataclass
 
 import idna
 
 from exposure.contract import TargetKind
+from exposure.net.scope import is_public_network
 
 MAX_LABEL = 63
 MAX_NAME = 253
@@ -288,7 +290,7 @@ def is_private_target(kind: TargetKind | str, value: str) -> bool:
         network = ipaddress.ip_network(value, strict=False)
     except ValueError:
         return False
-    return not (network.network_address.is_global and network.broadcast_address.is_global)
+    return not is_public_network(network)  # the scan's own policy (NAT64, 6to4 ... unwrapped)
 
 
 # --- company fields --------------------------------------------------------------------------
@@ -306,17 +308,37 @@ def normalise_company_id(raw: str) -> str:
     return text
 
 
+#: The longest name or sector: a sentence, not a page (the longest Dutch trade names are ~120).
+MAX_TEXT = 200
+#: Unicode categories refused in names: format characters (bidi overrides and isolates such as
+#: U+202E, marks such as U+200F, zero-width characters), private use, surrogates, unassigned.
+_INVISIBLE_CATEGORIES = frozenset({"Cf", "Co", "Cs", "Cn"})
+
+
 def normalise_text(raw: str, *, required: bool) -> str:
     """A name or sector: trimmed, inner runs of white space made one space.
 
     Line breaks and other control characters are refused rather than folded: names end up in
-    e-mail headers, where a line break is an injection.
+    e-mail headers, where a line break is an injection. Invisible and direction-changing
+    characters are refused too: on a page a right-to-left override reverses what follows it,
+    so a name could make the company id next to it read as another company's.
     """
     _no_control(raw.strip())
+    _no_invisible(raw)
     text = " ".join(raw.split())
     if required and not text:
         raise InvalidValue("missing")
+    if len(text) > MAX_TEXT:
+        raise InvalidValue(f"{len(text)} characters, at most {MAX_TEXT}")
     return text
+
+
+def _no_invisible(text: str) -> None:
+    for char in text:
+        if unicodedata.category(char) in _INVISIBLE_CATEGORIES:
+            raise InvalidValue(
+                f"contains an invisible or direction-changing character (U+{ord(char):04X})"
+            )
 
 
 def _no_control(text: str) -> None:

@@ -316,3 +316,10 @@ def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> A
 
         return {"uvloop": uvloop.new_event_loop}
     return {"asyncio": asyncio.new_event_loop}
+
+
+@pytest.fixture(autouse=True)
+def _no_public_canary_mx(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test greets a public mail host: the default `canary_mx` is a closed loopback port
+    (the testbed names its own canary MX; a test without one sees port 25 as blocked)."""
+    monkeypatch.setattr("exposure.settings.DEFAULT_CANARY_MX", ("127.0.0.1",))

@@ -114,7 +114,15 @@ def host_failures(hosts: Sequence[SiteHost], ids: frozenset[str]) -> list[Addres
     return failures
 
 
-async def visits_of(ctx: CheckContext, hosts: Sequence[SiteHost]) -> list[HttpsVisit]:
+async def visits_of(
+    ctx: CheckContext, hosts: Sequence[SiteHost], *, handshakes_only: bool = False
+) -> list[HttpsVisit]:
     return list(
-        await asyncio.gather(*(visit_https(ctx, a, h.name) for h in hosts for a in h.addresses))
+        await asyncio.gather(
+            *(
+                visit_https(ctx, a, h.name, handshakes_only=handshakes_only)
+                for h in hosts
+                for a in h.addresses
+            )
+        )
     )

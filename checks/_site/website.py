@@ -219,8 +219,14 @@ class HttpsVisit:
         return self.legacy.accepted
 
 
-async def visit_https(ctx: CheckContext, address: str, host: str) -> HttpsVisit:
-    """Probe `host` on `address` (memoised per run through the TLS probe)."""
+async def visit_https(
+    ctx: CheckContext, address: str, host: str, *, handshakes_only: bool = False
+) -> HttpsVisit:
+    """Probe `host` on `address` (memoised per run through the TLS probe).
+
+    `handshakes_only`: the visit's handshakes, without waiting for its HTTP answers (they
+    are None): the tls family's verdict needs no more, and its time budget is not spent on a
+    slow web server's answers (those count against the web and security.txt families)."""
     port = ctx.port("https")
     url = origin("https", host, port)
     read_timeout = ctx.settings.read_timeout
@@ -263,10 +269,11 @@ async def visit_https(ctx: CheckContext, address: str, host: str) -> HttpsVisit:
         offer=Offer.MODERN,
         exchange=get_both if both else get,
         purpose=PURPOSE_WITH_SECURITY_TXT if both else PURPOSE,
+        handshake_only=handshakes_only,
     )
     page_shake: TlsResult | None = None
     answers = modern.exchange
-    if isinstance(answers, SiteAnswers) and answers.page is None:
+    if isinstance(answers, SiteAnswers) and answers.page is None and not handshakes_only:
         # The server closed after the security.txt answer: `/` on a connection of its own.
         page_shake = await probe(
             ctx, address, port, host, offer=Offer.MODERN, exchange=get, purpose=PURPOSE
@@ -274,7 +281,14 @@ async def visit_https(ctx: CheckContext, address: str, host: str) -> HttpsVisit:
     legacy: TlsResult | None = None
     if modern.outcome is not Outcome.FAILED:
         legacy = await probe(
-            ctx, address, port, host, offer=Offer.LEGACY, exchange=get, purpose=PURPOSE
+            ctx,
+            address,
+            port,
+            host,
+            offer=Offer.LEGACY,
+            exchange=get,
+            purpose=PURPOSE,
+            handshake_only=handshakes_only,
         )
     return HttpsVisit(host, address, port, url, modern, legacy, page_shake)
 

@@ -29,7 +29,11 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-import dns.dnssec
+from exposure.quiet import dnssec_import
+
+with dnssec_import():
+    import dns.dnssec
+    import dns.dnssecalgs
 import dns.exception
 import dns.name
 import dns.rdataset

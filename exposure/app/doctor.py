@@ -72,6 +72,14 @@ async def check_resolver(settings: Settings) -> CheckResult:
     return (ok if result.ok else fail)("resolver", result.describe())
 
 
+async def check_egress(settings: Settings) -> CheckResult:
+    """Outbound port 25: without it every member's mail server would look unreachable."""
+    from exposure.net.egress import probe_smtp_egress
+
+    result = await probe_smtp_egress(settings)
+    return (ok if result.ok else fail)("egress", result.detail)
+
+
 async def check_ca_bundle(settings: Settings) -> CheckResult:
     """Load the trust store as the TLS checks do, and count what it holds."""
     where = str(settings.ca_bundle) if settings.ca_bundle else "the system trust store"
@@ -270,6 +278,7 @@ CHECKS: dict[str, Callable[[Settings], Awaitable[CheckResult]]] = {
     "database": check_database,
     "shodan": check_shodan,
     "smtp": check_smtp,
+    "egress": check_egress,
     "last_run": check_last_run,
 }
 

@@ -25,6 +25,10 @@ def print_summary(summary: RunSummary, console: Console) -> None:
     if summary.resumed_done:
         companies += f" ({summary.resumed_done} done earlier in this run)"
     table.add_row("run", f"#{summary.run_id}: {summary.status}")
+    for source, cause in summary.sources_failed.items():
+        table.add_row("source failed", f"{source}: {cause}")
+    if summary.untested:
+        table.add_row("not tested", f"{summary.untested} companies (the next scan tests them)")
     table.add_row("companies", companies)
     table.add_row("checks run", str(summary.checks_run))
     table.add_row("new findings", _by_severity(stats.new_by_severity))

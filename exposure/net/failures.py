@@ -20,6 +20,7 @@ PROBE_REASONS: Mapping[ProbeFailure, FailureReason] = {
     ProbeFailure.UNREACHABLE: FailureReason.UNREACHABLE,
     ProbeFailure.OUT_OF_SCOPE: FailureReason.OUT_OF_SCOPE,
     ProbeFailure.STARTTLS: FailureReason.PROTOCOL,
+    ProbeFailure.LOCAL_LIMIT: FailureReason.LOCAL_LIMIT,
 }
 
 FETCH_REASONS: Mapping[FetchError, FailureReason] = {
@@ -28,6 +29,7 @@ FETCH_REASONS: Mapping[FetchError, FailureReason] = {
     FetchError.UNREACHABLE: FailureReason.UNREACHABLE,
     FetchError.RESET: FailureReason.PROTOCOL,
     FetchError.TLS: FailureReason.PROTOCOL,
+    FetchError.LOCAL_LIMIT: FailureReason.LOCAL_LIMIT,
     FetchError.CERTIFICATE: FailureReason.PROTOCOL,
     FetchError.PROTOCOL: FailureReason.PROTOCOL,
     FetchError.NO_ADDRESS: FailureReason.DNS_ERROR,

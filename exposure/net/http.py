@@ -58,6 +58,7 @@ import h11
 import httpx
 
 from exposure.contract import FailureReason
+from exposure.net.certlimit import is_local_limit
 from exposure.net.dns import DnsStatus
 from exposure.net.politeness import connection_slot, silent_addresses, silent_detail
 from exposure.net.scope import in_scope
@@ -91,6 +92,7 @@ class FetchError(StrEnum):
     BAD_REDIRECT = "bad_redirect"  # a Location that is not an http(s) URL
     INSECURE_REDIRECT = "insecure_redirect"  # https_only_redirects and a hop to plain http
     BAD_URL = "bad_url"  # the URL given by the caller
+    LOCAL_LIMIT = "local_limit"  # over a limit of ours (the certificate message): no verdict
 
 
 @dataclass(frozen=True, slots=True)
@@ -523,6 +525,8 @@ def _handshake_error(exc: BaseException) -> tuple[FetchError, str]:
     no common version, a server that closes or resets on our ClientHello, not TLS at all)."""
     if isinstance(exc, ssl.SSLCertVerificationError):
         return FetchError.CERTIFICATE, exc.verify_message or str(exc)
+    if is_local_limit(exc):
+        return FetchError.LOCAL_LIMIT, f"the server's TLS message is over our own limit ({exc})"
     if isinstance(exc, ssl.SSLError):
         return FetchError.TLS, exc.reason or str(exc)
     if isinstance(exc, ConnectionResetError | BrokenPipeError) and exc.errno is not None:

@@ -30,6 +30,8 @@ import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from exposure.net.certlimit import allow_certificates
+
 if TYPE_CHECKING:
     from exposure.contract import CheckContext
     from exposure.settings import Settings
@@ -41,8 +43,11 @@ PERMISSIVE_CIPHERS = "ALL:@SECLEVEL=0"
 def verified_context(settings: Settings) -> ssl.SSLContext:
     """Strict verification (host name included) against the configured trust store."""
     if settings.ca_bundle is not None:
-        return ssl.create_default_context(cafile=str(settings.ca_bundle))
-    return ssl.create_default_context()
+        ctx = ssl.create_default_context(cafile=str(settings.ca_bundle))
+    else:
+        ctx = ssl.create_default_context()
+    allow_certificates(ctx)
+    return ctx
 
 
 def _unverified(minimum: ssl.TLSVersion, maximum: ssl.TLSVersion) -> ssl.SSLContext:
@@ -54,6 +59,7 @@ def _unverified(minimum: ssl.TLSVersion, maximum: ssl.TLSVersion) -> ssl.SSLCont
         warnings.simplefilter("ignore", DeprecationWarning)
         ctx.minimum_version = minimum
         ctx.maximum_version = maximum
+    allow_certificates(ctx)
     return ctx
 
 

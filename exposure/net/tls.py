@@ -23,8 +23,8 @@ alert, a reset or an EOF during the handshake; for a legacy probe that means "no
 NO_TLS (the `starttls` hook found no STARTTLS); FAILED (could not test: time-out, refused TCP,
 unreachable, out of scope; see `failure`).
 
-Every (address, port, server name, offer, purpose) is probed at most once per run (`ProbeMemo`,
-bounded: see `PROBE_MEMO_LIMIT`); later callers get the same result. Every handshake attempt
+Every (address, port, server name, offer, purpose) is probed at most once per run (the run memo,
+`RunMemo.once`, bounded: see `PROBE_MEMO_LIMIT`); later callers get the same result. Every handshake attempt
 is counted (`tls_stats(ctx)`). A probe holds the run's per-IP slot and the family's
 one-connection-per-IP slot (`family`, default "tls") for its whole connection.
 """
@@ -32,9 +32,9 @@ one-connection-per-IP slot (`family`, default "tls") for its whole connection.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -42,10 +42,10 @@ from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 
-from exposure.memo import drop_oldest_finished
+from exposure.net.certlimit import is_local_limit
 from exposure.net.certs import ChainVerdict, load_der_chain, trust_store, verify_chain
 from exposure.net.http import close_stream
-from exposure.net.politeness import connection_slot, silent_addresses, silent_detail
+from exposure.net.politeness import silent_addresses, silent_detail
 from exposure.net.scope import in_scope
 from exposure.net.sslcontexts import ClientContexts, contexts
 
@@ -96,6 +96,7 @@ class ProbeFailure(StrEnum):
     UNREACHABLE = "unreachable"
     STARTTLS = "starttls"  # the plain-text dialogue broke (not "no STARTTLS": that is NO_TLS)
     OUT_OF_SCOPE = "out_of_scope"  # private/loopback/link-local without allow_private
+    LOCAL_LIMIT = "local_limit"  # the server's message was over a limit of ours (net.certlimit)
 
 
 class Rejection(StrEnum):
@@ -229,57 +230,9 @@ class TlsStats:
 #: use refreshes it. Beyond this many, the least recently used finished results are dropped, so a
 #: run over thousands of companies keeps a flat memory profile.
 PROBE_MEMO_LIMIT = 4096
-
-
-class ProbeMemo:
-    """`RunMemo.once` for probes, bounded: least recently used finished results are evicted.
-
-    Probes in flight are never evicted (their waiters share them); a probe asked for again after
-    its result was evicted is done again, and `TlsStats.repeated` then shows it.
-    """
-
-    def __init__(self, limit: int = PROBE_MEMO_LIMIT) -> None:
-        self.limit = limit
-        self._entries: OrderedDict[ProbeKey, asyncio.Future[TlsResult]]
-        self._entries = OrderedDict()
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    async def once(
-        self,
-        key: ProbeKey,
-        make: Callable[[], Awaitable[TlsResult]],
-    ) -> TlsResult:
-        found = self._entries.get(key)
-        if found is not None:
-            self._entries.move_to_end(key)
-            return await asyncio.shield(found)
-        future: asyncio.Future[TlsResult] = asyncio.get_running_loop().create_future()
-        self._entries[key] = future
-        drop_oldest_finished(self._entries, self.limit)
-        try:
-            result = await make()
-        except BaseException as exc:
-            if self._entries.get(key) is future:
-                del self._entries[key]
-            if isinstance(exc, asyncio.CancelledError):
-                future.cancel()
-            else:
-                future.set_exception(exc)
-                future.exception()  # retrieved: there may be no other waiter
-            raise
-        future.set_result(result)
-        return result
-
-
-async def probe_memo(ctx: CheckContext) -> ProbeMemo:
-    """The run's probe memo."""
-
-    async def make() -> ProbeMemo:
-        return ProbeMemo()
-
-    return await ctx.memo.once("net.tls", "probe_memo", make)
+#: The run memo's namespace of probes (`RunMemo.once`: the probe runs in a task of its own, so a
+#: caller that gives up never cancels it for the others waiting on it).
+PROBE_NAMESPACE = "net.tls.probe"
 
 
 async def tls_stats(ctx: CheckContext) -> TlsStats:
@@ -302,23 +255,55 @@ async def probe(
     exchange: Exchange | None = None,
     purpose: str = "",
     family: str = "tls",
+    handshake_only: bool = False,
 ) -> TlsResult:
     """Probe once per run: the same arguments return the result of the first call.
 
     `purpose` names what the hooks do (e.g. "https-get", "smtp"); it is part of the memo key,
     so probes with different hooks never share a result. Hooks require a purpose.
+
+    `handshake_only`: return as soon as the handshake is done, without the `exchange` (whose
+    result is then None); the probe goes on for the callers that want it. A check whose verdict
+    rests on the handshake (the tls family) does not spend its time budget on a slow web server.
     """
     if (starttls is not None or exchange is not None) and not purpose:
         raise ValueError("a probe with hooks needs a `purpose` (it is part of the memo key)")
     key = key_of(address, port, server_name, offer, purpose)
+    shakes = await _handshakes(ctx)
 
     async def make() -> TlsResult:
-        return await _probe(
-            ctx, address, port, server_name, offer, starttls, exchange, purpose, family
-        )
+        try:
+            done = await _probe(
+                ctx, address, port, server_name, offer, starttls, exchange, purpose, family, key
+            )
+        finally:
+            waiting = shakes.pop(key, None)
+        if waiting is not None and not waiting.done():
+            waiting.set_result(done)
+        return done
 
-    memo = await probe_memo(ctx)
-    return await memo.once(key, make)
+    task = ctx.memo.start(PROBE_NAMESPACE, key, make, keep=PROBE_MEMO_LIMIT)
+    if not handshake_only or exchange is None or task.done():
+        return await asyncio.shield(task)
+    shake = shakes.get(key)
+    if shake is None:
+        shake = shakes[key] = asyncio.get_running_loop().create_future()
+    await asyncio.wait((shake, task), return_when=asyncio.FIRST_COMPLETED)
+    if shake.done():
+        return shake.result()
+    if shakes.get(key) is shake:
+        del shakes[key]
+    return task.result()
+
+
+async def _handshakes(ctx: CheckContext) -> dict[ProbeKey, asyncio.Future[TlsResult]]:
+    """Probes in flight whose handshake someone waits for (`handshake_only`); an entry lives
+    only as long as its probe."""
+
+    async def make() -> dict[ProbeKey, asyncio.Future[TlsResult]]:
+        return {}
+
+    return await ctx.memo.once("net.tls", "handshakes", make)
 
 
 async def _probe(
@@ -331,6 +316,7 @@ async def _probe(
     exchange: Exchange | None,
     purpose: str,
     family: str,
+    key: ProbeKey,
 ) -> TlsResult:
     settings = ctx.settings
     started = time.perf_counter()
@@ -359,7 +345,10 @@ async def _probe(
         )
     client_contexts = await contexts(ctx)
     silent = await silent_addresses(ctx)
-    async with connection_slot(ctx, address, family):
+    shakes = await _handshakes(ctx)
+    family_slot = contextlib.AsyncExitStack()  # left before the exchange (see below)
+    await family_slot.enter_async_context(ctx.limits.family_ip(family, address))  # type: ignore[arg-type]
+    async with family_slot, ctx.limits.ip(address):  # type: ignore[attr-defined]
         connected = time.perf_counter()
         stats.waiting += connected - started
         why = silent.why(address, server_name)
@@ -425,6 +414,12 @@ async def _probe(
                     silent.mark(address, f"{detail} on port {port}", server_name or address)
                 return result(Outcome.FAILED, failure=ProbeFailure.TIMEOUT, detail=detail)
             except (ssl.SSLError, ConnectionError, EOFError, OSError) as exc:
+                if is_local_limit(exc):  # our limit, not the server's refusal: no verdict
+                    return result(
+                        Outcome.FAILED,
+                        failure=ProbeFailure.LOCAL_LIMIT,
+                        detail=f"the server's TLS message is over our own limit ({exc})"[:300],
+                    )
                 rejection, detail = _rejection(exc)
                 return result(Outcome.REJECTED, rejection=rejection, detail=detail)
             graceful = True
@@ -437,6 +432,26 @@ async def _probe(
             exchanged: Any = None
             exchange_error = ""
             if exchange is not None:
+                waiting = shakes.get(key)
+                if waiting is not None and not waiting.done():
+                    waiting.set_result(
+                        TlsResult(
+                            address=address,
+                            port=port,
+                            server_name=server_name,
+                            offer=offer,
+                            outcome=Outcome.ACCEPTED,
+                            elapsed=time.perf_counter() - started,
+                            version=ssl_object.version() if ssl_object is not None else None,
+                            cipher=cipher[0] if cipher else None,
+                            chain_der=chain_der,
+                            trust=trust,
+                        )
+                    )
+                # The family's one-connection-per-address rule is about handshakes: the HTTP
+                # waits that follow count against the per-address limit only, so a slow web
+                # server does not hold up the next name's handshake on the same address.
+                await family_slot.aclose()
                 try:
                     async with asyncio.timeout(settings.connect_timeout + settings.read_timeout):
                         exchanged = await exchange(reader, writer)

@@ -40,6 +40,8 @@ from exposure.net.dns import AiodnsResolver, CachingResolver, DnspythonResolver,
 from exposure.net.scope import target_in_scope
 from exposure.net.tls import tls_summary
 from exposure.registry import Registry
+from exposure.scan.canaries import preflight_sources, watch_sources
+from exposure.scan.health import RunHealth, unavailable_outcome
 from exposure.scan.limits import Limits
 from exposure.scan.metering import CpuMeter, metered
 from exposure.scan.progress import NullProgress, ProgressSink
@@ -72,6 +74,9 @@ class RunSummary:
     dns_queries: int = 0
     sources: dict[str, Any] = field(default_factory=dict)  # e.g. shodan: mode, requests
     tls: dict[str, float] = field(default_factory=dict)  # handshakes (exposure.net.tls)
+    # our own sources that failed (exposure.scan.health): source -> cause; the run is then degraded
+    sources_failed: dict[str, str] = field(default_factory=dict)
+    untested: int = 0  # companies left pending because a source of ours failed
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -95,15 +100,32 @@ class RunSummary:
             "dns_queries": self.dns_queries,
             "sources": self.sources,
             "tls": dict(self.tls),
+            **(
+                {
+                    "sources_failed": dict(self.sources_failed),
+                    "companies_untested": self.untested,
+                    "error": "; ".join(self.sources_failed.values()),
+                }
+                if self.sources_failed
+                else {}
+            ),
         }
 
 
 class Runtime:
     """What one run shares between its companies: the context, the slots, the meters."""
 
-    def __init__(self, ctx: CheckContext, checks: Sequence[Check], settings: Settings) -> None:
+    def __init__(
+        self,
+        ctx: CheckContext,
+        checks: Sequence[Check],
+        settings: Settings,
+        health: RunHealth | None = None,
+    ) -> None:
         self.ctx = ctx
         self.checks = tuple(checks)
+        self.health = health or RunHealth()
+        self.needs = {c.meta.id: c.meta.sources for c in self.checks}
         self.settings = settings
         self.slots = asyncio.Semaphore(settings.concurrency)
         self.cpu = CpuMeter()
@@ -161,6 +183,7 @@ class RunResources:
         self.shodan = ShodanSource.from_settings(
             settings, cache=_answer_cache(engine), clock=lambda: run_now
         )
+        self.health = RunHealth()
         self.ctx = CheckContext(
             settings=settings,
             dns=CachingResolver(self._inner),
@@ -171,6 +194,7 @@ class RunResources:
             shodan=self.shodan,
             wants=wants,
         )
+        watch_sources(self.health, settings, self._inner, self.ctx.dns)
 
     @property
     def dns_queries(self) -> int:
@@ -189,6 +213,7 @@ class RunResources:
     async def aclose(self, *, persist: bool = True) -> None:
         """Close everything; `persist=False` when the caller persists later (`persist()`)."""
         try:
+            await self.health.close()
             await self.ctx.memo.close()
             await self.shodan.aclose()
             if persist:
@@ -271,6 +296,14 @@ async def scan_company(company: CompanySnapshot, rt: Runtime, run_id: int) -> Co
         in_scope = target_in_scope(target.kind, target.value, rt.settings.allow_private)
         for check in rt.checks:
             if target.kind not in check.meta.target_kinds:
+                continue
+            cause = rt.health.unavailable(check.meta.sources) if in_scope else None
+            if cause is not None:
+                skipped.append(
+                    unavailable_outcome(
+                        TaskOutcome(target, check.meta.id, check.meta.finding_ids), cause
+                    )
+                )
                 continue
             if not in_scope:
                 rt.skipped[target.value] += 1
@@ -364,7 +397,9 @@ class Orchestrator:
             engine=self.engine,
             wants=wants_of(checks),
         )
-        rt = Runtime(resources.ctx, checks, self.settings)
+        rt = Runtime(resources.ctx, checks, self.settings, resources.health)
+        resources.health.run_id = run_id
+        await preflight_sources(resources.health, rt.needs.values())
         writer = StoreWriter(self.engine)
         await writer.start()
         self.progress.start(len(company_ids_found), resumed_done)
@@ -429,8 +464,17 @@ class Orchestrator:
             for line in report.get("notes", ()):
                 self.progress.note(f"{name}: {line}")
         del scanned
+        if rt.health.broken:
+            status = store_runs.DEGRADED
+            summary.status = status
+            summary.sources_failed = {s.value: c for s, c in rt.health.failed.items()}
+            summary.untested = len(rt.health.untested)
+            self.progress.note(
+                f"{rt.health.describe()}; {len(rt.health.untested)} companies were not fully "
+                "tested: the run is degraded, `exposure scan` again (once it works) completes it"
+            )
         summary.open_by_severity = await asyncio.to_thread(
-            self._finish_run, run_id, status, summary
+            self._finish_run, run_id, status, summary, sorted(rt.health.untested)
         )
         return summary
 
@@ -446,7 +490,9 @@ class Orchestrator:
             nonlocal done
             try:
                 result = await scan_company(company, rt, run_id)
-                await writer.submit(result)
+                vouched = await rt.health.vouch(result, rt.needs, time.monotonic())
+                if vouched is not None:
+                    await writer.submit(vouched)
                 done += 1
                 self.progress.advance(company.id)
             finally:
@@ -455,6 +501,9 @@ class Orchestrator:
         try:
             async for company in todo:
                 await window.acquire()
+                if rt.health.blind(rt.needs.values()):
+                    window.release()
+                    break  # every check needs a source of ours that failed: stop starting
                 task = asyncio.create_task(one(company))
                 running.add(task)
                 task.add_done_callback(running.discard)
@@ -483,9 +532,13 @@ class Orchestrator:
         with session_scope(self.engine) as session:
             store_runs.mark_interrupted(session, run_id)
 
-    def _finish_run(self, run_id: int, status: str, summary: RunSummary) -> dict[str, int]:
+    def _finish_run(
+        self, run_id: int, status: str, summary: RunSummary, untested: Sequence[str] = ()
+    ) -> dict[str, int]:
         from exposure.store.queries import open_by_severity
 
         with session_scope(self.engine) as session:
+            if untested:
+                store_runs.reopen_companies(session, run_id, untested)
             store_runs.finish_run(session, run_id, status, summary.as_dict())
             return open_by_severity(session)

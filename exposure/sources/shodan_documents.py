@@ -11,10 +11,16 @@ is kept.
 from __future__ import annotations
 
 import ipaddress
+import logging
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 JSON = Any
+
+log = logging.getLogger("exposure.sources.shodan")
+#: What a vulnerability id may look like (MITRE's syntax: a year and at least four digits).
+_CVE_ID = re.compile(r"CVE-[0-9]{4}-[0-9]{4,}")
 
 MAX_TEXT = 2048  # banner `data` and HTML: fingerprints look at the head of a page
 MAX_HTML = 4096
@@ -86,11 +92,9 @@ def slim_banner(banner: Mapping[str, JSON]) -> dict[str, JSON]:
         out["screenshot"] = screenshot
     vulns = banner.get("vulns")
     if isinstance(vulns, Mapping) and vulns:
-        out["vulns"] = {
-            str(cve): _slim_vuln(info)
-            for cve, info in list(vulns.items())[: MAX_ITEMS * 4]
-            if isinstance(cve, str) and not cve.startswith("!")
-        }
+        items = list(vulns.items())[: MAX_ITEMS * 4]
+        kept = set(clean_cves([cve for cve, _ in items]))
+        out["vulns"] = {str(cve): _slim_vuln(info) for cve, info in items if cve in kept}
     for section in MODULE_SECTIONS:
         value = banner.get(section)
         if isinstance(value, Mapping):
@@ -144,9 +148,28 @@ def hosts_from_banners(banners: Iterable[Mapping[str, JSON]]) -> dict[str, dict[
 
 
 def clean_cves(value: JSON) -> list[str]:
-    """CVE ids of a `vulns` list or map; Shodan's old `!CVE-…` entries meant "not vulnerable"."""
+    """CVE ids of a `vulns` list or map; Shodan's old `!CVE-…` entries meant "not vulnerable".
+
+    Anything else that is not a CVE id is dropped (and logged): these ids are stored, shown in
+    reports and mailed to members, so a source must not be able to put text of its choosing
+    there (`CVE-<script>`)."""
     items: Iterable[Any] = value.keys() if isinstance(value, Mapping) else _list(value)
-    return sorted({str(v) for v in items if isinstance(v, str) and not v.startswith("!")})
+    kept: set[str] = set()
+    dropped: list[str] = []
+    for item in items:
+        if isinstance(item, str) and item.startswith("!"):
+            continue
+        if isinstance(item, str) and _CVE_ID.fullmatch(item):
+            kept.add(item)
+        else:
+            dropped.append(ascii(item)[:60])
+    if dropped:
+        log.warning(
+            "dropped %d vulnerability id(s) that are not CVE ids: %s",
+            len(dropped),
+            ", ".join(dropped[:5]),
+        )
+    return sorted(kept)
 
 
 # --- helpers -------------------------------------------------------------------------------------

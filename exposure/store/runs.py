@@ -9,7 +9,7 @@ whose results were not stored.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -22,8 +22,9 @@ COMPLETE = RunStatus.COMPLETE
 INTERRUPTED = RunStatus.INTERRUPTED
 INCOMPLETE = RunStatus.INCOMPLETE
 FAILED = RunStatus.FAILED
-UNFINISHED = frozenset({RUNNING, INTERRUPTED, INCOMPLETE})
-FINAL = frozenset({COMPLETE, INTERRUPTED, INCOMPLETE, FAILED})
+DEGRADED = RunStatus.DEGRADED
+UNFINISHED = frozenset({RUNNING, INTERRUPTED, INCOMPLETE, DEGRADED})
+FINAL = frozenset({COMPLETE, INTERRUPTED, INCOMPLETE, FAILED, DEGRADED})
 
 DONE = "done"
 PENDING = "pending"
@@ -119,6 +120,28 @@ def finish_run(
     session.add(run)
     session.flush()
     return run
+
+
+def reopen_companies(session: Session, run_id: int, company_ids: Sequence[str]) -> int:
+    """Make companies of a run pending again: their results were stored, but a source of ours
+    failed while they were scanned, so the next run must test them again. Returns how many."""
+    if not company_ids:
+        return 0
+    rows = session.exec(
+        select(RunCompany)
+        .where(RunCompany.run_id == run_id)
+        .where(col(RunCompany.company_id).in_(list(company_ids)))
+        .where(RunCompany.status == DONE)
+    ).all()
+    for row in rows:
+        row.status = PENDING
+        session.add(row)
+    if rows:
+        run = _get(session, run_id)
+        run.companies_done = max(0, run.companies_done - len(rows))
+        session.add(run)
+    session.flush()
+    return len(rows)
 
 
 def mark_interrupted(session: Session, run_id: int, now: datetime | None = None) -> ScanRun:

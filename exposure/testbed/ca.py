@@ -50,7 +50,12 @@ class CertDefect(StrEnum):
     WEAK_KEY = "weak_key"  # RSA-1024 from the trusted intermediate
     SHA1 = "sha1"  # sha1WithRSAEncryption from the trusted intermediate
     EC = "ec"  # EC P-256 leaf, valid
+    HUGE = "huge"  # valid, with 5,000 more names (~110 KB of DER), over OpenSSL's default limit
 
+
+#: Names added to a HUGE certificate: with the host's own, 5,002 or so, about 110 KB of DER,
+#: beyond OpenSSL's default limit of 100 KB on the certificate message.
+HUGE_EXTRA_NAMES = 5000
 
 #: The host name a WRONG_HOST certificate is made out to (a shared hosting panel, typically).
 WRONG_HOST_NAME = "shared-hosting.example"
@@ -344,6 +349,8 @@ class ThrowawayCA:
             key = _key("leaf-ec")
 
         san_names = [WRONG_HOST_NAME] if defect is CertDefect.WRONG_HOST else list(names)
+        if defect is CertDefect.HUGE:
+            san_names += [f"n{i}.huge-{san_names[0]}" for i in range(HUGE_EXTRA_NAMES)]
         subject = _name(san_names[0])
         issuer_name, issuer_key = self.intermediate_name, _key("intermediate")
         if defect is CertDefect.SELF_SIGNED:

@@ -34,7 +34,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-import dns.dnssec
+from exposure.quiet import dnssec_import
+
+with dnssec_import():
+    import dns.dnssec
+    import dns.dnssecalgs
 import dns.flags
 import dns.message
 import dns.name

@@ -106,6 +106,7 @@ class Testbed:
         self.dns: DnsServer | None = None
         self.web: Web | None = None
         self.mail: dict[str, SmtpServer] = {}
+        self.canary_mx: SmtpServer | None = None
         self.shodan: ShodanLookalike | None = None
         #: The certificate-transparency look-alike: every certificate the testbed's sites
         #: show is logged there, as a real CA logs what it issues.
@@ -173,6 +174,13 @@ class Testbed:
         self.web = Web(layout, ca, WebPorts(self.ports["http"], self.ports["https"]))
         self.web.latency = self.connect_latency
         await self.web.start()
+        # The canary MX (`canary_mx`): a plain mail host on the DNS server's address, on the
+        # smtp port, which it also holds for the testbed's lifetime instead of a placeholder.
+        self._placeholders.pop().close()
+        canary = self.canary_mx = SmtpServer(
+            MailHostSpec("canary-mx.testbed", layout.dns_ip, starttls=False)
+        )
+        await canary.start(layout.dns_ip, self.ports["smtp"])
         for name, spec in layout.mail_hosts.items():
             server = SmtpServer(spec, ssl_context=self._mail_context(spec))
             server.latency = self.connect_latency
@@ -217,6 +225,9 @@ class Testbed:
         for server in self.mail.values():
             await server.close()
         self.mail.clear()
+        if self.canary_mx is not None:
+            await self.canary_mx.close()
+            self.canary_mx = None
         if self.web is not None:
             await self.web.close()
             self.web = None
@@ -285,6 +296,7 @@ class Testbed:
             "shodan_api_url": self.shodan_api_url,
             "internetdb_url": self.internetdb_url,
             "allow_private": True,
+            "canary_mx": [self._require()[0].dns_ip],
         }
         if self.ct is not None:
             overrides["discovery_ct_url"] = self.ct.url

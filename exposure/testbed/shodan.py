@@ -112,7 +112,8 @@ class ShodanLookalike:
     Knobs (plain attributes, changeable between and during scans): `rate_interval` (seconds
     between two requests of one key; 0 disables the limit), `rate_slack` (tolerance for clock
     jitter), `delay` / `internetdb_delay` (seconds before every answer), `outage` (an HTTP
-    status every REST request gets), `invalid_key_json`, `host_lookup_costs_credit`.
+    status every REST request gets), `internetdb_outage` (the same for InternetDB),
+    `invalid_key_json`, `host_lookup_costs_credit`.
     """
 
     def __init__(
@@ -135,6 +136,7 @@ class ShodanLookalike:
         self.delay = delay
         self.internetdb_delay = internetdb_delay
         self.outage: int | None = None
+        self.internetdb_outage: int | None = None
         self.invalid_key_json = invalid_key_json
         self.host_lookup_costs_credit = host_lookup_costs_credit
         self.counters = ShodanCounters()
@@ -227,6 +229,9 @@ class ShodanLookalike:
         self.counters.paths[request.path] += 1
         if self.internetdb_delay:
             await asyncio.sleep(self.internetdb_delay)
+        if self.internetdb_outage is not None:
+            status = self.internetdb_outage
+            return Response.html(f"<html><body><h1>{status}</h1></body></html>", status)
         if request.method != "GET":
             return Response.json({"detail": "Method Not Allowed"}, 405)
         raw = request.path.strip("/")

@@ -373,3 +373,52 @@ def test_an_issue_prints_as_its_line_through_rich() -> None:
     console = Console(record=True, width=200)
     console.print(Issue("members.csv", 2, "name", "missing"), markup=False, highlight=False)
     assert console.export_text() == "members.csv:2: name: missing\n"
+
+
+# --- names that would mislead on a page (issue 17.5, 17.6) -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("Haven BV\u202e10021", "202E"),  # right-to-left override: what follows reads backwards
+        ("Haven\u200fBV", "200F"),  # right-to-left mark
+        ("\u2066Haven\u2069", "2066"),  # isolates
+        ("Ha\u200bven", "200B"),  # zero-width space
+        ("Ha\u200dven", "200D"),  # zero-width joiner
+        ("Haven\ufeff", "FEFF"),  # a byte-order mark inside a cell
+        ("Haven\ue000", "E000"),  # private use
+    ],
+)
+def test_invisible_and_bidi_characters_in_names_are_refused(
+    write_csv: WriteCsv, name: str, code: str
+) -> None:
+    errors = errors_of(write_csv(HEADER + f"1,{name},a@a.nl,a.nl,,\n"))
+    assert len(errors) == 1
+    assert errors[0].startswith("members.csv:2: name: ")
+    assert errors[0].endswith(f"contains an invisible or direction-changing character (U+{code})")
+    assert name not in errors[0]  # the line itself shows the character escaped
+
+
+def test_bidi_characters_in_the_sector_are_refused_too(write_csv: WriteCsv) -> None:
+    errors = errors_of(write_csv(HEADER + "1,Haven,a@a.nl,a.nl,,Haven\u202eLog\n"))
+    assert errors == [
+        "members.csv:2: sector: 'Haven\\u202eLog': contains an invisible or direction-changing "
+        "character (U+202E)"
+    ]
+
+
+def test_names_have_a_length_limit(write_csv: WriteCsv) -> None:
+    errors = errors_of(write_csv(HEADER + f"1,{'A' * 100_000},a@a.nl,a.nl,,\n"))
+    assert len(errors) == 1
+    assert errors[0].startswith("members.csv:2: name: 'AAAA")
+    assert errors[0].endswith("100000 characters, at most 200")
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Café De Haven", "Ölçek Lojistik B.V.", "שלום Trading", "مطعم الميناء", "B" * 200],
+)
+def test_names_in_any_script_are_accepted(write_csv: WriteCsv, name: str) -> None:
+    (member,) = read_members(write_csv(HEADER + f"1,{name},a@a.nl,a.nl,,\n"))
+    assert member.name == name

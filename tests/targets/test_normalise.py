@@ -239,6 +239,9 @@ def test_host_bits_are_an_error_even_with_the_flag() -> None:
         (TargetKind.IP, "fd00::1", True),
         (TargetKind.IP, "8.8.8.8", False),
         (TargetKind.IP, "2a00:1450:4001::1", False),
+        (TargetKind.IP, "64:ff9b::a00:1", True),  # 10.0.0.1 through NAT64: as the scan judges
+        (TargetKind.IP, "fec0::1", True),
+        (TargetKind.IP, "64:ff9b::808:808", False),
         (TargetKind.NETWORK, "10.0.0.0/24", True),
         (TargetKind.NETWORK, "8.8.8.0/24", False),
         ("network", "127.0.0.0/24", True),

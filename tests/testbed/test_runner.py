@@ -70,12 +70,14 @@ async def test_settings_overrides_are_settings(
         "internetdb_url",
         "allow_private",
         "discovery_ct_url",
+        "canary_mx",
     }
     assert set(overrides) <= set(Settings.model_fields)
     settings = load_settings(**overrides)
     assert settings.resolver_addresses() == [(f"127.{demo.block}.0.1", demo.dns.port)]  # type: ignore[union-attr]
     assert settings.port("https") == demo.ports["https"] != 443
     assert settings.allow_private
+    assert settings.canary_mx == [f"127.{demo.block}.0.1"]  # the testbed's own canary MX
     assert settings.ca_bundle is not None and settings.ca_bundle.is_file()
     assert "shodan_api_key" in demo.settings_overrides(shodan_key=True)
     for name, value in demo.env().items():

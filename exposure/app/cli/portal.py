@@ -127,7 +127,8 @@ def serve(
         bool,
         typer.Option(
             "--proxy-headers/--no-proxy-headers",
-            help="trust X-Forwarded-For/-Proto from 127.0.0.1 (a reverse proxy on this machine)",
+            help="believe X-Forwarded-For/-Proto from portal_trusted_proxies (default this "
+            "machine)",
         ),
     ] = True,
 ) -> None:
@@ -135,27 +136,33 @@ def serve(
     import uvicorn
 
     from exposure.app.portal.app import create_app
+    from exposure.app.portal.proxies import serve_problem
+    from exposure.app.portal.server import raise_file_limit, server_options
     from exposure.registry import RegistryError, load
     from reports.specs import Specs
 
     settings = settings_of(ctx)
+    problem = serve_problem(host, settings)
+    if problem:
+        fail(problem)
     try:
         specs = Specs.from_registry(load())
     except RegistryError as exc:
         fail(str(exc))
     engine = open_store(settings)
-    app = create_app(settings, engine, specs)
+    app = create_app(settings, engine, specs, proxy_headers=proxy_headers)
     # The access log is the portal's own (tokens redacted), shown at INFO in every log format.
     logging.getLogger("exposure.app.portal.access").setLevel(logging.INFO)
+    raise_file_limit(settings)
     uvicorn.run(
         app,
         host=host,
         port=port,
         access_log=False,  # the portal writes its own, without tokens
-        proxy_headers=proxy_headers,
-        forwarded_allow_ips="127.0.0.1",
+        proxy_headers=False,  # the portal's own ForwardedMiddleware, with the trusted proxies
         server_header=False,
         log_level="info",
+        **server_options(settings),  # header and keep-alive time-outs, the connection cap
     )
 
 

@@ -24,10 +24,11 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import Match, Route
 
 from exposure.app.portal import auth
 from exposure.app.portal.pages import message, page
+from exposure.app.portal.proxies import ForwardedMiddleware, TrustedProxies, proxied_user
 from exposure.app.portal.security import RateLimiter, SecurityMiddleware
 from exposure.settings import Settings
 from exposure.store.db import session as session_scope
@@ -48,12 +49,15 @@ class Portal:
         self.specs = specs
         self.meldpunt = render.Meldpunt.from_settings(settings)
         self.language = settings.language
+        self.proxies = TrustedProxies.from_settings(settings)
         self.token_limiter = RateLimiter(settings.portal_token_rate)
         self.login_limiter = RateLimiter(settings.portal_login_rate)
+        self.account_limiter = RateLimiter(settings.portal_login_account_rate, window=3600.0)
         secure = settings.portal_secure_cookies
         # `__Host-` cookies are Secure, host-only and path=/ by the browser's own rules.
         self.cookie = "__Host-exposure" if secure else "exposure"
         self.login_cookie = "__Host-exposure-login" if secure else "exposure-login"
+        self.device_cookie = "__Host-exposure-device" if secure else "exposure-device"
 
     async def db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run store work in a thread, in one transaction."""
@@ -88,7 +92,17 @@ class Portal:
         cookie = request.cookies.get(self.cookie)
         if not cookie:
             return None
-        return await self.db(auth.identify, cookie)
+        who = await self.db(auth.identify, cookie)
+        header = self.settings.portal_auth_header
+        # The proxy vouches for the user on every request, not once for a whole session.
+        if (
+            who is not None
+            and who.is_meldpunt
+            and header
+            and proxied_user(request, header, self.proxies) != who.user
+        ):
+            return None
+        return who
 
     def session_lifetime(self) -> timedelta:
         return timedelta(hours=self.settings.portal_session_hours)
@@ -97,7 +111,10 @@ class Portal:
         return message(language or self.language, self.meldpunt, key, status)
 
     def limited(self, limiter: RateLimiter, request: Request) -> Response | None:
-        wait = limiter.hit(client_address(request))
+        """Count this request against its client address; the refusal when over the limit."""
+        return self.too_many(limiter.hit(client_address(request)))
+
+    def too_many(self, wait: float) -> Response | None:
         if not wait:
             return None
         response = self.message("portal_too_many", 429)
@@ -161,10 +178,46 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     portal = portal_of(request)
     status = exc.status_code if isinstance(exc, HTTPException) else 500
     if status == 404:
+        twin = _without_slash(request)
+        if twin is not None:
+            return RedirectResponse(twin, status_code=307)
         return portal.message("portal_not_found", 404)
-    if status in (401, 403, 405):
+    if status == 405:
+        response = portal.message("portal_forbidden", 405)
+        response.headers["allow"] = ", ".join(_allowed_methods(request))
+        return response
+    if status in (401, 403):
         return portal.message("portal_forbidden", status)
     return portal.message("portal_error", status if 400 <= status < 600 else 500)
+
+
+def _without_slash(request: Request) -> str | None:
+    """`/report/` to `/report`, as a relative location: Starlette's own slash redirect builds
+    an absolute URL from the Host header, which the client chooses."""
+    path = request.url.path
+    if path == "/" or not path.endswith("/"):
+        return None
+    twin = path.rstrip("/")
+    if not twin.startswith("/") or twin.startswith("//") or "\\" in twin:
+        return None
+    scope = {**request.scope, "path": twin}
+    if not any(route.matches(scope)[0] is not Match.NONE for route in request.app.router.routes):
+        return None
+    query = request.url.query
+    return f"{twin}?{query}" if query else twin
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route takes on this path (GET and POST may be separate routes)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if (
+            isinstance(route, Route)
+            and route.methods
+            and route.matches(request.scope)[0] is not Match.NONE
+        ):
+            methods |= route.methods
+    return sorted(methods)
 
 
 async def _csrf_error(request: Request, exc: Exception) -> Response:
@@ -172,8 +225,11 @@ async def _csrf_error(request: Request, exc: Exception) -> Response:
     return portal_of(request).message("portal_forbidden", 403)
 
 
-def create_app(settings: Settings, engine: Engine, specs: Specs | None = None) -> Starlette:
-    """The portal application on a migrated database."""
+def create_app(
+    settings: Settings, engine: Engine, specs: Specs | None = None, proxy_headers: bool = True
+) -> Starlette:
+    """The portal application on a migrated database. `proxy_headers`: believe the trusted
+    proxies' X-Forwarded-For/-Proto (the connection's own address counts otherwise)."""
     from exposure.app.portal import company_routes, discovery_routes, meldpunt_routes
 
     if specs is None:
@@ -194,10 +250,14 @@ def create_app(settings: Settings, engine: Engine, specs: Specs | None = None) -
         debug=False,
         routes=routes,
         middleware=[
-            Middleware(SecurityMiddleware, max_body=settings.portal_max_body, error_page=error_page)
+            Middleware(ForwardedMiddleware, proxies=portal.proxies, enabled=proxy_headers),
+            Middleware(
+                SecurityMiddleware, max_body=settings.portal_max_body, error_page=error_page
+            ),
         ],
         exception_handlers={HTTPException: _http_error, CsrfError: _csrf_error},
     )
+    app.router.redirect_slashes = False  # `_without_slash` does it, with a relative location
     app.state.portal = portal
     return app
 

@@ -15,7 +15,14 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from exposure.app.portal import auth
-from exposure.app.portal.app import Portal, checked_form, parse_until, portal_of, redirect
+from exposure.app.portal.app import (
+    Portal,
+    checked_form,
+    client_address,
+    parse_until,
+    portal_of,
+    redirect,
+)
 from exposure.app.portal.guards import Access, guarded
 from exposure.app.portal.pages import PortalView, Table, page
 from exposure.models import Company, Finding, FindingEvent, utcnow
@@ -35,7 +42,10 @@ def language_of(session: Session, portal: Portal, company_id: str) -> str:
 
 async def open_link(request: Request) -> Response:
     portal = portal_of(request)
-    refused = portal.limited(portal.token_limiter, request)
+    # Only failed openings count: clients that share an address (a proxy that sends no
+    # X-Forwarded-For) are not locked out by each other's valid links.
+    address = client_address(request)
+    refused = portal.too_many(portal.token_limiter.peek(address))
     if refused is not None:
         return refused
     token = str(request.path_params.get("token", ""))
@@ -59,6 +69,7 @@ async def open_link(request: Request) -> Response:
 
     state, cookie, language = await portal.db(exchange)
     if cookie is None:
+        portal.token_limiter.hit(address)
         key = {
             auth.LinkState.EXPIRED: ("portal_link_expired", 410),
             auth.LinkState.REVOKED: ("portal_link_revoked", 410),

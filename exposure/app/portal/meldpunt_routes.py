@@ -12,15 +12,18 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from exposure.app.portal import auth, company_routes
+from exposure.app.portal import auth, company_routes, logins
 from exposure.app.portal.app import checked_form, portal_of, redirect
 from exposure.app.portal.guards import Access, guarded
 from exposure.app.portal.pages import LoginForm, PortalView, Table, page
+from exposure.app.portal.proxies import proxied_user
 from exposure.models import Company
 from exposure.store.warnings import list_warnings
 from reports import benchmark, overview, render, words
 
 BASE = "/meldpunt"
+#: The key of the per-account log-in limit: there is one Meldpunt account.
+ACCOUNT = "meldpunt"
 
 
 def meldpunt_links(language: str) -> tuple[tuple[str, str], ...]:
@@ -94,9 +97,9 @@ async def login_form(request: Request) -> Response:
     portal = portal_of(request)
     header = portal.settings.portal_auth_header
     if header:
-        user = request.headers.get(header, "").strip()
+        user = proxied_user(request, header, portal.proxies)
         if user:
-            return await _start(request, user[:128])
+            return await _start(request, user)
         return portal.message("portal_forbidden", 403)
     return _login_page(request)
 
@@ -108,20 +111,29 @@ async def login(request: Request) -> Response:
     refused = portal.limited(portal.login_limiter, request)
     if refused is not None:
         return refused
+    stored = portal.settings.portal_admin_password_hash
+    secret = stored.get_secret_value() if stored else None
+    known = logins.known_device(secret, request.cookies.get(portal.device_cookie))
+    if not known:
+        refused = portal.too_many(portal.account_limiter.peek(ACCOUNT))
+        if refused is not None:
+            return refused
     form = await checked_form(request, request.cookies.get(portal.login_cookie, ""))
     user = form.get("user")
     password = form.get("password")
     if not isinstance(user, str) or not isinstance(password, str) or len(password) > 1024:
+        portal.account_limiter.hit(ACCOUNT)
         return _login_page(request, failed=True, status=401)
-    stored = portal.settings.portal_admin_password_hash
     from starlette.concurrency import run_in_threadpool
 
-    ok = await run_in_threadpool(
-        auth.verify_password, stored.get_secret_value() if stored else None, password
-    )
-    if not (ok and auth.same(user, portal.settings.portal_admin_user)):
+    ok = await run_in_threadpool(auth.verify_password, secret, password)
+    if not (ok and auth.same(user, portal.settings.portal_admin_user)) or secret is None:
+        portal.account_limiter.hit(ACCOUNT)
         return _login_page(request, failed=True, status=401)
-    return await _start(request, user)
+    response = await _start(request, user)
+    days = logins.DEVICE_DAYS
+    portal.set_cookie(response, portal.device_cookie, logins.new_device_token(secret), days * 86400)
+    return response
 
 
 @meldpunt_only

@@ -160,8 +160,8 @@ async def _plain(send: Send, status: int, text: str) -> None:
 class RateLimiter:
     """At most `limit` events per `window` seconds per key (a client address), in memory.
 
-    One process serves the portal; behind a reverse proxy, uvicorn's `--proxy-headers` makes
-    the client address the real one.
+    One process serves the portal; behind a reverse proxy, `proxies.ForwardedMiddleware` makes
+    the client address the real one (only the trusted proxies' header counts).
     """
 
     def __init__(self, limit: int, window: float = 60.0) -> None:
@@ -169,6 +169,19 @@ class RateLimiter:
         self.window = window
         self._events: dict[str, deque[float]] = defaultdict(deque)
         self._lock = threading.Lock()
+
+    def peek(self, key: str, now: float | None = None) -> float:
+        """The seconds to wait before `key` may have another event (0: now), without counting."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            events = self._events.get(key)
+            if not events:
+                return 0.0
+            while events and events[0] <= now - self.window:
+                events.popleft()
+            if len(events) >= self.limit:
+                return max(events[0] + self.window - now, 1.0)
+            return 0.0
 
     def hit(self, key: str, now: float | None = None) -> float:
         """Count one event; returns 0 when allowed, else the seconds to wait."""

@@ -79,6 +79,7 @@ async def test_every_check_passes_on_a_healthy_configuration(tmp_path, smtp_serv
         "database": Outcome.OK,
         "shodan": Outcome.OK,
         "smtp": Outcome.OK,
+        "egress": Outcome.OK,  # the testbed's canary MX greets
         "last_run": Outcome.SKIP,  # no run yet
     }, [r.line() for r in results.values()]
     assert "answered NS ." in results["resolver"].detail
@@ -86,6 +87,7 @@ async def test_every_check_passes_on_a_healthy_configuration(tmp_path, smtp_serv
     assert "schema is current" in results["database"].detail
     assert "key valid, plan" in results["shodan"].detail
     assert "EHLO, STARTTLS ok" in results["smtp"].detail
+    assert "outbound port" in results["egress"].detail and "works" in results["egress"].detail
 
 
 async def test_what_is_not_configured_is_skipped_not_failed(tmp_path):
@@ -109,6 +111,7 @@ async def test_each_check_fails_for_real(tmp_path):
             shodan_api_key="not-the-testbed-key-00000000000",
             dns_timeout=0.3,
             dns_tries=1,
+            canary_mx=["127.0.0.1"],  # nothing listens there: port 25 looks blocked
         )
         settings = load_settings(
             database=f"sqlite:///{tmp_path / 'never-migrated.db'}",
@@ -126,6 +129,7 @@ async def test_each_check_fails_for_real(tmp_path):
     assert "no schema" in results["database"].detail
     assert "not valid" in results["shodan"].detail
     assert "refused" in results["smtp"].detail.lower()
+    assert "looks blocked" in results["egress"].detail
 
 
 def test_the_command_prints_a_line_per_check_and_exits_4_on_a_failure(tmp_path):

@@ -1,10 +1,28 @@
-"""The TLS probe memo stays bounded: oldest finished results go, probes in flight never do."""
+"""The run memo's probe namespace stays bounded (oldest finished results go, probes in flight
+never do), and a caller that gives up never cancels a probe for the others waiting on it."""
 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
-from exposure.net.tls import Offer, Outcome, ProbeMemo, TlsResult
+from exposure.memo import RunMemo
+from exposure.net.tls import PROBE_NAMESPACE, Offer, Outcome, TlsResult
+
+
+class ProbeMemo:
+    """The probe namespace of a run memo, as `exposure.net.tls.probe` uses it."""
+
+    def __init__(self, limit: int) -> None:
+        self.memo = RunMemo()
+        self.limit = limit
+
+    def __len__(self) -> int:
+        return self.memo.count(PROBE_NAMESPACE)
+
+    async def once(self, key: Any, make: Any) -> TlsResult:
+        result: TlsResult = await self.memo.once(PROBE_NAMESPACE, key, make, keep=self.limit)
+        return result
 
 
 def _key(n: int) -> tuple[str, int, str, str, str]:
@@ -76,6 +94,30 @@ async def test_probes_in_flight_are_never_dropped():
     assert results[3] is results[5]  # the second caller shared the first one's probe
     await _done(memo, 10)
     assert len(memo) == 2
+
+
+async def test_a_cancelled_waiter_does_not_cancel_the_probe_for_the_others():
+    """The first caller (whose check hit its time-out) is cancelled; the second still gets the
+    result, and the probe ran once."""
+    memo = ProbeMemo(limit=8)
+    gate = asyncio.Event()
+    made: list[int] = []
+
+    async def slow() -> TlsResult:
+        made.append(1)
+        await gate.wait()
+        return _result(1)
+
+    first = asyncio.create_task(memo.once(_key(1), slow))
+    await asyncio.sleep(0)
+    second = asyncio.create_task(memo.once(_key(1), slow))
+    await asyncio.sleep(0)
+    first.cancel()
+    await asyncio.sleep(0)
+    gate.set()
+    assert (await second).outcome is Outcome.ACCEPTED
+    assert first.cancelled() and made == [1]
+    await memo.memo.close()
 
 
 def test_stats_count_attempts_and_names_and_keep_only_repeats_in_full():

@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 
-import exposure.net.tls as tls_module
 from checks._site.website import visit_https
 from exposure.contract import CheckContext, ScanTarget, TargetKind
 from exposure.net.certs import describe, matches_host
@@ -264,13 +263,15 @@ async def test_hooks_need_a_purpose(tb: Testbed, ctx: CheckContext):
 async def test_one_connection_at_a_time_per_ip_for_the_family(
     tb: Testbed, ctx: CheckContext, monkeypatch: pytest.MonkeyPatch
 ):
+    """The family's slot is held for the handshake (the whole connection when there is no
+    exchange): never two at once on one address."""
     active: dict[str, int] = {}
     peak: dict[str, int] = {}
-    real = tls_module.connection_slot
+    real = ctx.limits.family_ip
 
     @contextlib.asynccontextmanager
-    async def watched(context, address, family=None):
-        async with real(context, address, family):
+    async def watched(family, address):
+        async with real(family, address):
             active[address] = active.get(address, 0) + 1
             peak[address] = max(peak.get(address, 0), active[address])
             try:
@@ -278,7 +279,7 @@ async def test_one_connection_at_a_time_per_ip_for_the_family(
             finally:
                 active[address] -= 1
 
-    monkeypatch.setattr(tls_module, "connection_slot", watched)
+    monkeypatch.setattr(ctx.limits, "family_ip", watched)
     shared, port = ip_of(tb, "one.test"), tb.ports["https"]
     await asyncio.gather(
         *(

@@ -65,8 +65,11 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serving(url: str, tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
-    """`exposure serve` on 127.0.0.1 over the sample area in `url`; yields (base URL, tokens)."""
+def serving(
+    url: str, tmp_path: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[tuple[str, dict[str, str]]]:
+    """`exposure serve` on 127.0.0.1 over the sample area in `url`; yields (base URL, tokens).
+    `extra_env`: more settings (EXPOSURE_*) for the server."""
     engine = make_engine(url)
     migrate(engine)
     sample.build_area(engine)
@@ -87,6 +90,7 @@ def serving(url: str, tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
         EXPOSURE_PORTAL_SECURE_COOKIES="false",  # plain http on 127.0.0.1 only
         EXPOSURE_MELDPUNT_PHONE="010-123 45 67",
     )
+    env.update(extra_env or {})
     log_path = tmp_path / "serve.log"
     log = log_path.open("w")
     process = subprocess.Popen(
