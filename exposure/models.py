@@ -52,6 +52,11 @@ class Target(SQLModel, table=True):
     value: str  # canonical (IDNA A-label, normalised IP/CIDR)
     display: str = ""  # the U-label for IDN domains; what a person reads
     created_at: datetime = Field(default_factory=utcnow, sa_type=NAIVE)
+    # listed: from the member list (`targets import`); discovered: a confirmed DiscoveredHost.
+    # The member list never removes a discovered target, and discovery never touches a listed one.
+    origin: str = Field(
+        default="listed", max_length=16, sa_column_kwargs={"server_default": "listed"}
+    )
 
 
 class RunStatus(StrEnum):
@@ -245,3 +250,34 @@ class RunLease(SQLModel, table=True):
     run_id: int | None = None
     acquired_at: datetime = Field(sa_type=NAIVE)
     heartbeat_at: datetime = Field(sa_type=NAIVE)
+
+
+class DiscoveredHost(SQLModel, table=True):
+    """A host name or address that discovery found for a company (DESIGN.md, issue #22).
+
+    Only a `confirmed` host becomes a `Target` (origin `discovered`); a `rejected` one is never
+    proposed again, however often a source names it; one no source named for 30 days is
+    `retired` (its discovered target goes with it) and comes back as `proposed` when seen again.
+    `sources` lists who named it (`dns`, `ct`, `shodan`); `evidence` keeps, per source, the small
+    proof a person checks before confirming (the SPF term, the certificate, the Shodan banner).
+    """
+
+    __tablename__ = "discovered_host"
+    __table_args__ = (UniqueConstraint("company_id", "kind", "value", name="uq_discovered_host"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    company_id: str = Field(foreign_key="company.id", index=True, max_length=64)
+    kind: str = Field(max_length=16)  # domain | ip
+    value: str  # canonical, as a Target's value
+    state: str = Field(default="proposed", max_length=16, index=True)  # DiscoveryState
+    sources: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    evidence: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    first_seen: datetime = Field(default_factory=utcnow, sa_type=NAIVE)
+    last_seen: datetime = Field(default_factory=utcnow, sa_type=NAIVE)
+    decided_at: datetime | None = Field(default=None, sa_type=NAIVE)
+    decided_by: str = ""  # who confirmed or rejected: a person, or `rule:auto_confirm`
+    note: str = ""
+    # The company said "not ours" in the portal: a request to the Meldpunt, who rejects the
+    # host or confirms it again; until then it stays a target (the Meldpunt decides scope).
+    disputed_at: datetime | None = Field(default=None, sa_type=NAIVE)
+    dispute_note: str = ""

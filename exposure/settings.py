@@ -26,6 +26,10 @@ DEFAULT_CONFIG = Path("exposure.toml")
 SERVICES: dict[str, int] = {"http": 80, "https": 443, "smtp": 25}
 
 
+DiscoverySource = Literal["dns", "ct", "shodan"]
+DISCOVERY_SOURCES: tuple[DiscoverySource, ...] = ("dns", "ct", "shodan")
+
+
 class SettingsError(ValueError):
     """A configuration problem, phrased as one line for a person."""
 
@@ -234,6 +238,58 @@ class Settings(BaseSettings):
         description="exposure commands run after the nightly scan, e.g. 'warn --send' "
         "(environment: separated by ';')",
     )
+
+    # --- discovery (`exposure discovery`, issue #22) -------------------------------------------
+    discovery_sources: Annotated[list[DiscoverySource], NoDecode] = Field(
+        default_factory=lambda: list(DISCOVERY_SOURCES),
+        description="the passive discoverers to ask (shodan also needs shodan_api_key)",
+    )
+    discovery_schedule: Literal["nightly", "weekly", "off"] = Field(
+        default="nightly", description="discovery before the nightly scan: every night, weekly, off"
+    )
+    discovery_auto_confirm: bool = Field(
+        default=False,
+        description="confirm without the Meldpunt a name under the member's domain that "
+        "resolves only to addresses no one else shares",
+    )
+    discovery_ct_url: str = Field(
+        default="https://crt.sh/", description="a crt.sh-compatible certificate search (JSON)"
+    )
+    discovery_ct_timeout: float = Field(default=60.0, gt=0, description="seconds per CT search")
+    discovery_ct_interval: float = Field(
+        default=5.0,
+        ge=0,
+        le=600,
+        description="seconds between two CT searches (crt.sh is a volunteer service)",
+    )
+    discovery_shodan_timeout: float = Field(
+        default=30.0, gt=0, description="seconds per Shodan search"
+    )
+    discovery_dns_timeout: float = Field(
+        default=30.0, gt=0, description="seconds for all DNS look-ups of one domain"
+    )
+    discovery_cache_days: float = Field(
+        default=7.0, ge=0, description="days a source's answer is reused"
+    )
+    discovery_shared_networks: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="networks (CIDR) of shared hosting, CDN or cloud front ends, besides the known ones",
+    )
+
+    @field_validator("discovery_sources", "discovery_shared_networks", mode="before")
+    @classmethod
+    def _discovery_lists(cls, value: Any) -> Any:
+        return _split(value)
+
+    @field_validator("discovery_shared_networks")
+    @classmethod
+    def _shared_networks(cls, value: list[str]) -> list[str]:
+        for net in value:
+            try:
+                ipaddress.ip_network(net, strict=False)
+            except ValueError:
+                raise ValueError(f"{net!r} is not a network (CIDR)") from None
+        return value
 
     canary_mx: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: list(DEFAULT_CANARY_MX),

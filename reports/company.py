@@ -26,7 +26,18 @@ from exposure.contract import Effort
 from exposure.models import CheckError, Company, Finding, FindingEvent, Target, utcnow
 from exposure.severity import Severity
 from exposure.store.queries import FindingRow, list_findings
-from reports import benchmark, certainty, codes, coverage, history, render, scoring, svg, words
+from reports import (
+    benchmark,
+    certainty,
+    codes,
+    coverage,
+    discovered,
+    history,
+    render,
+    scoring,
+    svg,
+    words,
+)
 from reports.hosts import display_host, public_evidence
 from reports.scoring import Item, Score
 from reports.specs import Specs
@@ -305,8 +316,10 @@ def _company_info(session: Session, company: Company, language: str) -> CompanyI
             .order_by(col(Target.kind), col(Target.value))
         )
     )
-    domains = tuple(t.display or t.value for t in targets if t.kind == "domain")
-    addresses = tuple(t.display or t.value for t in targets if t.kind != "domain")
+    found = discovered.labels(session, company.id, language)  # hosts discovery found (#22)
+    shown = {t.value: found.get(t.value) or t.display or t.value for t in targets}
+    domains = tuple(shown[t.value] for t in targets if t.kind == "domain")
+    addresses = tuple(shown[t.value] for t in targets if t.kind != "domain")
     return CompanyInfo(
         id=company.id,
         name=company.name,

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
@@ -161,6 +161,8 @@ class WarningPlan:
     language: Language
     selected: tuple[Selected, ...]  # most severe first
     still_open: tuple[FindingRow, ...]  # open, at/above the threshold, told before, not due
+    #: target id -> how to name a host discovery found ("gevonden via ...: vpn.bedrijf.nl")
+    discovered: Mapping[int, str] = field(default_factory=dict)
 
     @property
     def kind(self) -> str:

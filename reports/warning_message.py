@@ -25,7 +25,7 @@ import re
 import secrets
 import textwrap
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.headerregistry import Address
@@ -206,6 +206,18 @@ def _reason_order(reason: Reason) -> int:
     return (Reason.NEW, Reason.REOPENED, Reason.RAISED, Reason.REMINDER).index(reason)
 
 
+def where(finding: Any, discovered: Mapping[int, str], show: Callable[[str], str] = str) -> str:
+    """The host as a message names it (`show`: as the owner reads it, or as the IT supplier
+    does): a host discovery found says so (issue #22), so an owner sees it was not on the
+    member list and can tell the Meldpunt "not ours"."""
+    target = plain(show(finding.target), MAX_TARGET)
+    label = discovered.get(finding.target_id) if finding.target_id is not None else None
+    if not label:
+        return target
+    host = label.rsplit(": ", 1)[-1]
+    return plain(label if host == finding.target else f"{target} ({label})", MAX_TARGET)
+
+
 def actions(
     plan: WarningPlan,
     specs: Mapping[str, FindingSpec],
@@ -245,7 +257,7 @@ def actions(
             )
             for s in sorted(group, key=lambda s: s.finding.target)[:MAX_TARGETS_SHOWN]
         )
-        targets = sorted({plain(display_host(s.finding.target), MAX_TARGET) for s in group})
+        targets = sorted({where(s.finding, plan.discovered, display_host) for s in group})
         raised = [s.previous_severity for s in group if s.previous_severity is not None]
         views.append(
             ActionView(
@@ -264,7 +276,7 @@ def actions(
                 technical=words.technical.get(language),
                 findings=tuple(
                     FindingView(
-                        target=plain(_technical_host(s.finding.target), MAX_TARGET),
+                        target=where(s.finding, plan.discovered, _technical_host),
                         detail=plain(s.finding.detail, MAX_DETAIL),
                         severity=s.severity,
                         reason=s.reason,

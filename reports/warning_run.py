@@ -54,6 +54,7 @@ from exposure.store.warnings import (
 )
 from reports.codes import CodeBook
 from reports.delivery import Delivery, SmtpTransport, write_eml
+from reports.discovered import labels_by_target
 from reports.recipients import AddressError, recipients_for, securitytxt_contacts, valid_address
 from reports.warning import History, WarningPlan, WarningPolicy, plan_warnings
 from reports.warning_message import (
@@ -298,6 +299,11 @@ def _load_plans(
         evidence = securitytxt_evidence(session, ids) if settings.warn_securitytxt_contacts else {}
     histories = {cid: History.from_records(rows) for cid, rows in records.items()}
     plans = plan_warnings(companies, findings, histories, policy, now, settings.language)
+    with session_scope(engine) as session:  # hosts discovery found are named as such (#22)
+        plans = [
+            replace(p, discovered=labels_by_target(session, p.company.id, p.language))
+            for p in plans
+        ]
     contacts = {cid: securitytxt_contacts(items) for cid, items in evidence.items()}
     return plans, contacts
 

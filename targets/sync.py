@@ -143,7 +143,12 @@ def plan_import(session: Session, members: Sequence[Member], *, prune: bool) -> 
         wanted = {spec.key for spec in member.targets}
         have = {(t.kind, t.value) for t in targets[member.id]}
         to_add = tuple(spec for spec in member.targets if spec.key not in have)
-        to_remove = [t for t in targets[member.id] if (t.kind, t.value) not in wanted]
+        # A discovered target (a confirmed DiscoveredHost) is not the member list's to remove.
+        to_remove = [
+            t
+            for t in targets[member.id]
+            if (t.kind, t.value) not in wanted and t.origin != "discovered"
+        ]
         if changes or to_add or to_remove:
             updated.append(
                 CompanyDiff(

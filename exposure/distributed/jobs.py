@@ -325,5 +325,34 @@ async def nightly_job(exp: ExposureApp, timestamp: int) -> str:
             extra={"run_id": run_id, "action": "run_refused"},
         )
         raise RuntimeError(f"nightly run refused: {probe.describe()}")
+    await _discover_first(exp)
     started = await start_run(exp, state.engine, state.registry)
     return f"run {started.run_id}: {started.deferred} companies queued ({tick})"
+
+
+async def _discover_first(exp: ExposureApp) -> None:
+    """Discovery before the nightly run (issue #22, `discovery_schedule`), on this worker,
+    within a quarter of the run's deadline; what the Meldpunt confirmed is scanned tonight.
+    A discovery that fails is logged and never stops the scan of the known targets."""
+    from exposure.discovery.service import NIGHTLY_SHARE, discovery_due, run_discovery
+
+    settings, engine = exp.settings, exp.state.engine
+    try:
+        due = await asyncio.to_thread(discovery_due, engine, settings.discovery_schedule, utcnow())
+        if not due:
+            return
+        report = await run_discovery(
+            settings,
+            engine,
+            deadline=settings.run_deadline * NIGHTLY_SHARE,
+            resume=True,
+            resolver=exp.resolver,
+        )
+    except Exception:
+        log.exception("discovery before the nightly run failed", extra={"action": "discovery"})
+        return
+    log.info(
+        "discovery: %s",
+        report.outcome.as_dict(),
+        extra={"action": "discovery_finished", "summary": report.outcome.as_dict()},
+    )

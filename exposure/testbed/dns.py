@@ -413,21 +413,23 @@ class DnsServer:
             if name in self.servfail or name in self.timeouts:
                 response.set_rcode(dns.rcode.SERVFAIL)
                 return
-            if not records.exists(name):
+            owner = name if records.exists(name) else _wildcard(records, name)
+            if owner is None:
                 response.set_rcode(dns.rcode.NXDOMAIN)
                 self._negative(name, response)
                 return
             if qtype == dns.rdatatype.ANY:
-                rrsets = records.rrsets(name)
+                rrsets = [_as(name, r) for r in records.rrsets(owner)]
                 if not rrsets:
                     self._negative(name, response)
                 response.answer.extend(rrsets)
                 return
-            found = records.get(name, qtype)
+            found = records.get(owner, qtype)
             if found is not None:
-                response.answer.append(found)
+                response.answer.append(_as(name, found))
                 return
-            cname = records.get(name, dns.rdatatype.CNAME)
+            cname = records.get(owner, dns.rdatatype.CNAME)
+            cname = None if cname is None else _as(name, cname)
             if cname is None or qtype == dns.rdatatype.CNAME:
                 self._negative(name, response)  # NODATA
                 return
@@ -479,3 +481,27 @@ def add_zone(
     records.set(apex, "SOA", soa_text(apex), ttl=ttl)
     ns = list(nameservers) or [f"ns1.{apex.to_text()}"]
     records.set(apex, "NS", *ns, ttl=ttl)
+
+
+def _wildcard(records: Records, name: dns.name.Name) -> dns.name.Name | None:
+    """The wildcard `*.<closest encloser>` that answers for a name that does not exist
+    (RFC 4592: only the closest existing ancestor's wildcard counts), or None."""
+    parent = name
+    while len(parent) > 1:
+        parent = parent.parent()
+        star = dns.name.Name((b"*",)).concatenate(parent)
+        if records.exists(star) and records.rrsets(star):
+            return star
+        if records.exists(parent):
+            return None
+    return None
+
+
+def _as(owner: dns.name.Name, rrset: dns.rrset.RRset) -> dns.rrset.RRset:
+    """`rrset` under `owner` (a wildcard's records synthesised for the name asked)."""
+    if rrset.name == owner:
+        return rrset
+    copy = dns.rrset.RRset(owner, rrset.rdclass, rrset.rdtype)
+    copy.update(rrset)
+    copy.ttl = rrset.ttl
+    return copy

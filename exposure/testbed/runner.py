@@ -33,6 +33,7 @@ from types import TracebackType
 from typing import Any
 
 from exposure.testbed.ca import CertDefect, CertSpec, ThrowawayCA, TlsVersions, warm_keys
+from exposure.testbed.ct import CtLookalike
 from exposure.testbed.dns import DnsServer, Records
 from exposure.testbed.scenario import Area, Layout
 from exposure.testbed.shodan import DEFAULT_KEY, ShodanLookalike
@@ -109,6 +110,9 @@ class Testbed:
         self.mail: dict[str, SmtpServer] = {}
         self.canary_mx: SmtpServer | None = None
         self.shodan: ShodanLookalike | None = None
+        #: The certificate-transparency look-alike: every certificate the testbed's sites
+        #: show is logged there, as a real CA logs what it issues.
+        self.ct: CtLookalike | None = None
         self.ports: dict[str, int] = {}
         self._placeholders: list[socket.socket] = []
         self._started = False
@@ -196,6 +200,15 @@ class Testbed:
                 shodan.add_devices(*layout.devices, info=info)
             await shodan.start(layout.shodan_ip)
 
+        ct = self.ct = CtLookalike()
+        logged: set[tuple[str, ...]] = set()
+        for hosts in layout.sites.values():
+            for site in hosts.values():
+                if site.cert_names not in logged:
+                    logged.add(site.cert_names)
+                    ct.add_certificate(site.cert_names)
+        await ct.start(layout.shodan_ip)
+
     def _mail_context(self, spec: MailHostSpec) -> ssl.SSLContext | None:
         if not spec.starttls or spec.behaviour == Behaviour.REFUSE:
             return None
@@ -205,6 +218,9 @@ class Testbed:
 
     async def close(self) -> None:
         """Stop every server and remove the temporary directory. Safe to call twice."""
+        if self.ct is not None:
+            await self.ct.close()
+            self.ct = None
         if self.shodan is not None:
             await self.shodan.close()
             self.shodan = None
@@ -284,6 +300,8 @@ class Testbed:
             "allow_private": True,
             "canary_mx": [self._require()[0].dns_ip],
         }
+        if self.ct is not None:
+            overrides["discovery_ct_url"] = self.ct.url
         if shodan_key:
             overrides["shodan_api_key"] = self.shodan_api_key
         return overrides

@@ -400,10 +400,14 @@ def _endpoint(path: str) -> str:
 
 
 def _parse_query(query: str) -> Any:
-    """A predicate for the filters the scanner may use: `net:CIDR`, `ip:IP`, `port:N` (ANDed).
+    """A predicate for the filters the scanner may use: `net:CIDR`, `ip:IP`, `port:N` (ANDed),
+    or discovery's `hostname:DOMAIN` / `ssl.cert.subject.cn:DOMAIN` (alone).
 
     Anything else is refused as an invalid query, so a scanner that builds another query notices.
     """
+    by_name = _name_query(query)
+    if by_name is not None:
+        return by_name
     nets: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
     ports: set[int] = set()
     for term in query.split():
@@ -425,5 +429,29 @@ def _parse_query(query: str) -> Any:
     def matches(ip: str, banner: Mapping[str, JSON]) -> bool:
         addr = ipaddress.ip_address(ip)
         return any(addr in net for net in nets) and (not ports or banner.get("port") in ports)
+
+    return matches
+
+
+def _name_query(query: str) -> Any:
+    """`hostname:D` matches a banner with a host name that is D or ends in `.D` (Shodan's
+    suffix match); `ssl.cert.subject.cn:D` one whose certificate's subject CN is D, `*.D` or
+    ends in `.D`. None for any other query."""
+    name, sep, value = query.strip().partition(":")
+    field = name.lower()
+    if not sep or field not in ("hostname", "ssl.cert.subject.cn") or not value or " " in value:
+        return None
+    domain = value.lower().strip('"').rstrip(".")
+
+    def named(candidate: str) -> bool:
+        candidate = candidate.lower().removeprefix("*.")
+        return candidate == domain or candidate.endswith("." + domain)
+
+    def matches(ip: str, banner: Mapping[str, JSON]) -> bool:
+        if field == "hostname":
+            return any(named(str(h)) for h in banner.get("hostnames") or ())
+        ssl = banner.get("ssl") or {}
+        subject = (ssl.get("cert") or {}).get("subject") or {}
+        return named(str(subject.get("CN") or ""))
 
     return matches

@@ -69,6 +69,7 @@ async def test_settings_overrides_are_settings(
         "shodan_api_url",
         "internetdb_url",
         "allow_private",
+        "discovery_ct_url",
         "canary_mx",
     }
     assert set(overrides) <= set(Settings.model_fields)

@@ -13,7 +13,16 @@ from typing import Annotated
 
 import typer
 
-from exposure.app.cli import demo, findings, operations, portal, report, targets, warnings
+from exposure.app.cli import (
+    demo,
+    discovery,
+    findings,
+    operations,
+    portal,
+    report,
+    targets,
+    warnings,
+)
 from exposure.app.cli.common import State, fail
 
 app = typer.Typer(
@@ -81,7 +90,7 @@ def main_options(
     ctx.obj = State(config, overrides)
 
 
-for _group in (targets, operations, findings, warnings, report, demo, portal):
+for _group in (targets, operations, findings, warnings, report, demo, portal, discovery):
     _group.register(app)
 
 

@@ -456,11 +456,13 @@ def worker(
 
 
 def nightly(ctx: typer.Context) -> None:
-    """The nightly job of the embedded mode (cron, systemd timer): scan, then `after_scan`.
+    """The nightly job of the embedded mode (cron, systemd timer): discovery
+    (`discovery_schedule`), scan, then `after_scan`.
 
     Exit code 0 when the scan completed and every follow-up succeeded; 3, 4, 130 as `scan`;
     5 when the scan completed but a follow-up (warnings, reports) failed.
     """
+    from exposure.app.cli.discovery import nightly_discovery
     from exposure.distributed.followups import run_followups
     from exposure.signals import Terminated, sigterm_raises
     from exposure.store.lease import NIGHTLY
@@ -469,6 +471,11 @@ def nightly(ctx: typer.Context) -> None:
     engine = open_store(settings)
     lease = take_lease(engine, NIGHTLY, settings)
     try:
+        # Discovery first (issue #22): what it found and the Meldpunt confirmed is scanned
+        # tonight; the time it took comes off the scan's deadline, so the night ends when it should.
+        spent = nightly_discovery(settings)
+        if spent:
+            settings = settings.model_copy(update={"run_deadline": settings.run_deadline - spent})
         code, run_id = scan_embedded(settings, None, None)
         if code not in (ExitCode.OK, ExitCode.INCOMPLETE) or not settings.after_scan:
             raise typer.Exit(code)

@@ -230,13 +230,17 @@ def create_app(
 ) -> Starlette:
     """The portal application on a migrated database. `proxy_headers`: believe the trusted
     proxies' X-Forwarded-For/-Proto (the connection's own address counts otherwise)."""
-    from exposure.app.portal import company_routes, meldpunt_routes
+    from exposure.app.portal import company_routes, discovery_routes, meldpunt_routes
 
     if specs is None:
         from exposure.registry import load
 
         specs = Specs.from_registry(load())
-    routes: list[Route] = [*company_routes.ROUTES, *meldpunt_routes.ROUTES]
+    routes: list[Route] = [
+        *company_routes.ROUTES,
+        *meldpunt_routes.ROUTES,
+        *discovery_routes.ROUTES,
+    ]
     portal = Portal(settings, engine, specs)
 
     def error_page() -> bytes:

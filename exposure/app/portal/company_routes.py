@@ -121,12 +121,17 @@ own_company = guarded(company_access)
 
 
 def company_links(base: str, language: str) -> tuple[tuple[str, str], ...]:
-    return (
+    links: tuple[tuple[str, str], ...] = (
         (words.ui("portal_report", language), f"{base}"),
         (words.ui("portal_history", language), f"{base}/history"),
         (words.ui("portal_export_json", language), f"{base}/export.json"),
         (words.ui("portal_export_csv", language), f"{base}/export.csv"),
     )
+    if base == "/report":  # the company's own: the hosts discovery found, "not ours" (#22)
+        from reports.discovered import page_words
+
+        links += ((page_words(language)["hosts_title"], "/report/hosts"),)
+    return links
 
 
 def notice(request: Request, language: str) -> str:

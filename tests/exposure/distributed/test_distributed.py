@@ -115,6 +115,7 @@ def _app(database_url: str, check: Emits, **settings: Any) -> ExposureApp:
         "dns_timeout": 0.2,
         "dns_tries": 1,
         "nightly_cron": "",
+        "discovery_sources": "dns",  # nothing here may ask a real CT log or Shodan
     } | settings
     return make_app(
         load_settings(**values),
@@ -323,6 +324,26 @@ async def test_the_nightly_job_starts_a_run_of_every_active_company(engine, data
         j["args"]["company_id"] for j in _queue(exp).jobs.values() if j["task_name"] == COMPANY_TASK
     ]
     assert sorted(queued) == ids
+
+
+async def test_the_nightly_job_discovers_first_unless_switched_off(engine, database_url):
+    """Issue #22: the nightly job asks the discoverers (here the member's DNS, through the
+    worker's resolver) before it queues the run; `discovery_schedule = off` skips it."""
+    from exposure.discovery.run import DONE_MARK
+    from exposure.models import SourceCache
+
+    _companies(engine, 2)
+    exp = _app(database_url, Emits(set()), discovery_schedule="off")
+    await jobs.nightly_job(exp, 1_800_000_000)
+    await exp.close_state()
+    with session_scope(engine) as db:
+        assert not db.exec(select(SourceCache).where(SourceCache.source == DONE_MARK)).all()
+    exp = _app(database_url, Emits(set()))
+    await jobs.nightly_job(exp, 1_800_000_100)
+    await exp.close_state()
+    with session_scope(engine) as db:
+        marks = db.exec(select(SourceCache).where(SourceCache.source == DONE_MARK)).all()
+    assert sorted(m.key for m in marks) == ["c000", "c001"]
 
 
 async def test_the_nightly_job_refuses_to_run_blind(engine, database_url):

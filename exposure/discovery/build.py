@@ -1,0 +1,63 @@
+"""The discoverers a run uses, made from the settings: one place that knows every source."""
+
+from __future__ import annotations
+
+from exposure.discovery.ct import CtDiscoverer
+from exposure.discovery.dns import DnsDiscoverer
+from exposure.discovery.fetch import FetchConfig, JsonFetcher
+from exposure.discovery.hosting import SharedAddresses
+from exposure.discovery.run import CompanyDiscoverer, SourceSlot
+from exposure.discovery.shodan_search import ShodanSearchDiscoverer
+from exposure.net.dns import Resolver
+from exposure.settings import Settings
+from exposure.sources.cache import AnswerCache
+
+
+def build(
+    settings: Settings, resolver: Resolver, cache: AnswerCache | None
+) -> tuple[CompanyDiscoverer, list[str]]:
+    """The company discoverer, and a line per configured source that cannot be used."""
+    notes: list[str] = []
+    slots: list[SourceSlot] = []
+    days = settings.discovery_cache_days
+    for name in settings.discovery_sources:
+        if name == "dns":
+            slots.append(SourceSlot(DnsDiscoverer(resolver), settings.discovery_dns_timeout))
+        elif name == "ct":
+            fetcher = JsonFetcher(
+                "discovery.ct",
+                FetchConfig(settings.discovery_ct_timeout, settings.discovery_ct_interval, days),
+                cache,
+            )
+            # The slot's time-out covers a pace turn, the request and one 429 wait.
+            timeout = 3 * settings.discovery_ct_timeout + 2 * settings.discovery_ct_interval
+            slots.append(SourceSlot(CtDiscoverer(settings.discovery_ct_url, fetcher), timeout))
+        elif name == "shodan":
+            key = settings.shodan_key
+            if not key:
+                notes.append("shodan: no shodan_api_key, Shodan search skipped")
+                continue
+            interval = settings.shodan_request_interval
+            fetcher = JsonFetcher(
+                "discovery.shodan",
+                FetchConfig(settings.discovery_shodan_timeout, interval, days),
+                cache,
+            )
+            timeout = 6 * settings.discovery_shodan_timeout + 4 * interval
+            slots.append(
+                SourceSlot(ShodanSearchDiscoverer(settings.shodan_api_url, key, fetcher), timeout)
+            )
+    internetdb = JsonFetcher(
+        "discovery.internetdb", FetchConfig(settings.read_timeout, 0.0, days), cache
+    )
+    shared = SharedAddresses(
+        settings.discovery_shared_networks, internetdb, settings.internetdb_url
+    )
+    discoverer = CompanyDiscoverer(
+        slots,
+        shared,
+        resolver,
+        allow_private=settings.allow_private,
+        auto_confirm=settings.discovery_auto_confirm,
+    )
+    return discoverer, notes

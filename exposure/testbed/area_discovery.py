@@ -1,0 +1,156 @@
+"""The discovery scenario (issue #22): hosts of members that their member list does not name,
+and the decoys discovery must leave alone.
+
+Three fictional companies (every name ends in `.test`):
+- **Sleepdienst Noorderhaven** runs a VPN gateway on `vpn.noorderhaven-sleep.test` at its
+  office address: the name resolves (a common name), is in a certificate (CT), and Shodan sees
+  the gateway with a known-exploited CVE (Shodan search finds the name and the address). Its
+  SPF record also names a CDN edge (`ip4:`) that Shodan tags `cdn`: a decoy.
+- **Installatiebedrijf Kade** has its site on a shared hosting server; the office's camera is
+  found only through the SPF `ip4:` term (no name points at it). The SPF record also names the
+  hoster's server, which carries many unrelated domains: a decoy.
+- **Expeditie Wildhaven** has a wildcard zone (`*.wildhaven.test`) and a wildcard certificate:
+  no common name may become a host.
+
+`plant(testbed)` adds what a scenario cannot declare (SPF terms with the addresses the symbols
+got); `expected(testbed)` lists exactly the proposals discovery must make.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from exposure.testbed.area_demo import MAIL_PROVIDER, MX_PROVIDER, PROVIDER_RECORDS
+from exposure.testbed.scenario import (
+    ANY_IP,
+    Area,
+    CompanySpec,
+    DeviceSpec,
+    DomainSpec,
+    Record,
+)
+from exposure.testbed.shodan_catalogue import Vuln
+from exposure.testbed.shodan_devices import Device
+
+if TYPE_CHECKING:
+    from exposure.testbed.runner import Testbed
+
+NOORDERHAVEN = "59220001"
+KADE = "59220002"
+WILDHAVEN = "59220003"
+SHARED = "disc-hosting"  # the shared hosting server
+OFFICE_NH = "noorderhaven-office"
+OFFICE_KADE = "kade-office"
+CDN_EDGE = "cdn-edge"
+FORTINET_CVE = Vuln(
+    "CVE-2018-13379",
+    9.8,
+    "Fortinet FortiOS SSL VPN path traversal: credentials of logged-in users can be read.",
+    verified=False,
+)
+#: Unrelated sites on the shared server: what makes it shared hosting.
+TENANTS = tuple(f"tenant{n}.test" for n in range(1, 8))
+
+
+def discovery_area() -> Area:
+    companies = [
+        CompanySpec(
+            NOORDERHAVEN,
+            "Sleepdienst Noorderhaven",
+            "ict@noorderhaven-sleep.test",
+            "maritime",
+            domains=[
+                DomainSpec(
+                    "noorderhaven-sleep.test",
+                    mx=MX_PROVIDER,
+                    dmarc="v=DMARC1; p=reject",
+                    records=[Record("vpn", "A", OFFICE_NH)],
+                    subsites={},
+                )
+            ],
+            devices=[
+                DeviceSpec(
+                    OFFICE_NH,
+                    Device("web.nginx", ANY_IP, port=443, vulns=(FORTINET_CVE,), tags=("vpn",)),
+                ),
+                DeviceSpec(CDN_EDGE, Device("web.nginx", ANY_IP, tags=("cdn",))),
+            ],
+        ),
+        CompanySpec(
+            KADE,
+            "Installatiebedrijf Kade",
+            "info@kade-installatie.test",
+            "construction",
+            domains=[
+                DomainSpec(
+                    "kade-installatie.test",
+                    a=[SHARED],
+                    www=False,
+                    mx=MX_PROVIDER,
+                    dmarc="v=DMARC1; p=none",
+                )
+            ],
+            devices=[
+                DeviceSpec(OFFICE_KADE, Device.camera("hikvision", ANY_IP)),
+                DeviceSpec(SHARED, Device("web.apache", ANY_IP)),
+            ],
+        ),
+        CompanySpec(
+            WILDHAVEN,
+            "Expeditie Wildhaven",
+            "planning@wildhaven.test",
+            "logistics",
+            domains=[
+                DomainSpec(
+                    "wildhaven.test",
+                    mx=MX_PROVIDER,
+                    dmarc="v=DMARC1; p=quarantine",
+                    records=[Record("*", "A", "wildhaven-web")],
+                    a=["wildhaven-web"],
+                )
+            ],
+        ),
+    ]
+    tenants = [Record(f"{t}.", "A", SHARED) for t in TENANTS]
+    return Area(
+        companies=companies,
+        mail_hosts=MAIL_PROVIDER,
+        records=[*PROVIDER_RECORDS, *tenants],
+        name="discovery scenario",
+    )
+
+
+def plant(tb: Testbed) -> None:
+    """SPF records with the addresses the symbols got, and the certificates CT has logged."""
+    office_kade, shared, cdn = (tb.address(s) for s in (OFFICE_KADE, SHARED, CDN_EDGE))
+    tb.records.set(
+        "noorderhaven-sleep.test",
+        "TXT",
+        f"v=spf1 ip4:{cdn} include:_spf.havenmail.test -all",
+    )
+    tb.records.set(
+        "kade-installatie.test",
+        "TXT",
+        f"v=spf1 ip4:{office_kade} ip4:{shared} include:_spf.havenmail.test -all",
+    )
+    assert tb.ct is not None
+    tb.ct.add_certificate(["vpn.noorderhaven-sleep.test"])
+    tb.ct.add_certificate(["*.wildhaven.test", "wildhaven.test"])
+
+
+def expected(tb: Testbed) -> set[tuple[str, str, str]]:
+    """(company, kind, value) of every host discovery must propose, and nothing else."""
+    return {
+        (NOORDERHAVEN, "domain", "vpn.noorderhaven-sleep.test"),
+        (NOORDERHAVEN, "ip", tb.address(OFFICE_NH)),
+        (KADE, "ip", tb.address(OFFICE_KADE)),
+    }
+
+
+def decoys(tb: Testbed) -> set[str]:
+    """Values discovery must never propose: the shared server, the CDN edge, wildcard names."""
+    return {
+        tb.address(SHARED),
+        tb.address(CDN_EDGE),
+        *(f"{label}.wildhaven.test" for label in ("vpn", "mail", "remote", "cam", "nas")),
+    }

@@ -1,0 +1,124 @@
+"""Shodan search against the REST look-alike (real field layout) on loopback: hostname: and
+ssl.cert.subject.cn: matches, counted query credits, pacing, 429, refusals and time-outs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest_asyncio
+
+from exposure.contract import FailureReason
+from exposure.discovery.fetch import FetchConfig, JsonFetcher
+from exposure.discovery.shodan_search import ShodanSearchDiscoverer
+from exposure.sources.cache import MemoryAnswerCache
+from exposure.testbed.shodan import DEFAULT_KEY, ApiKey, ShodanLookalike
+from exposure.testbed.shodan_devices import Device, HostInfo
+
+FAST = 0.05
+
+
+@pytest_asyncio.fixture
+async def la() -> AsyncIterator[ShodanLookalike]:
+    lookalike = ShodanLookalike(rate_interval=FAST, rate_slack=0.01)
+    lookalike.add_devices(
+        Device.camera("hikvision", "127.0.65.10"),
+        info=HostInfo(hostnames=("cam.haven.test",)),
+    )
+    lookalike.add_devices(
+        Device("web.nginx", "127.0.65.11"),
+        info=HostInfo(hostnames=("remote.haven.test",)),
+    )
+    lookalike.add_devices(
+        Device("web.nginx", "127.0.65.12"), info=HostInfo(hostnames=("shop.other.test",))
+    )
+    await lookalike.start("127.0.65.1")
+    try:
+        yield lookalike
+    finally:
+        await lookalike.close()
+
+
+def discoverer(
+    la: ShodanLookalike,
+    key: str = DEFAULT_KEY,
+    *,
+    interval: float = FAST,
+    timeout: float = 2.0,
+    cache: MemoryAnswerCache | None = None,
+) -> ShodanSearchDiscoverer:
+    fetcher = JsonFetcher("discovery.shodan", FetchConfig(timeout, interval, 7.0), cache)
+    return ShodanSearchDiscoverer(la.rest_url, key, fetcher)
+
+
+async def test_devices_named_for_the_domain(la: ShodanLookalike) -> None:
+    source = discoverer(la)
+    answer = await source.discover("haven.test")
+    await source.aclose()
+    assert answer.failures == []
+    found = {(c.kind, c.value) for c in answer.candidates}
+    assert found == {
+        ("ip", "127.0.65.10"),
+        ("ip", "127.0.65.11"),
+        ("domain", "cam.haven.test"),
+        ("domain", "remote.haven.test"),
+    }
+    cam = next(c for c in answer.candidates if c.value == "127.0.65.10")
+    assert "hostname:haven.test" in cam.evidence["queries"]
+    assert len(answer.candidates) == 4  # one per host, however many banners
+    assert "cam.haven.test" in cam.evidence["hostnames"]
+    assert "cam.haven.test" in answer.address_facts["127.0.65.10"]["hostnames"]
+    # two filtered searches, one credit each; the look-alike charged the same
+    assert source.credits_used == 2
+    assert la.credits[DEFAULT_KEY] == ApiKey().query_credits - 2
+    assert la.counters.rate_limited == 0
+
+
+async def test_cached_searches_cost_no_credits(la: ShodanLookalike) -> None:
+    cache = MemoryAnswerCache()
+    await discoverer(la, cache=cache).discover("haven.test")
+    again = discoverer(la, cache=cache)
+    answer = await again.discover("haven.test")
+    assert len(answer.candidates) == 4
+    assert again.credits_used == 0
+    assert la.counters.requests["search"] == 2
+
+
+async def test_a_bad_key_stops_the_source(la: ShodanLookalike) -> None:
+    source = discoverer(la, key="wrong" * 6)
+    first = await source.discover("haven.test")
+    second = await source.discover("other.test")
+    await source.aclose()
+    assert [f.reason for f in first.failures] == [FailureReason.UNAVAILABLE]
+    assert [f.reason for f in second.failures] == [FailureReason.UNAVAILABLE]
+    assert la.counters.requests["search"] == 1  # nothing asked after the refusal
+    assert source.credits_used == 0
+
+
+async def test_no_credits_left(la: ShodanLookalike) -> None:
+    la.credits[DEFAULT_KEY] = 0
+    source = discoverer(la)
+    answer = await source.discover("haven.test")
+    await source.aclose()
+    assert [f.reason for f in answer.failures] == [FailureReason.UNAVAILABLE]
+    assert "Insufficient query credits" in answer.failures[0].message
+
+
+async def test_pacing_and_the_429(la: ShodanLookalike) -> None:
+    la.rate_interval = 0.3
+    paced = discoverer(la, interval=0.32)
+    assert (await paced.discover("haven.test")).failures == []
+    assert la.counters.rate_limited == 0
+    unpaced = discoverer(la, interval=0.0)
+    answer = await unpaced.discover(
+        "other.test"
+    )  # the second search hits the limit, waits, retries
+    assert answer.failures == []
+    assert la.counters.rate_limited >= 1
+
+
+async def test_a_slow_api_times_out(la: ShodanLookalike) -> None:
+    la.delay = 1.0
+    source = discoverer(la, timeout=0.2)
+    answer = await source.discover("haven.test")
+    await source.aclose()
+    assert answer.failures and answer.failures[0].reason == FailureReason.TIMEOUT
