@@ -88,9 +88,11 @@ SPF_PERMISSIVE = FindingSpec(
     ),
     remediation=Text(
         nl="Vraag uw IT-leverancier het record te laten eindigen op '-all' (of eerst '~all' als "
-        "nog niet zeker is welke diensten namens u mailen), en DMARC op p=reject te zetten.",
+        "nog niet zeker is welke diensten namens u mailen). Heeft u nog geen DMARC, begin dan "
+        "met p=none en een adres voor rapporten, en ga later naar p=reject.",
         en="Ask your IT supplier to end the record in '-all' (or '~all' first if it is not yet "
-        "certain which services send mail for you), and to set DMARC to p=reject.",
+        "certain which services send mail for you). Without DMARC yet, start it at p=none with "
+        "an address for reports, and move to p=reject later.",
     ),
     technical=Text(
         nl="Het beleid eindigt op +all of ?all, heeft geen all en geen redirect (standaard "

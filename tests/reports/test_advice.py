@@ -72,8 +72,9 @@ def test_the_warning_explains_each_code_with_its_fix() -> None:
 @pytest.mark.parametrize("language", ["nl", "en"])
 def test_mail_advice_does_not_contradict_itself(language: str) -> None:
     spf = SPECS.remediation("mail.spf.missing", language)
+    permissive = SPECS.remediation("mail.spf.permissive", language)
     dmarc = SPECS.remediation("mail.dmarc.missing", language)
-    for text in (spf, dmarc):
+    for text in (spf, permissive, dmarc):
         assert text.index("p=none") < text.index("p=reject")  # start at none, both say so
     policy_none = SPECS.remediation("mail.dmarc.policy_none", language)
     assert "rua" in policy_none  # no reports to read unless there is an address for them
