@@ -28,7 +28,8 @@ from exposure.store.db import make_engine, migrate
 from exposure.store.db import session as session_scope
 from exposure.testbed.faults import SilencingProxy
 from exposure.testbed.runner import Testbed
-from exposure.testbed.scenario import Area, CompanySpec, DomainSpec
+from exposure.testbed.scenario import ANY_IP, Area, CompanySpec, DeviceSpec, DomainSpec
+from exposure.testbed.shodan_devices import Device
 from exposure.testbed.smtp import Behaviour, MailHostSpec
 from targets.csv import read_members
 from targets.sync import apply_import, plan_import
@@ -62,9 +63,7 @@ AREA = Area(
                     dmarc="v=DMARC1; p=reject; rua=mailto:d@steiger.test",
                 )
             ],
-            mail_hosts=()
-            if i % 6 == 0
-            else (MailHostSpec(f"mx.steiger{i}.test", starttls=False),),
+            mail_hosts=() if i % 6 == 0 else (MailHostSpec(f"mx.steiger{i}.test", starttls=False),),
         )
         for i in range(N)
     ]
@@ -182,9 +181,10 @@ async def _degraded(lab: Lab, scan: tuple[int, str], source: str, baseline: Any)
         "SELECT count(*) FROM runcompany WHERE run_id = %s AND status = 'pending'", run_id
     )[0][0]
     assert left == stored["companies_untested"]
-    assert lab.q(
-        "SELECT count(*) FROM runcompany WHERE run_id = %s AND status = 'done'", run_id
-    )[0][0] == N - left
+    assert (
+        lab.q("SELECT count(*) FROM runcompany WHERE run_id = %s AND status = 'done'", run_id)[0][0]
+        == N - left
+    )
     doctor, said = await lab.doctor()
     assert doctor == 4, said
     assert "degraded" in said
@@ -288,6 +288,58 @@ async def test_a_workers_port_25_failing_degrades_the_distributed_run(
                 if fault == "refuses":
                     await server.start(server.host, server.port)
                 server.spec = spec
+            await _resumed(lab, run_id, baseline, *checks)
+        finally:
+            await lab.stop()
+
+
+SHODAN_AREA = Area(
+    companies=[
+        CompanySpec(
+            f"{8000 + i}",
+            f"Loods {i}",
+            f"info@loods{i}.test",
+            ips=[f"dev{i}"],
+            devices=[DeviceSpec(f"dev{i}", Device.camera("hikvision", ANY_IP))]
+            if i % 4 == 0
+            else [],
+        )
+        for i in range(N)
+    ]
+)
+
+
+async def test_internetdb_failing_for_a_worker_degrades_the_distributed_run(
+    postgres_url: str,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    async with Testbed(SHODAN_AREA) as tb:
+        assert tb.shodan is not None
+        lab = Lab(tmp_path, postgres_url, tb.env())
+        checks = ("--check", "shodan")
+        try:
+            await lab.start(tb)
+            code, output = await lab.scan(*checks)
+            assert code == 0, output
+            baseline = lab.findings()
+            assert [f for f in baseline if f[0] == "exposure.camera"]
+            start = tb.shodan.counters.requests["internetdb"]
+
+            async def outage() -> None:
+                assert tb.shodan is not None
+                while tb.shodan.counters.requests["internetdb"] < start + N // 3:  # noqa: ASYNC110
+                    await asyncio.sleep(0.005)
+                tb.shodan.internetdb_outage = 503
+
+            fault_in = asyncio.ensure_future(outage())
+            scan = await lab.scan(*checks)
+            assert fault_in.done()
+            run_id = await _degraded(lab, scan, "shodan", baseline)
+            reasons = {
+                r for (r,) in lab.q("SELECT reason FROM checkerror WHERE run_id = %s", run_id)
+            }
+            assert reasons <= {"source_unavailable"}
+            tb.shodan.internetdb_outage = None
             await _resumed(lab, run_id, baseline, *checks)
         finally:
             await lab.stop()
