@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func
-from sqlmodel import Session, col, select, update
+from sqlalchemy import Engine, case, func
+from sqlmodel import Session, col, delete, select, update
 
 from exposure.contract import FailureReason, ScanTarget, TargetKind
 from exposure.models import (
@@ -114,6 +114,7 @@ def apply_once(
         ).first()
         if progress is not None and progress.status == store_runs.DONE:
             return None
+        _forget_untested(db, result.run_id, result.company_id)  # tested now
         return apply_company_result(db, result, result.run_id, now or utcnow())
 
 
@@ -170,6 +171,7 @@ def record_untested(
         progress.status = UNTESTED_COMPANY
         progress.finished_at = utcnow()
         db.add(progress)
+        _forget_untested(db, run_id, company_id)  # an earlier attempt's causes
         for source, cause in sorted(failed.items()):
             db.add(
                 CheckError(
@@ -188,6 +190,25 @@ def record_untested(
             .values(errors=col(ScanRun.errors) + len(failed))
         )
         return True
+
+
+def _forget_untested(db: Session, run_id: int, company_id: str) -> None:
+    """Drop what an earlier attempt recorded of a company left untested (`record_untested`)."""
+    stale = (
+        col(CheckError.run_id) == run_id,
+        col(CheckError.company_id) == company_id,
+        col(CheckError.check_id) == SOURCE_CHECK_ID,
+    )
+    count = db.exec(select(func.count()).select_from(CheckError).where(*stale)).one()
+    if count:
+        db.exec(delete(CheckError).where(*stale))
+        db.exec(
+            update(ScanRun)
+            .where(col(ScanRun.id) == run_id)
+            .values(
+                errors=case((col(ScanRun.errors) > count, col(ScanRun.errors) - count), else_=0)
+            )
+        )
 
 
 def finish_if_done(engine: Engine, run_id: int) -> str | None:
