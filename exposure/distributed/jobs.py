@@ -309,6 +309,11 @@ async def _finish_if_done(exp: ExposureApp, state: WorkerState, run_id: int) -> 
 
     await cancel_deadline(exp, run_id)
 
+    if status == RunStatus.DEGRADED:
+        # as `exposure nightly`: no warnings while our own view is broken; the resumed run,
+        # once it finishes, queues them
+        log.warning("run %s: no follow-ups for a degraded run", run_id, extra={"run_id": run_id})
+        return
     with contextlib.suppress(pq_exceptions.AlreadyEnqueued):
         await (
             exp.task(AFTER_RUN_TASK)

@@ -110,6 +110,7 @@ class Lab:
             "0.5",
             "--shutdown-timeout",
             "5",
+            "--keep-jobs",
         )
         await _until(
             "the worker registered",
@@ -185,6 +186,8 @@ async def _degraded(lab: Lab, scan: tuple[int, str], source: str, baseline: Any)
         lab.q("SELECT count(*) FROM runcompany WHERE run_id = %s AND status = 'done'", run_id)[0][0]
         == N - left
     )
+    after_run = "SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'exposure.after_run'"
+    assert lab.q(after_run) == [(1,)]  # the baseline's; no warnings while we are blind
     doctor, said = await lab.doctor()
     assert doctor == 4, said
     assert "degraded" in said
@@ -200,6 +203,14 @@ async def _resumed(lab: Lab, run_id: int, baseline: Any, *checks: str) -> None:
         "SELECT count(*) FROM runcompany WHERE run_id = %s AND status != 'done'", run_id
     ) == [(0,)]
     assert lab.findings() == baseline
+    await _until(
+        "the resumed run's follow-ups queued",
+        lambda: (
+            lab.q("SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'exposure.after_run'")
+            == [(2,)]
+        ),
+        10,
+    )
     doctor, said = await lab.doctor()
     assert doctor == 0, said
 
