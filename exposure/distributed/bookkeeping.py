@@ -7,14 +7,15 @@ does not need; so the same code serves the in-memory tests on SQLite.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func
-from sqlmodel import Session, col, select, update
+from sqlalchemy import Engine, case, func
+from sqlmodel import Session, col, delete, select, update
 
-from exposure.contract import ScanTarget, TargetKind
+from exposure.contract import FailureReason, ScanTarget, TargetKind
 from exposure.models import (
     CheckError,
     Company,
@@ -24,6 +25,7 @@ from exposure.models import (
     Target,
     utcnow,
 )
+from exposure.scan.health import NAMES
 from exposure.scan.results import ApplyStats, CompanyResult
 from exposure.store import runs as store_runs
 from exposure.store.companies import CompanySnapshot
@@ -33,6 +35,12 @@ from exposure.store.lifecycle import OPENED, apply_company_result, clean_text
 FAILED_COMPANY = "failed"  # RunCompany.status of a company whose job failed for good
 JOB_FAILED = "job_failed"  # CheckError.reason of such a company
 WORKER_CHECK_ID = "worker"  # CheckError.check_id of such a company
+#: RunCompany.status of a company a worker could not test for a fault of its own (a source of
+#: ours failed: `exposure.scan.health`): nothing of it was stored; when the run ends it is
+#: pending again, so that the next scan with the run's scope tests it.
+UNTESTED_COMPANY = "untested"
+#: CheckError.check_id of such a company, one per failed source (`target`: the source).
+SOURCE_CHECK_ID = "source"
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +114,7 @@ def apply_once(
         ).first()
         if progress is not None and progress.status == store_runs.DONE:
             return None
+        _forget_untested(db, result.run_id, result.company_id)  # tested now
         return apply_company_result(db, result, result.run_id, now or utcnow())
 
 
@@ -143,12 +152,72 @@ def record_failure(engine: Engine, run_id: int, company_id: str, error: str) -> 
         return True
 
 
+def record_untested(
+    engine: Engine, run_id: int, company_id: str, failed: Mapping[str, str]
+) -> bool:
+    """A company a worker could not test because a source of its own failed (`failed`: source
+    -> cause): nothing of its result is stored (no finding written or resolved for our fault);
+    it is marked untested, with a "could not test" per failed source, so that the run ends
+    `degraded` with the cause, and the next scan tests it. False if it was done meanwhile."""
+    with session(engine) as db:
+        progress = db.exec(
+            select(RunCompany)
+            .where(RunCompany.run_id == run_id)
+            .where(RunCompany.company_id == company_id)
+            .with_for_update()
+        ).first()
+        if progress is None or progress.status == store_runs.DONE:
+            return False
+        progress.status = UNTESTED_COMPANY
+        progress.finished_at = utcnow()
+        db.add(progress)
+        _forget_untested(db, run_id, company_id)  # an earlier attempt's causes
+        for source, cause in sorted(failed.items()):
+            db.add(
+                CheckError(
+                    run_id=run_id,
+                    company_id=company_id,
+                    target=source,
+                    check_id=SOURCE_CHECK_ID,
+                    reason=FailureReason.UNAVAILABLE.value,
+                    message=clean_text(cause)[:2000],
+                    created_at=utcnow(),
+                )
+            )
+        db.exec(
+            update(ScanRun)
+            .where(col(ScanRun.id) == run_id)
+            .values(errors=col(ScanRun.errors) + len(failed))
+        )
+        return True
+
+
+def _forget_untested(db: Session, run_id: int, company_id: str) -> None:
+    """Drop what an earlier attempt recorded of a company left untested (`record_untested`)."""
+    stale = (
+        col(CheckError.run_id) == run_id,
+        col(CheckError.company_id) == company_id,
+        col(CheckError.check_id) == SOURCE_CHECK_ID,
+    )
+    count = db.exec(select(func.count()).select_from(CheckError).where(*stale)).one()
+    if count:
+        db.exec(delete(CheckError).where(*stale))
+        db.exec(
+            update(ScanRun)
+            .where(col(ScanRun.id) == run_id)
+            .values(
+                errors=case((col(ScanRun.errors) > count, col(ScanRun.errors) - count), else_=0)
+            )
+        )
+
+
 def finish_if_done(engine: Engine, run_id: int) -> str | None:
     """Finish the run if no company is pending any more; the final status if this call did.
 
     The run row is locked while counting, so of several jobs finishing at the same moment
     exactly one sees the last company done and finishes the run; the others find it finished.
-    A run with failed companies ends `incomplete` (resumable), otherwise `complete`.
+    A run with companies left untested for a fault of ours ends `degraded`, one with failed
+    companies `incomplete` (both resumable), otherwise `complete`.
     """
     with session(engine) as db:
         run = _lock_run(db, run_id)
@@ -157,13 +226,19 @@ def finish_if_done(engine: Engine, run_id: int) -> str | None:
         counts = _company_counts(db, run_id)
         if counts.get(store_runs.PENDING, 0):
             return None
-        status = store_runs.INCOMPLETE if counts.get(FAILED_COMPANY, 0) else store_runs.COMPLETE
-        store_runs.finish_run(db, run_id, status, run_summary(db, run, status))
+        if counts.get(UNTESTED_COMPANY, 0):
+            status = store_runs.DEGRADED
+        elif counts.get(FAILED_COMPANY, 0):
+            status = store_runs.INCOMPLETE
+        else:
+            status = store_runs.COMPLETE
+        _finish(db, run, status)
         return status
 
 
 def stop_at_deadline(engine: Engine, run_id: int) -> bool:
-    """The run's deadline passed: finish it `incomplete` if it is still running (True if so).
+    """The run's deadline passed: finish it `incomplete` (`degraded` when companies were left
+    untested for a fault of ours) if it is still running (True if so).
 
     What was stored stays; the companies still pending are scanned by the next scan with the
     run's scope, which resumes the run.
@@ -172,9 +247,44 @@ def stop_at_deadline(engine: Engine, run_id: int) -> bool:
         run = _lock_run(db, run_id)
         if run is None or run.status != store_runs.RUNNING:
             return False
-        status = store_runs.INCOMPLETE
-        store_runs.finish_run(db, run_id, status, run_summary(db, run, status))
+        untested = _company_counts(db, run_id).get(UNTESTED_COMPANY, 0)
+        _finish(db, run, store_runs.DEGRADED if untested else store_runs.INCOMPLETE)
         return True
+
+
+def _finish(db: Session, run: ScanRun, status: str) -> None:
+    assert run.id is not None
+    store_runs.finish_run(db, run.id, status, run_summary(db, run, status))
+    reopen_untested(db, run.id)
+
+
+def reopen_untested(db: Session, run_id: int) -> int:
+    """The run's untested companies pending again (the run ended, or is resumed): a resumed
+    run queues them, and only a pending company keeps a run from finishing."""
+    result = db.exec(
+        update(RunCompany)
+        .where(col(RunCompany.run_id) == run_id)
+        .where(col(RunCompany.status) == UNTESTED_COMPANY)
+        .values(status=store_runs.PENDING, finished_at=None)
+    )
+    return int(result.rowcount or 0)
+
+
+def _sources_failed(db: Session, run_id: int) -> dict[str, str]:
+    """Source -> cause of the run's untested companies (the latest cause of each source)."""
+    rows = db.exec(
+        select(CheckError.target, CheckError.message)
+        .join(
+            RunCompany,
+            (col(RunCompany.run_id) == col(CheckError.run_id))
+            & (col(RunCompany.company_id) == col(CheckError.company_id)),
+        )
+        .where(col(CheckError.run_id) == run_id)
+        .where(col(CheckError.check_id) == SOURCE_CHECK_ID)
+        .where(col(RunCompany.status) == UNTESTED_COMPANY)
+        .order_by(col(CheckError.id))
+    ).all()
+    return {source: message for source, message in rows}
 
 
 def record_refused_run(engine: Engine, scope: dict[str, Any], reason: str) -> int:
@@ -237,6 +347,25 @@ def run_summary(db: Session, run: ScanRun, status: str) -> dict[str, Any]:
         "open_by_severity": open_by_severity(db),
         "errors": run.errors,
         "errors_by_reason": errors_by_reason,
+        **_health(db, run.id, counts.get(UNTESTED_COMPANY, 0)),
+    }
+
+
+def _health(db: Session, run_id: int, untested: int) -> dict[str, Any]:
+    """The summary's keys of a degraded run (as `RunSummary.as_dict`): the cause, and how many
+    companies the next scan must test."""
+    if not untested:
+        return {}
+    failed = _sources_failed(db, run_id)
+    names = {source.value: name for source, name in NAMES.items()}
+    return {
+        "sources_failed": failed,
+        "companies_untested": untested,
+        "error": "; ".join(
+            f"{names.get(source, source)} failed during the run: {cause}"
+            for source, cause in failed.items()
+        )
+        + f"; {untested} companies were not tested (the next scan tests them)",
     }
 
 

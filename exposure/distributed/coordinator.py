@@ -193,4 +193,6 @@ def _start(engine: Engine, company_ids: list[str], scope: dict[str, Any]) -> tup
     with session(engine) as db:
         run, pending = store_runs.start_or_resume_run(db, company_ids, scope)
         assert run.id is not None
+        # left untested by a run that did not end (every worker gone): pending again, queued
+        bookkeeping.reopen_untested(db, run.id)
         return run.id, list(pending)

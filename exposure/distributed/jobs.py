@@ -25,6 +25,7 @@ from exposure.distributed import bookkeeping
 from exposure.distributed.app import AFTER_RUN_TASK, MAX_ATTEMPTS, ExposureApp, conninfo
 from exposure.models import RunStatus, utcnow
 from exposure.registry import Registry, RegistryError, load
+from exposure.scan.canaries import preflight_sources
 from exposure.scan.limits import Limits
 from exposure.scan.orchestrator import RunResources, Runtime, scan_company
 from exposure.scan.results import CompanyResult
@@ -115,8 +116,13 @@ class WorkerState:
             entry.users -= 1
             entry.companies += 1
             if entry.users == 0:
-                loop = asyncio.get_running_loop()
-                entry.closer = loop.call_later(RUN_LINGER, self._close_idle, run_id)
+                if entry.runtime.health.broken:
+                    # a source of ours failed in this worker: the run's next job here opens
+                    # the run afresh and asks the canaries again (a later retry)
+                    self._close_idle(run_id)
+                else:
+                    loop = asyncio.get_running_loop()
+                    entry.closer = loop.call_later(RUN_LINGER, self._close_idle, run_id)
 
     async def _open(self, run_id: int, state: bookkeeping.CompanyState) -> _OpenRun:
         checks = self.registry.select(state.checks or None)
@@ -137,8 +143,15 @@ class WorkerState:
             engine=self.engine,
             wants=wants_of(checks),
         )
+        runtime = Runtime(resources.ctx, checks, self.settings, resources.health)
+        resources.health.run_id = run_id
         log.info("run %s: opened in this worker", run_id, extra={"run_id": run_id})
-        return _OpenRun(resources, Runtime(resources.ctx, checks, self.settings))
+        try:  # outbound port 25 before the first company, when a check needs it
+            await preflight_sources(resources.health, runtime.needs.values())
+        except BaseException:
+            await resources.aclose(persist=False)
+            raise
+        return _OpenRun(resources, runtime)
 
     def _close_idle(self, run_id: int) -> None:
         entry = self._runs.get(run_id)
@@ -230,6 +243,13 @@ async def _scan_and_apply(
     if snapshot is not None:
         async with state.runtime(run_id, where) as rt:
             result = await scan_company(snapshot, rt, run_id)
+            # failures a fault of ours would cause too wait for the canaries (exposure.scan.health)
+            rt.health.untested.discard(company_id)
+            vouched = await rt.health.vouch(result, rt.needs, time.monotonic())
+            failed = {s.value: cause for s, cause in rt.health.failed.items()}
+        if vouched is None or company_id in rt.health.untested:
+            return await _untested(exp, state, run_id, company_id, failed)
+        result = vouched
     else:
         # Deactivated or removed since the run started: nothing to scan, nothing to resolve.
         result = CompanyResult(run_id, company_id, (), utcnow())
@@ -244,6 +264,29 @@ async def _scan_and_apply(
         company_id,
         outcome,
         extra={"run_id": run_id, "company_id": company_id, "action": "company_scanned"},
+    )
+    await _finish_if_done(exp, state, run_id)
+    return outcome
+
+
+async def _untested(
+    exp: ExposureApp, state: WorkerState, run_id: int, company_id: str, failed: dict[str, str]
+) -> str:
+    """A source of this worker failed while it scanned the company: store nothing of it (no
+    finding written or resolved for our own fault); the company is left untested, the run ends
+    `degraded`, and the next scan with the run's scope tests it again."""
+    recorded = await state.store(bookkeeping.record_untested, run_id, company_id, failed)
+    outcome = (
+        f"not tested: {', '.join(sorted(failed))} of this worker failed"
+        if recorded
+        else "already stored by another job"
+    )
+    log.warning(
+        "run %s: company %s %s",
+        run_id,
+        company_id,
+        outcome,
+        extra={"run_id": run_id, "company_id": company_id, "action": "company_untested"},
     )
     await _finish_if_done(exp, state, run_id)
     return outcome
@@ -266,6 +309,11 @@ async def _finish_if_done(exp: ExposureApp, state: WorkerState, run_id: int) -> 
 
     await cancel_deadline(exp, run_id)
 
+    if status == RunStatus.DEGRADED:
+        # as `exposure nightly`: no warnings while our own view is broken; the resumed run,
+        # once it finishes, queues them
+        log.warning("run %s: no follow-ups for a degraded run", run_id, extra={"run_id": run_id})
+        return
     with contextlib.suppress(pq_exceptions.AlreadyEnqueued):
         await (
             exp.task(AFTER_RUN_TASK)

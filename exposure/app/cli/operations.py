@@ -337,6 +337,8 @@ def summary_from_run(run: ScanRun) -> RunSummary:
         duration=float(duration or 0.0),
         stats=stats,
         open_by_severity=dict(stored.get("open_by_severity") or {}),
+        sources_failed=dict(stored.get("sources_failed") or {}),
+        untested=int(stored.get("companies_untested") or 0),
     )
 
 

@@ -298,6 +298,53 @@ async def test_the_deadline_stops_the_run_and_cancels_what_waits(engine, databas
     await exp.close_state()
 
 
+async def test_companies_untested_for_our_own_fault_degrade_the_run_and_stay_pending(
+    engine, database_url
+):
+    """Issue 16 (`exposure.scan.health`): a worker whose own source failed stores nothing of a
+    company; the run ends `degraded` with the cause, however it ends, and is resumed."""
+    _companies(engine, 3)
+    exp = _app(database_url, Emits(set()))
+    started = await start_run(exp, engine, exp.registry)
+    run_id = started.run_id
+    cause = "the resolver 127.0.0.1:53 did not answer"
+    assert bookkeeping.record_untested(engine, run_id, "c001", {"dns": cause})
+    # a resume while the run still runs (every worker gone) queues the untested company again
+    for job in _queue(exp).jobs.values():
+        if job["task_name"] == COMPANY_TASK:
+            job["status"] = "succeeded"
+    again = await start_run(exp, engine, exp.registry)
+    assert (again.run_id, again.deferred) == (run_id, 3)
+    assert _count(engine, select(RunCompany).where(RunCompany.status == "pending")) == 3
+
+    assert bookkeeping.record_untested(engine, run_id, "c002", {"smtp": "port 25 refused"})
+    assert bookkeeping.stop_at_deadline(engine, run_id)  # the deadline with one untested
+    run = bookkeeping.get_run(engine, run_id)
+    assert run is not None and run.status == "degraded"
+    assert run.summary["sources_failed"] == {"smtp": "port 25 refused"}
+    assert run.summary["companies_untested"] == 1
+    assert "outbound SMTP (port 25) failed during the run" in run.summary["error"]
+    assert _count(engine, select(RunCompany).where(RunCompany.status == "pending")) == 3
+
+    # the last job of a run finishes it degraded as well
+    again = await start_run(exp, engine, exp.registry)
+    assert again.run_id == run_id
+    from exposure.models import utcnow
+    from exposure.scan.results import CompanyResult
+
+    for cid in ("c000", "c001"):
+        assert bookkeeping.apply_once(engine, CompanyResult(run_id, cid, (), utcnow()))
+    assert bookkeeping.record_untested(engine, run_id, "c002", {"dns": cause})
+    assert bookkeeping.finish_if_done(engine, run_id) == "degraded"
+    run = bookkeeping.get_run(engine, run_id)
+    assert run is not None and run.summary["sources_failed"] == {"dns": cause}
+    # what earlier attempts recorded is forgotten once a company is tested (or untested again)
+    assert (run.errors, run.summary["errors_by_reason"]) == (1, {"source_unavailable": 1})
+    done = select(RunCompany).where(RunCompany.status == "done")
+    assert _count(engine, done) == 2
+    assert not bookkeeping.record_untested(engine, run_id, "c000", {"dns": cause})  # done
+
+
 async def test_only_one_of_two_finishers_finishes_the_run(engine, database_url):
     _companies(engine, 1)
     exp = _app(database_url, Emits(set()))
