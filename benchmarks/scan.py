@@ -257,6 +257,11 @@ def main() -> int:
         help="a checkout of the code before issue 21 (git worktree or git archive): each repeat "
         "also scans with it (PYTHONPATH), side by side with the --shodan-batch sizes",
     )
+    parser.add_argument(
+        "--before-batch",
+        type=int,
+        help="the --shodan-batch size the --before-code scans with (default: its own)",
+    )
     parser.add_argument("--child", nargs=2, metavar=("INFO", "DB"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     loops: list[str] = args.loop or ["auto"]
@@ -398,7 +403,10 @@ def _shodan_side_by_side(
     side in each repeat, each into a fresh database (so every look-up is a first-night one)."""
     configs: list[tuple[str, list[str]]] = []
     if args.before_code:
-        configs.append(("before", []))  # the old code: no batches, its own defaults
+        if args.before_batch is not None:  # the old code asked with this batch size
+            configs.append(("before", [f"--shodan-batch={args.before_batch}"]))
+        else:
+            configs.append(("before", []))  # the old code: no batches, its own defaults
     for size in args.shodan_batch or []:
         configs.append((f"batch {size}", [f"--shodan-batch={size}"]))
     if args.without_shodan_too:

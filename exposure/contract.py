@@ -131,6 +131,12 @@ class CheckMeta:
     # that would like the file fetched on that visit's connection). The names belong to the
     # shared code, not to the engine: the engine only gathers them for the run (`CheckContext.wants`).
     wants: frozenset[str] = frozenset()
+    # The check waits for a paced source (Shodan's REST API: one request a second per key), so
+    # its answers may queue well past `check_timeout` through no fault of anyone's. The
+    # orchestrator then bounds it by the run's deadline (`CheckContext.deadline`) instead of
+    # `check_timeout`; the check keeps its own work (DNS, a request in flight, a source that
+    # stopped answering) within `check_timeout` itself.
+    paced: bool = False
 
     def code_text(self, code: str) -> CodeText | None:
         """The words for an evidence code of this family (None: the family has no such code)."""
@@ -230,6 +236,9 @@ class CheckContext:
     # shared work asks, in one go, for what a later check will need. Empty: unknown, every check
     # fetches for itself.
     wants: frozenset[str] = frozenset()
+    # When the run ends (the event loop's clock, `loop.time()`): what a `paced` check may wait
+    # for. None: not known (a distributed job), every check keeps to `check_timeout`.
+    deadline: float | None = None
 
     def port(self, service: str) -> int:
         return self.settings.port(service)

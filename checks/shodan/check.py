@@ -11,9 +11,15 @@ findings in analysis.py.
   id of the family, so no finding of this target is resolved on a night Shodan did not answer;
 - a look-up that only got InternetDB's summary (no API key, or a plan without host look-ups)
   covers exactly the ids the summary could not decide ("ran degraded: …");
-- a look-up still queued behind the REST API's one request per second when this check's time
-  budget runs out is "deferred" (rate limited): its answer still lands in the caches, and the
-  next run finds it there.
+- the run waits for Shodan, not the check: the check's own time budget (`BUDGET_SHARE` of
+  `check_timeout`) covers its own work, and a look-up that is only waiting for its turn behind the
+  REST API's one request per second when the budget runs out is waited for up to the run's
+  deadline (the family declares itself `paced`, so the orchestrator bounds it by the run's
+  deadline rather than `check_timeout`). Only what is still queued near the run's deadline (or
+  in a run without one, a distributed job, at the budget) is "deferred" (rate limited): its
+  answer still lands in the caches, and the next run finds it there;
+- a look-up past the budget whose API stopped answering (a request timed out or failed, the
+  source stopped) is not waited for: a hung API costs its own time-out, not the run's.
 """
 
 from __future__ import annotations
@@ -52,12 +58,18 @@ from exposure.text import Text
 
 T = TypeVar("T")
 
-#: Share of the per-check time-out a check may wait for Shodan before it reports "deferred".
+#: Share of the per-check time-out the check's own work may take (its look-ups included, unless
+#: they only wait for their turn behind the REST API's pace).
 BUDGET_SHARE = 0.8
 
 
 class _Deferred(Exception):
-    """A look-up still queued when the check's time budget ran out."""
+    """A look-up not answered in time: still queued at the run's deadline, or past the check's
+    budget while the API was failing (`failing`)."""
+
+    def __init__(self, failing: bool) -> None:
+        super().__init__()
+        self.failing = failing
 
 
 class ShodanCheck:
@@ -77,6 +89,7 @@ class ShodanCheck:
         ),
         target_kinds=frozenset({TargetKind.IP, TargetKind.NETWORK, TargetKind.DOMAIN}),
         sources=frozenset({Source.SHODAN, Source.DNS}),
+        paced=True,  # the run waits for Shodan's pace, not the check (see the module's doc)
         findings=(
             CAMERA,
             REMOTE_ACCESS,
@@ -111,7 +124,17 @@ class ShodanCheck:
             case TargetKind.IP:
                 await run.addresses([target.value], via="")
             case _:
-                addresses = await run.resolve(target.value)
+                try:
+                    async with asyncio.timeout_at(run.deadline):  # our own work: the budget
+                        addresses = await run.resolve(target.value)
+                except TimeoutError:
+                    return [
+                        CheckFailure(
+                            FailureReason.TIMEOUT,
+                            f"DNS did not answer for {target.value} within {run.budget:g} s",
+                            target.value,
+                        )
+                    ]
                 await run.addresses(addresses, via=target.value)
         return run.observations()
 
@@ -126,7 +149,14 @@ class _Run:
         self.now = naive_utc(ctx.now)
         self.budget = ctx.settings.check_timeout * BUDGET_SHARE
         loop = asyncio.get_running_loop()
-        self.deadline = loop.time() + self.budget
+        self.deadline = loop.time() + self.budget  # the check's own work
+        # How long a look-up that waits for its turn may be waited for: the run's deadline, less
+        # what is left of the check's time-out for storing the company (no run deadline: none)
+        margin = ctx.settings.check_timeout - self.budget
+        self.last_wait = (
+            max(self.deadline, ctx.deadline - margin) if ctx.deadline is not None else self.deadline
+        )
+        self.step = min(1.0, max(source.config.request_interval, 0.01))
         self.candidates: list[FindingCandidate] = []
         self.failures: dict[str, CheckFailure] = {}
         self.undecided: set[str] = set()
@@ -138,10 +168,9 @@ class _Run:
 
     async def network(self, cidr: str) -> None:
         try:
-            answer: NetworkAnswer = await self._within(self.source.network(cidr))
-        except _Deferred:
-            self.source.note_deferred(cidr)
-            self._fail(FailureReason.RATE_LIMITED, self._deferred_message(cidr), cidr)
+            answer: NetworkAnswer = await self._within(self.source.network(cidr), None)
+        except _Deferred as deferred:
+            self._defer(cidr, deferred)
             return
         for failure in answer.failures:
             self._fail(failure.reason, failure.message, cidr)
@@ -158,10 +187,9 @@ class _Run:
 
     async def _lookup(self, address: str) -> HostResult | None:
         try:
-            return await self._within(self.source.host_view(address))
-        except _Deferred:
-            self.source.note_deferred(address)
-            self._fail(FailureReason.RATE_LIMITED, self._deferred_message(address), address)
+            return await self._within(self.source.host_view(address), address)
+        except _Deferred as deferred:
+            self._defer(address, deferred)
             return None
 
     async def resolve(self, domain: str) -> list[str]:
@@ -193,19 +221,48 @@ class _Run:
             )
         return allowed
 
-    async def _within(self, awaitable: Awaitable[T]) -> T:
-        remaining = self.deadline - asyncio.get_running_loop().time()
+    async def _within(self, awaitable: Awaitable[T], paced: str | None) -> T:
+        """`awaitable` within the check's budget, and past it for as long as the look-up of
+        `paced` (None: any REST look-up) only waits for its turn, up to `last_wait`."""
+        loop = asyncio.get_running_loop()
+        task = asyncio.ensure_future(awaitable)
         try:
-            return await asyncio.wait_for(awaitable, timeout=max(remaining, 0.001))
-        except TimeoutError:
-            raise _Deferred from None
+            end = self.deadline
+            while True:
+                await asyncio.wait({task}, timeout=max(end - loop.time(), 0.0))
+                if task.done():
+                    return task.result()
+                if loop.time() >= self.last_wait:
+                    raise _Deferred(failing=False)
+                if not self.source.paced(paced):
+                    raise _Deferred(failing=not self.source.answering)
+                end = min(self.last_wait, loop.time() + self.step)
+        finally:
+            if not task.done():
+                task.cancel()  # the look-up itself is shielded: its answer still lands
 
-    def _deferred_message(self, what: str) -> str:
-        return (
+    def _defer(self, what: str, deferred: _Deferred) -> None:
+        self.source.note_deferred(what)
+        if deferred.failing:
+            self._fail(
+                FailureReason.TIMEOUT,
+                f"Shodan look-up of {what} not waited for: the Shodan API stopped answering "
+                f"or failed while it was queued, and this check's {self.budget:g} s ran out",
+                what,
+            )
+            return
+        when = (
+            "the run's deadline came"
+            if self.last_wait > self.deadline
+            else f"this check's {self.budget:g} s ran out"
+        )
+        self._fail(
+            FailureReason.RATE_LIMITED,
             f"Shodan look-up of {what} deferred: {self.source.queued} REST look-ups were still "
-            f"queued (at most one per {self.source.config.request_interval:g} s) when this "
-            f"check's {self.budget:g} s ran out; it stays queued for the rest of this run and "
-            "what arrives is cached for the next run"
+            f"queued (at most one per {self.source.config.request_interval:g} s) when {when}; "
+            "it stays queued for the rest of this run and what arrives is cached for the next "
+            "run",
+            what,
         )
 
     # --- judging -------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import time
 import traceback
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -253,7 +253,7 @@ async def run_check(check: Check, target: ScanTarget, rt: Runtime) -> TaskOutcom
         started = time.perf_counter()
         observations: list[Observation]
         try:
-            async with asyncio.timeout(rt.settings.check_timeout):
+            async with asyncio.timeout_at(_check_deadline(meta.paced, rt)):
                 result = await metered(check.run(target, rt.ctx), rt.cpu, meta.id)
             observations = _vet(check, list(result))
         except TimeoutError:
@@ -281,6 +281,15 @@ async def run_check(check: Check, target: ScanTarget, rt: Runtime) -> TaskOutcom
             observations=tuple(observations),
             seconds=time.perf_counter() - started,
         )
+
+
+def _check_deadline(paced: bool, rt: Runtime) -> float:
+    """`check_timeout` from now; for a check that waits for a paced source (`CheckMeta.paced`),
+    the run's deadline when that is later (the check bounds its own work itself)."""
+    end = asyncio.get_running_loop().time() + rt.settings.check_timeout
+    if paced and rt.ctx.deadline is not None:
+        return max(end, rt.ctx.deadline)
+    return end
 
 
 def _vet(check: Check, observations: list[Observation]) -> list[Observation]:
@@ -428,9 +437,11 @@ class Orchestrator:
         self.progress.start(len(company_ids_found), resumed_done)
         status = RunStatus.COMPLETE
         scanned = 0
+        deadline = asyncio.get_running_loop().time() + self.settings.run_deadline
+        rt.ctx = replace(rt.ctx, deadline=deadline)  # what a paced check may wait for
         try:
             try:
-                async with asyncio.timeout(self.settings.run_deadline):
+                async with asyncio.timeout_at(deadline):
                     scanned = await self._scan_all(todo, rt, run_id, writer)
             except TimeoutError:
                 status = RunStatus.INCOMPLETE

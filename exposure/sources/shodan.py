@@ -346,6 +346,23 @@ class ShodanSource:
         """REST look-ups waiting for their turn (a check reports this when it gives up)."""
         return self._pacer.waiting + len(self._host_queue)
 
+    @property
+    def answering(self) -> bool:
+        """The REST API is not stopped and its last request did not fail."""
+        return self._rest_down is None and not self._rest_failures
+
+    def paced(self, ip: str | None = None) -> bool:
+        """Is the REST look-up of `ip` (None: any REST look-up) only waiting for its turn
+        behind the pacer, with the API answering? Then a check past its own time budget may
+        keep waiting (the run waits for Shodan). Not when the API stopped answering or the
+        last request failed (a time-out, no connection, a server error): a hung or failing
+        API costs a check its own time-out, not the run's."""
+        if not self.answering:
+            return False
+        if ip is None:
+            return self.queued > 0
+        return str(ipaddress.ip_address(ip)) in self._host_queue
+
     def note_deferred(self, ip: str) -> None:
         self.stats.deferred.add(ip)
 

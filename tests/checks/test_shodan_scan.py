@@ -395,16 +395,61 @@ async def test_a_change_internetdb_shows_refetches_before_the_cache_expires(tmp_
         assert found_by_ip(outcome)[office] == {"exposure.remote_access": "critical"}
 
 
-async def test_lookups_still_queued_when_the_budget_runs_out_are_deferred_not_failed(tmp_path):
-    area = device_area({f"ip{n}": Device.rdp(ANY_IP) for n in range(6)})
+async def test_the_run_waits_for_shodan_not_the_check(tmp_path):
+    # address by address (no batches) at the real rate of one request a second: five device
+    # hosts take five turns, more than the check's budget (0.8 x 2 s); the look-ups only wait
+    # for their turn, so the run waits for them and every device host is judged (issue 21)
+    area = device_area({f"ip{n}": Device.rdp(ANY_IP) for n in range(5)})
+    async with shodan_lab(area, tmp_path, rate_interval=1.0) as lab:
+        outcome = await scan(lab, interval=1.0, check_timeout=2.0, shodan_batch_size=1)
+        assert not [e for e in outcome.errors if "deferred" in e.message]
+        assert outcome.summary.sources["shodan"]["deferred"] == 0
+        assert outcome.summary.status == "complete"
+        assert set(found_by_ip(outcome)) == set(expected_by_ip(lab))
+        la = lookalike(lab)
+        assert la.counters.rate_limited == 0 and la.counters.requests["host"] == 5
+
+
+async def test_lookups_still_queued_at_the_run_deadline_are_deferred_not_failed(tmp_path):
+    area = device_area({f"ip{n}": Device.rdp(ANY_IP) for n in range(12)})
     async with shodan_lab(area, tmp_path, rate_interval=0.4) as lab:
-        # address by address (no batches): six turns of 0.4 s do not fit in the budget
-        outcome = await scan(lab, interval=0.4, check_timeout=1.0, shodan_batch_size=1)
+        # twelve turns of 0.4 s do not fit in a run of 3 s: what is still queued when the run's
+        # deadline nears is deferred (and the run completes with it), not before
+        outcome = await scan(
+            lab, interval=0.4, check_timeout=2.0, run_deadline=3.0, shodan_batch_size=1
+        )
         deferred = [e for e in outcome.errors if "deferred" in e.message]
         assert deferred and {e.reason for e in deferred} == {"rate_limited"}
+        assert all("the run's deadline came" in e.message for e in deferred)
         assert outcome.summary.sources["shodan"]["deferred"] == len(deferred)
-        assert len(found_by_ip(outcome)) + len(deferred) == 6
+        assert len(found_by_ip(outcome)) + len(deferred) == 12
+        assert found_by_ip(outcome)  # what was answered before the deadline was judged
         assert lookalike(lab).counters.rate_limited == 0
+
+
+async def test_a_hanging_api_costs_its_own_timeout_not_the_runs(tmp_path):
+    # the same queue behind the pace, but the API hangs: a check past its budget does not wait
+    # for it, the run ends within the request's time-out and the checks' budget, long before
+    # its deadline, and the canary marks it degraded
+    area = device_area({f"ip{n}": Device.rdp(ANY_IP) for n in range(6)})
+    async with shodan_lab(area, tmp_path) as lab:
+        la = lookalike(lab)
+        la.delay = 5.0  # the REST API hangs
+        started = time.monotonic()
+        outcome = await scan(
+            lab,
+            shodan_batch_size=1,
+            connect_timeout=0.3,
+            read_timeout=0.3,
+            check_timeout=1.0,
+            run_deadline=600,
+        )
+        assert time.monotonic() - started < 5.0
+        assert outcome.summary.stats.resolved == 0
+        assert {e.reason for e in outcome.errors} <= {"timeout", "source_unavailable"}
+        assert not [e for e in outcome.errors if "deferred" in e.message]
+        assert outcome.summary.status == "degraded"
+        assert outcome.summary.sources_failed.keys() == {"shodan"}
 
 
 async def test_batched_look_ups_fit_where_single_ones_are_deferred(tmp_path):
