@@ -14,8 +14,8 @@ import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from procrastinate import JobContext
@@ -144,6 +144,11 @@ class WorkerState:
             wants=wants_of(checks),
         )
         runtime = Runtime(resources.ctx, checks, self.settings, resources.health)
+        # What a paced check (Shodan) may wait for: the run's own deadline, as in the embedded
+        # scan; at that instant the run's deadline job stops the run anyway.
+        ends = started + timedelta(seconds=self.settings.run_deadline)
+        left = max((ends - utcnow()).total_seconds(), 0.0)
+        runtime.ctx = replace(runtime.ctx, deadline=asyncio.get_running_loop().time() + left)
         resources.health.run_id = run_id
         log.info("run %s: opened in this worker", run_id, extra={"run_id": run_id})
         try:  # outbound port 25 before the first company, when a check needs it
