@@ -111,6 +111,26 @@ class Coverage:
     def untested(self) -> int:
         return self.parts - self.decided
 
+    def could_not_test(self) -> tuple[NotTested, ...]:
+        """Where a test of the latest scan did not complete, with the reason, in the order of
+        the topics: what a warning says it could not test. A topic that was not in the scan
+        (`NOT_SCANNED`) or has nothing to test (no domain, no target) is not a failed test."""
+        return tuple(
+            NotTested(theme.theme, t.target, t.reason)
+            for theme in self.themes
+            for t in theme.targets
+            if t.reason and t.reason != NOT_SCANNED
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class NotTested:
+    """One (topic, target) pair a test of the latest scan could not decide, and why."""
+
+    theme: Theme
+    target: str  # the canonical value (show it with `display_host`)
+    reason: str  # a FailureReason value or UNRESOLVABLE
+
 
 # --- the pure core -------------------------------------------------------------------------------
 

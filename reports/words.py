@@ -411,6 +411,14 @@ UI: Mapping[str, Text] = {
         "Daarnaast staan er nog {n} problemen open waarover we u eerder schreven.",
         "There are also {n} open problems we wrote to you about before.",
     ),
+    "warn_untested": T(
+        "Niet getest bij de laatste controle: {what}. Dat betekent niet dat het daar in orde "
+        "is: we weten het niet. We proberen het bij de volgende controle opnieuw.",
+        "Not tested in our latest check: {what}. That does not mean it is fine there: we do "
+        "not know. We will try again at the next check.",
+    ),
+    "warn_untested_item": T("{topic} op {host} ({reason})", "{topic} on {host} ({reason})"),
+    "warn_untested_more": T("en nog {n} andere", "and {n} more"),
     "warn_it_supplier": T("Voor uw IT-leverancier", "For your IT supplier"),
     "warn_it_supplier_intro": T(
         "Regelt u dit niet zelf? Stuur dit bericht dan door aan wie uw website, e-mail of "
