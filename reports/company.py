@@ -118,6 +118,7 @@ class ThemeSection:
     state: coverage.State
     passed: tuple[str, ...] = ()  # targets where every test of this topic completed cleanly
     untested: tuple[tuple[str, str], ...] = ()  # (target, reason in words)
+    absent: tuple[str, ...] = ()  # targets with nothing there to test (no website at all)
     reason: str = ""  # why nothing of this topic could be tested (no target at all)
 
     @property
@@ -233,7 +234,12 @@ def build(
     company = session.get(Company, company_id)
     if company is None:
         raise UnknownCompanyError(f"unknown company {company_id!r}")
-    rows = list_findings(session, company_id=company_id, status="all")
+    # Inventory (no website at all) is a state of the topic (`reports.coverage`), not a problem.
+    rows = [
+        r
+        for r in list_findings(session, company_id=company_id, status="all")
+        if r.check_id not in coverage.INVENTORY_IDS
+    ]
     current = [r for r in rows if r.status in ("open", "accepted")]
     runs = history.company_runs(session, company_id)
     latest = runs[-1] if runs else None
@@ -460,6 +466,7 @@ def _sections(
                 problems=tuple(by_theme.get(theme, ())),
                 state=state,
                 passed=tuple(display_host(t.target) for t in cov.having(coverage.State.PASSED)),
+                absent=tuple(display_host(t.target) for t in cov.having(coverage.State.ABSENT)),
                 untested=tuple(
                     (display_host(t.target), words.coverage_reason(t.reason, language))
                     for t in cov.not_tested

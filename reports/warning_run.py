@@ -302,7 +302,7 @@ def _load_plans(
         findings = [
             f
             for f in list_findings(session, status="open", min_severity=policy.min_severity)
-            if f.company_id in wanted_ids
+            if f.company_id in wanted_ids and f.check_id not in coverage.INVENTORY_IDS
         ]
         records = delivered_warnings(session, ids)
         evidence = securitytxt_evidence(session, ids) if settings.warn_securitytxt_contacts else {}

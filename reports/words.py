@@ -150,6 +150,13 @@ UI: Mapping[str, Text] = {
     "state_passed": T("Getest, in orde", "Tested, fine"),
     "state_findings": T("Problemen gevonden", "Problems found"),
     "state_untested": T("Niet getest", "Not tested"),
+    "state_absent": T("Geen website gevonden", "No website found"),
+    "theme_absent": T(
+        "Geen website gevonden: op deze domeinnaam staat geen website, met en zonder www. Er is "
+        "hier dus niets te testen; dat is geen probleem.",
+        "No website found: there is no website on this domain name, with or without www. So "
+        "there is nothing to test here; that is not a problem.",
+    ),
     "passed_on": T("In orde op", "Fine on"),
     "untested_on": T("Niet getest op", "Not tested on"),
     "no_grade_nothing_tested": T(
