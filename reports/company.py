@@ -205,6 +205,7 @@ class CompanyReport:
     coverage: coverage.Coverage = field(default_factory=lambda: coverage.Coverage(()))
     deductions: tuple[tuple[str, int], ...] = field(default=())  # (title, points lost)
     budget_relief: int = 0  # points given back because low problems have a budget
+    floor_lift: int = 0  # points given back by the floor below 30 (scoring rule 5)
 
     @property
     def grade_color(self) -> str:
@@ -288,8 +289,16 @@ def build(
             if d.points > 0
         ),
         budget_relief=round(sum(score.budget_relief.values())),
+        floor_lift=_floor_lift(score),
         coverage=covered,
     )
+
+
+def _floor_lift(score: scoring.Score) -> int:
+    """What the floor of scoring rule 5 gave back, so that "where the points went" adds up."""
+    lost = sum(round(d.points) for d in score.deductions if d.points > 0)
+    raw = scoring.MAX_POINTS - lost + round(sum(score.budget_relief.values()))
+    return max(score.points - raw, 0)
 
 
 def render_html(report: CompanyReport, portal: object | None = None) -> str:

@@ -43,8 +43,14 @@ UI: Mapping[str, Text] = {
     "how_grade": T("Zo berekenen we uw cijfer", "How we compute your grade"),
     "where_points_went": T("Waar de punten naartoe gingen", "Where the points went"),
     "budget_relief": T(
-        "Problemen met ernst laag tellen samen hoogstens 15 punten",
-        "Low problems count 15 points at most together",
+        "Problemen met ernst laag tellen samen hoogstens 10 punten plus 1 per laag probleem "
+        "(en nooit meer dan 24)",
+        "Low problems count at most 10 points plus 1 per low problem together (and never more "
+        "than 24)",
+    ),
+    "floor_lift": T(
+        "Onder 30 punten: u houdt 30 min uw {n} open problemen",
+        "Below 30 points: you keep 30 minus your {n} open problems",
     ),
     "your_score": T("Uw punten", "Your points"),
     "start_points": T("Beginstand", "Starting score"),
