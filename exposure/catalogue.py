@@ -102,6 +102,7 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
     _e("web.https.missing", "high", W, EAV),
     _e("web.https.no_redirect", "medium", W, EAV),
     _e("web.hsts.missing", "low", W, HYG),
+    _e("web.site.none", "info", W, NONE),  # inventory: no website on the domain at all
     _e("tls.cert.expired", "high", W, OUT),
     _e("tls.cert.expiring", "medium", W, OUT),
     _e("tls.cert.not_yet_valid", "high", W, OUT),

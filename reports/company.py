@@ -118,6 +118,7 @@ class ThemeSection:
     state: coverage.State
     passed: tuple[str, ...] = ()  # targets where every test of this topic completed cleanly
     untested: tuple[tuple[str, str], ...] = ()  # (target, reason in words)
+    absent: tuple[str, ...] = ()  # targets with nothing there to test (no website at all)
     reason: str = ""  # why nothing of this topic could be tested (no target at all)
 
     @property
@@ -204,6 +205,7 @@ class CompanyReport:
     coverage: coverage.Coverage = field(default_factory=lambda: coverage.Coverage(()))
     deductions: tuple[tuple[str, int], ...] = field(default=())  # (title, points lost)
     budget_relief: int = 0  # points given back because low problems have a budget
+    floor_lift: int = 0  # points given back by the floor below 30 (scoring rule 5)
 
     @property
     def grade_color(self) -> str:
@@ -233,7 +235,12 @@ def build(
     company = session.get(Company, company_id)
     if company is None:
         raise UnknownCompanyError(f"unknown company {company_id!r}")
-    rows = list_findings(session, company_id=company_id, status="all")
+    # Inventory (no website at all) is a state of the topic (`reports.coverage`), not a problem.
+    rows = [
+        r
+        for r in list_findings(session, company_id=company_id, status="all")
+        if r.check_id not in coverage.INVENTORY_IDS
+    ]
     current = [r for r in rows if r.status in ("open", "accepted")]
     runs = history.company_runs(session, company_id)
     latest = runs[-1] if runs else None
@@ -282,8 +289,16 @@ def build(
             if d.points > 0
         ),
         budget_relief=round(sum(score.budget_relief.values())),
+        floor_lift=_floor_lift(score),
         coverage=covered,
     )
+
+
+def _floor_lift(score: scoring.Score) -> int:
+    """What the floor of scoring rule 5 gave back, so that "where the points went" adds up."""
+    lost = sum(round(d.points) for d in score.deductions if d.points > 0)
+    raw = scoring.MAX_POINTS - lost + round(sum(score.budget_relief.values()))
+    return max(score.points - raw, 0)
 
 
 def render_html(report: CompanyReport, portal: object | None = None) -> str:
@@ -460,6 +475,7 @@ def _sections(
                 problems=tuple(by_theme.get(theme, ())),
                 state=state,
                 passed=tuple(display_host(t.target) for t in cov.having(coverage.State.PASSED)),
+                absent=tuple(display_host(t.target) for t in cov.having(coverage.State.ABSENT)),
                 untested=tuple(
                     (display_host(t.target), words.coverage_reason(t.reason, language))
                     for t in cov.not_tested

@@ -39,6 +39,12 @@ THEMES: tuple[Theme, ...] = (
 #: site, no security.txt and no address to look up, so "no findings" there means "not tested".
 NEEDS_ADDRESS: frozenset[Theme] = frozenset({Theme.WEBSITE, Theme.SECURITYTXT, Theme.DEVICES})
 UNRESOLVABLE_ID = "target.unresolvable"
+#: Inventory a site check records when neither the domain nor `www.` has an address: there is
+#: no website to test. Topics that live on a website are then ABSENT, neither green nor a problem.
+NO_SITE_ID = "web.site.none"
+NEEDS_SITE: frozenset[Theme] = frozenset({Theme.WEBSITE, Theme.SECURITYTXT})
+#: Finding ids that are facts about what is there, not problems: reports show them as a state.
+INVENTORY_IDS: frozenset[str] = frozenset({NO_SITE_ID})
 
 # Reason codes besides the `FailureReason` values a check reports.
 NOT_SCANNED = "not_scanned"  # no complete scan of this company ran this check yet
@@ -51,6 +57,7 @@ class State(StrEnum):
     PASSED = "passed"  # every check completed and saw no problem: the only green state
     FINDINGS = "findings"  # a check saw a problem
     UNTESTED = "untested"  # could not test (or not everything): never green, never a pass
+    ABSENT = "absent"  # nothing there to test (no website at all): neither green nor a problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,13 +101,19 @@ class Coverage:
 
     @property
     def parts(self) -> int:
-        """(topic, target) pairs we meant to test, plus one for a topic without any target."""
-        return sum(max(len(t.targets), 1) for t in self.themes)
+        """(topic, target) pairs we meant to test, plus one for a topic without any target.
+        A pair with nothing there to test (ABSENT: no website) is not a part."""
+        return sum(
+            sum(1 for x in t.targets if x.state is not State.ABSENT) if t.targets else 1
+            for t in self.themes
+        )
 
     @property
     def decided(self) -> int:
         """Pairs a test completed on (passed or found something): what a grade may rest on."""
-        return sum(1 for t in self.themes for x in t.targets if x.state is not State.UNTESTED)
+        return sum(
+            1 for t in self.themes for x in t.targets if x.state in (State.PASSED, State.FINDINGS)
+        )
 
     @property
     def nothing_tested(self) -> bool:
@@ -110,6 +123,26 @@ class Coverage:
     @property
     def untested(self) -> int:
         return self.parts - self.decided
+
+    def could_not_test(self) -> tuple[NotTested, ...]:
+        """Where a test of the latest scan did not complete, with the reason, in the order of
+        the topics: what a warning says it could not test. A topic that was not in the scan
+        (`NOT_SCANNED`) or has nothing to test (no domain, no target) is not a failed test."""
+        return tuple(
+            NotTested(theme.theme, t.target, t.reason)
+            for theme in self.themes
+            for t in theme.targets
+            if t.reason and t.reason != NOT_SCANNED
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class NotTested:
+    """One (topic, target) pair a test of the latest scan could not decide, and why."""
+
+    theme: Theme
+    target: str  # the canonical value (show it with `display_host`)
+    reason: str  # a FailureReason value or UNRESOLVABLE
 
 
 # --- the pure core -------------------------------------------------------------------------------
@@ -153,11 +186,14 @@ def compute(
     found: dict[tuple[Theme, int | None], int] = defaultdict(int)
     found_theme: set[Theme] = set()
     unresolvable: set[int | None] = set()
+    no_site: set[int | None] = set()
     for f in findings:
         theme = specs.theme(f.check_id)
         if f.check_id == UNRESOLVABLE_ID:
             unresolvable.add(f.target_id)
-        if theme is None:
+        if f.check_id == NO_SITE_ID:
+            no_site.add(f.target_id)
+        if theme is None or f.check_id in INVENTORY_IDS:
             continue
         found[(theme, f.target_id)] += 1
         found_theme.add(theme)
@@ -180,7 +216,9 @@ def compute(
             applying = [f for f in families if t.kind in specs.kinds_of_family(f)]
             if not applying:
                 continue
-            rows.append(_target_state(theme, t, applying, ran, found, failed, unresolvable))
+            rows.append(
+                _target_state(theme, t, applying, ran, found, failed, unresolvable, no_site)
+            )
         result.append(_theme_state(theme, tuple(rows), theme in found_theme, targets, ran))
     return Coverage(tuple(result))
 
@@ -193,6 +231,7 @@ def _target_state(
     found: Mapping[tuple[Theme, int | None], int],
     failed: Mapping[tuple[str, Theme, int | None], str],
     unresolvable: set[int | None],
+    no_site: set[int | None],
 ) -> TargetCoverage:
     reason = ""
     for family in families:
@@ -206,6 +245,8 @@ def _target_state(
         return TargetCoverage(target.value, State.FINDINGS, reason)
     if reason:
         return TargetCoverage(target.value, State.UNTESTED, reason)
+    if theme in NEEDS_SITE and target.id in no_site:
+        return TargetCoverage(target.value, State.ABSENT)
     return TargetCoverage(target.value, State.PASSED)
 
 
@@ -226,7 +267,11 @@ def _theme_state(
         else:
             reason = NO_TARGET
         return ThemeCoverage(theme, State.UNTESTED, rows, reason)
-    if all(r.state is State.PASSED for r in rows):  # UNTESTED rows and FINDINGS rows excluded
+    if all(r.state is State.ABSENT for r in rows):
+        return ThemeCoverage(theme, State.ABSENT, rows)
+    # UNTESTED rows and FINDINGS rows excluded; a domain without a site beside one that passed
+    # leaves the topic passed (the page names the domain without a site).
+    if all(r.state in (State.PASSED, State.ABSENT) for r in rows):
         return ThemeCoverage(theme, State.PASSED, rows)
     return ThemeCoverage(theme, State.UNTESTED, rows)
 

@@ -24,6 +24,7 @@ T = Text
 LABELS: Mapping[str, Text] = {
     "url": T("Adres", "URL"),
     "host": T("Host", "Host"),
+    "hosts": T("Hosts", "Hosts"),
     "ip": T("IP-adres", "IP address"),
     "addresses": T("IP-adressen", "IP addresses"),
     "port": T("Poort", "Port"),

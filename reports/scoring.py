@@ -17,20 +17,30 @@ How the grade is computed (the same method is printed on every report, see `METH
    critical 40, high 20, medium 8, low 3, info 0 (`WEIGHTS`).
    Every extra host with the same problem adds a quarter of that, up to double in total: ten
    hosts with an open remote desktop are worse than one, but not ten times the grade.
-4. Low problems together cost at most 15 points (`BUDGETS`). They are good practice that few
-   small firms have yet (DNSSEC, DANE, MTA-STS ...); on their own they must not drag a
-   company below a B.
-5. The score is 100 minus the points, never below 0.
+4. Low problems together cost at most 10 points plus 1 per low problem, and never more than
+   24 (`BUDGET_BASE`, `BUDGET_PER_PROBLEM`, `BUDGETS`). They are good practice that few small
+   firms have yet (DNSSEC, DANE, MTA-STS ...); on their own they must not drag a company below
+   a B (100 - 24 = 76). Up to five low problems on one host each cost what they did under the
+   old flat budget of 15; the point per problem is there so that fixing one more low problem
+   always shows, also when the budget is full (the catalogue has 8 low ids, well under the 14
+   where the ceiling takes over).
+5. The score is 100 minus the points; below 30 (an E whatever happens) it is at least 30 minus
+   the number of open problems (`FLOOR`), and never below 0. So fixing any real problem (above
+   info) always raises the score by at least 1 point: a company at 0 sees its first fixes
+   (up to 30 kinds of problems, and the catalogue has few more). Letters do not change by
+   this: the floor stays below 30, where every score is an E.
 6. The score gives the letter: A from 90, B from 75, C from 50, D from 30, E below that.
 7. The worst open problem caps the letter, so that a score can never hide a serious hole:
    any critical problem gives E; a high one gives at best C; a medium one at best B.
    Low and info problems never cap.
 
-Check: no findings -> 100, A. Four low problems -> 88, B; ten -> 85 (the budget), B.
+Check: no findings -> 100, A. Four low problems -> 88, B; ten -> 100 - (10 + 10) = 80, B.
 One medium -> 92 but capped to B.
 One high -> 80 but capped to C. An expired certificate, DMARC on p=none and the usual
-missing good practices -> 100 - 20 - 8 - 15 = 57, C. Three highs -> 40, D. Five highs -> 0, E.
-One critical -> E whatever the score.
+missing good practices (seven lows) -> 100 - 20 - 8 - 17 = 55, C. Three highs -> 40, D. Five
+highs -> 100 - 100 = 0, but 30 - 5 = 25 (rule 5), E.
+One critical -> E whatever the score. Six highs and a critical -> 100 - 120 - 40 < 0, so
+30 - 7 = 23, E; fixing one high -> 24.
 
 The ranking of actions ("do these first", `rank_actions`): findings with the same check id are
 grouped into one action (one fix, possibly on several hosts), then sorted by severity (highest
@@ -57,7 +67,10 @@ from exposure.text import Text
 
 __all__ = [
     "BUDGETS",
+    "BUDGET_BASE",
+    "BUDGET_PER_PROBLEM",
     "EFFORT_WORDS",
+    "FLOOR",
     "GRADE_THRESHOLDS",
     "METHOD",
     "METHOD_STEPS",
@@ -88,7 +101,13 @@ WEIGHTS: Mapping[Severity, int] = {
     Severity.INFO: 0,
 }
 # The most that all problems of one severity together can cost.
-BUDGETS: Mapping[Severity, int] = {Severity.LOW: 15}
+BUDGETS: Mapping[Severity, int] = {Severity.LOW: 24}
+# Below that ceiling, what they cost at most is a base plus this much per problem of that
+# severity, so that fixing one always shows, also when the budget is full (rule 4).
+BUDGET_BASE: Mapping[Severity, int] = {Severity.LOW: 10}
+BUDGET_PER_PROBLEM = 1
+# Below the lowest D, the score is at least FLOOR minus the number of open problems (rule 5).
+FLOOR = 30
 EXTRA_HOST_SHARE = 0.25  # each extra host with the same problem adds this share of its weight
 MAX_MULTIPLIER = 2.0  # ... up to this multiple of the weight
 MAX_POINTS = 100
@@ -204,8 +223,16 @@ METHOD_STEPS: tuple[Text, ...] = (
         "address.",
     ),
     Text(
-        "Problemen met ernst laag kosten samen hoogstens 15 punten.",
-        "Low problems together cost at most 15 points.",
+        "Problemen met ernst laag kosten samen hoogstens 10 punten plus 1 punt per laag "
+        "probleem, en nooit meer dan 24 punten; zo levert elk opgelost probleem iets op.",
+        "Low problems together cost at most 10 points plus 1 point per low problem, and never "
+        "more than 24 points; so every problem you fix counts.",
+    ),
+    Text(
+        "Onder de 30 punten houdt u altijd 30 min het aantal open problemen (niet minder dan "
+        "0). Zo ziet u ook met weinig punten elk opgelost probleem terug.",
+        "Below 30 points you always keep 30 minus the number of open problems (no less than "
+        "0). So even with a low score, every problem you fix shows in your points.",
     ),
     Text(
         "Uw punten (0 tot 100) bepalen uw cijfer: A vanaf 90, B vanaf 75, C vanaf 50, "
@@ -394,20 +421,28 @@ def _deductions(live: Iterable[Item]) -> list[Deduction]:
 
 
 def _points(deductions: Iterable[Deduction]) -> tuple[int, dict[Severity, float]]:
-    """The score of a set of deductions, and the relief each budget gave."""
+    """The score of a set of deductions, and the relief each budget gave (rules 4 and 5)."""
     per_severity: dict[Severity, float] = {}
+    problems: dict[Severity, int] = {}
     for d in deductions:
         per_severity[d.severity] = per_severity.get(d.severity, 0.0) + d.points
+        problems[d.severity] = problems.get(d.severity, 0) + 1
     relief: dict[Severity, float] = {}
     lost = 0.0
     for severity, total in per_severity.items():
-        budget = BUDGETS.get(severity)
-        if budget is not None and total > budget:
-            relief[severity] = total - budget
-            total = float(budget)
+        ceiling = BUDGETS.get(severity)
+        if ceiling is not None:
+            base = BUDGET_BASE.get(severity, ceiling)
+            budget = min(base + BUDGET_PER_PROBLEM * problems[severity], ceiling)
+            if total > budget:
+                relief[severity] = total - budget
+                total = float(budget)
         lost += total
     # Round half up on the lost points, so that the same findings always give the same score.
-    return max(MAX_POINTS - int(lost + 0.5), 0), relief
+    points = MAX_POINTS - int(lost + 0.5)
+    real = sum(n for severity, n in problems.items() if severity > Severity.INFO)
+    floor = FLOOR - real if real else 0  # below 30 only: every letter above E stays as it was
+    return max(points, floor, 0), relief
 
 
 def score(items: Iterable[ItemLike]) -> Score:

@@ -39,6 +39,7 @@ from typing import Protocol
 from exposure.severity import Severity
 from exposure.store.queries import CompanyRow, FindingRow
 from exposure.text import LANGUAGES, Language, Text
+from reports.coverage import NotTested
 
 NEW_KIND = "new"
 REMINDER_KIND = "reminder"
@@ -163,6 +164,9 @@ class WarningPlan:
     still_open: tuple[FindingRow, ...]  # open, at/above the threshold, told before, not due
     #: target id -> how to name a host discovery found ("gevonden via ...: vpn.bedrijf.nl")
     discovered: Mapping[int, str] = field(default_factory=dict)
+    #: what the latest scan could not test (reports.coverage): said in the message, never a
+    #: pass, and never a reason to send one (a plan exists only for selected findings)
+    untested: tuple[NotTested, ...] = ()
 
     @property
     def kind(self) -> str:

@@ -41,12 +41,13 @@ from exposure.settings import Settings
 from exposure.severity import Severity
 from exposure.text import Language, Text
 from reports import certainty, codes, scoring
+from reports.coverage import THEMES, NotTested
 from reports.evidence import rows as evidence_rows
 from reports.hosts import display_host, public_evidence
 from reports.render import format_date, render
 from reports.specs import FALLBACK_REMEDIATION, FALLBACK_RISK
 from reports.warning import Reason, Selected, WarningPlan
-from reports.words import ui
+from reports.words import coverage_reason, theme_title, ui
 
 TOP_ACTIONS = 3
 MAX_NAME = 80  # a company name in a subject or greeting
@@ -55,6 +56,7 @@ MAX_DETAIL = 300
 MAX_EVIDENCE_ITEMS = 20
 MAX_EVIDENCE_VALUE = 4000  # a bound, not a cut: `reports.evidence` limits lists by item
 MAX_TARGETS_SHOWN = 10
+MAX_UNTESTED_SHOWN = 6  # (topic, host) pairs in the "could not test" line; the rest counted
 
 # Characters that must not reach a reader: C0/C1 controls, line and paragraph separators,
 # bidirectional embeddings/overrides/isolates (they reorder what is shown: "Trojan Source"),
@@ -355,6 +357,31 @@ def first_line(views: Sequence[ActionView], language: Language) -> str:
     return ui("warn_first_line", language, what=what)
 
 
+def untested_line(items: Sequence[NotTested], language: Language) -> str:
+    """What the latest scan could not test, in one plain line with the reasons: `Niet getest
+    bij de laatste scan: Website en certificaten op bakkerij.nl (geen antwoord binnen de tijd).
+    Dat betekent niet dat het daar in orde is: we weten het niet.` Empty when everything ran.
+    Never a pass: it says we do not know."""
+    if not items:
+        return ""
+    order = {theme: i for i, theme in enumerate(THEMES)}
+    ranked = sorted(items, key=lambda x: (order.get(x.theme, len(order)), x.target))
+    parts = [
+        ui(
+            "warn_untested_item",
+            language,
+            topic=theme_title(x.theme, language),
+            host=display_host(x.target),
+            reason=coverage_reason(x.reason, language),
+        )
+        for x in ranked[:MAX_UNTESTED_SHOWN]
+    ]
+    rest = len(ranked) - MAX_UNTESTED_SHOWN
+    if rest > 0:
+        parts.append(ui("warn_untested_more", language, n=rest))
+    return plain(ui("warn_untested", language, what="; ".join(parts)), 1500)
+
+
 def compose(
     plan: WarningPlan,
     specs: Mapping[str, FindingSpec],
@@ -387,6 +414,7 @@ def compose(
         "more": len(views) - len(top),
         "still_open": len(plan.still_open),
         "first_line": first_line(views, language),
+        "untested": untested_line(plan.untested, language),
         "emergency": worst is Severity.CRITICAL and bool(sender.phone),
         "emergency_html": _nowrap(
             "warn_emergency", language, meldpunt=sender.name, phone=sender.phone

@@ -52,10 +52,12 @@ from exposure.store.warnings import (
     reserve_warning,
     securitytxt_evidence,
 )
+from reports import coverage
 from reports.codes import CodeBook
 from reports.delivery import Delivery, SmtpTransport, write_eml
 from reports.discovered import labels_by_target
 from reports.recipients import AddressError, recipients_for, securitytxt_contacts, valid_address
+from reports.specs import Specs
 from reports.warning import History, WarningPlan, WarningPolicy, plan_warnings
 from reports.warning_message import (
     Sender,
@@ -193,18 +195,24 @@ def run_warnings(
     now: datetime | None = None,
     transport: Transport | None = None,
     codes: CodeBook | None = None,
+    topics: Specs | None = None,
 ) -> WarnReport:
     """Select, compose, deliver and record the warnings of one run (see the module docstring).
 
     `codes` are the words and one-line fixes of evidence codes (`reports.codes.code_book`).
+    `topics` (the installed checks' families, `Specs.from_registry`) lets a message say what
+    the latest scan could not test (`reports.coverage`); without it the message is silent on
+    that, never green.
 
     `now` is naive UTC like the store's times (default: the clock); `transport` replaces the
     SMTP connection built from `smtp_url` (tests).
     """
     sender, config = _check_setup(settings, options)
+    if codes is None and topics is not None:
+        codes = topics.codes
     when = now or _utcnow()
     policy = policy_from(settings, options.min_severity)
-    plans, securitytxt = _load_plans(engine, settings, options, policy, when)
+    plans, securitytxt = _load_plans(engine, settings, options, policy, when, topics)
     if options.dry_run:
         return _dry_run(engine, settings, specs, plans, securitytxt, sender, when, codes)
 
@@ -279,6 +287,7 @@ def _load_plans(
     options: WarnOptions,
     policy: WarningPolicy,
     now: datetime,
+    topics: Specs | None = None,
 ) -> tuple[list[WarningPlan], dict[str, list[str]]]:
     with session_scope(engine) as session:
         companies = list_companies(session, active_only=True)
@@ -293,7 +302,7 @@ def _load_plans(
         findings = [
             f
             for f in list_findings(session, status="open", min_severity=policy.min_severity)
-            if f.company_id in wanted_ids
+            if f.company_id in wanted_ids and f.check_id not in coverage.INVENTORY_IDS
         ]
         records = delivered_warnings(session, ids)
         evidence = securitytxt_evidence(session, ids) if settings.warn_securitytxt_contacts else {}
@@ -304,6 +313,11 @@ def _load_plans(
             replace(p, discovered=labels_by_target(session, p.company.id, p.language))
             for p in plans
         ]
+        if topics is not None and plans:
+            # What the latest scan could not test is said in the message; it never makes one:
+            # only companies with a selected finding have a plan.
+            covered = coverage.of_companies(session, topics, [p.company.id for p in plans])
+            plans = [replace(p, untested=covered[p.company.id].could_not_test()) for p in plans]
     contacts = {cid: securitytxt_contacts(items) for cid, items in evidence.items()}
     return plans, contacts
 

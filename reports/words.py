@@ -43,8 +43,14 @@ UI: Mapping[str, Text] = {
     "how_grade": T("Zo berekenen we uw cijfer", "How we compute your grade"),
     "where_points_went": T("Waar de punten naartoe gingen", "Where the points went"),
     "budget_relief": T(
-        "Problemen met ernst laag tellen samen hoogstens 15 punten",
-        "Low problems count 15 points at most together",
+        "Problemen met ernst laag tellen samen hoogstens 10 punten plus 1 per laag probleem "
+        "(en nooit meer dan 24)",
+        "Low problems count at most 10 points plus 1 per low problem together (and never more "
+        "than 24)",
+    ),
+    "floor_lift": T(
+        "Onder 30 punten: u houdt 30 min uw {n} open problemen",
+        "Below 30 points: you keep 30 minus your {n} open problems",
     ),
     "your_score": T("Uw punten", "Your points"),
     "start_points": T("Beginstand", "Starting score"),
@@ -150,6 +156,13 @@ UI: Mapping[str, Text] = {
     "state_passed": T("Getest, in orde", "Tested, fine"),
     "state_findings": T("Problemen gevonden", "Problems found"),
     "state_untested": T("Niet getest", "Not tested"),
+    "state_absent": T("Geen website gevonden", "No website found"),
+    "theme_absent": T(
+        "Geen website gevonden: op deze domeinnaam staat geen website, met en zonder www. Er is "
+        "hier dus niets te testen; dat is geen probleem.",
+        "No website found: there is no website on this domain name, with or without www. So "
+        "there is nothing to test here; that is not a problem.",
+    ),
     "passed_on": T("In orde op", "Fine on"),
     "untested_on": T("Niet getest op", "Not tested on"),
     "no_grade_nothing_tested": T(
@@ -411,6 +424,14 @@ UI: Mapping[str, Text] = {
         "Daarnaast staan er nog {n} problemen open waarover we u eerder schreven.",
         "There are also {n} open problems we wrote to you about before.",
     ),
+    "warn_untested": T(
+        "Niet getest bij de laatste controle: {what}. Dat betekent niet dat het daar in orde "
+        "is: we weten het niet. We proberen het bij de volgende controle opnieuw.",
+        "Not tested in our latest check: {what}. That does not mean it is fine there: we do "
+        "not know. We will try again at the next check.",
+    ),
+    "warn_untested_item": T("{topic} op {host} ({reason})", "{topic} on {host} ({reason})"),
+    "warn_untested_more": T("en nog {n} andere", "and {n} more"),
     "warn_it_supplier": T("Voor uw IT-leverancier", "For your IT supplier"),
     "warn_it_supplier_intro": T(
         "Regelt u dit niet zelf? Stuur dit bericht dan door aan wie uw website, e-mail of "

@@ -18,7 +18,9 @@ Verdicts:
   "same host" (a lab's HTTPS runs on another port);
 - `web.hsts.missing`: the HTTPS answer has no usable Strict-Transport-Security header, or its
   max-age is under a year (`checks.web.hsts`).
-A host with nothing on either port is not a web site: no verdict. A port that hangs or resets
+A host with nothing on either port is not a web site: no verdict. A domain where neither the
+apex nor `www.` has an address gets `web.site.none` (info: inventory, never a problem), so that
+reports say "geen website gevonden" instead of passing a site nobody could visit. A port that hangs or resets
 is "could not test" for the ids that depend on it, never a finding and never a pass.
 """
 
@@ -31,7 +33,14 @@ from typing import Any, ClassVar
 import httpx
 
 from checks._site.sitefold import AddressFailure, AddressFinding, fold, host_failures
-from checks._site.website import SITE, HttpsVisit, origin, site_hosts, visit_https
+from checks._site.website import (
+    SITE,
+    HttpsVisit,
+    host_names,
+    origin,
+    site_hosts,
+    visit_https,
+)
 from checks.web.codes import WEB_CODES
 from checks.web.hsts import MIN_MAX_AGE, parse_hsts
 from exposure.contract import (
@@ -148,7 +157,31 @@ HSTS_MISSING = FindingSpec(
     effort=Effort.LOW,
 )
 
-SPECS = (HTTPS_MISSING, NO_REDIRECT, HSTS_MISSING)
+#: Inventory, not a problem: neither the domain nor `www.` has an A or AAAA record. Without it a
+#: mail-only domain would read "website: tested, fine" in a report, because nothing here answers
+#: on it; with it the report says "geen website gevonden" (neither green nor a problem).
+NO_SITE = FindingSpec(
+    id="web.site.none",
+    severity=Severity.INFO,
+    title=Text(nl="Geen website gevonden", en="No website found"),
+    risk=Text(
+        nl="Op deze domeinnaam staat geen website, met en zonder www. Er is dus niets om te "
+        "testen; dat is geen probleem.",
+        en="There is no website on this domain name, with or without www. So there is nothing "
+        "to test; that is not a problem.",
+    ),
+    remediation=Text(
+        nl="Niets te doen. Hebt u wel een website op deze naam, laat het het Meldpunt weten.",
+        en="Nothing to do. If you do have a website on this name, let the Meldpunt know.",
+    ),
+    technical=Text(
+        nl="Noch de domeinnaam noch www. heeft een A- of AAAA-record.",
+        en="Neither the domain name nor www. has an A or AAAA record.",
+    ),
+    effort=Effort.LOW,
+)
+
+SPECS = (HTTPS_MISSING, NO_REDIRECT, HSTS_MISSING, NO_SITE)
 ALL_IDS = frozenset(spec.id for spec in SPECS)
 HTTP_IDS = frozenset({HTTPS_MISSING.id, NO_REDIRECT.id})
 FAMILY = "web"
@@ -198,6 +231,9 @@ class WebCheck:
 
     async def run(self, target: ScanTarget, ctx: CheckContext) -> Sequence[Observation]:
         hosts = await site_hosts(ctx, target.value)
+        if not hosts:  # both names answered, with no address: no site (inventory, not a problem)
+            names = list(host_names(target.value))
+            return [NO_SITE.candidate(names[0], {"hosts": names}, detail="no A or AAAA record")]
         failures = host_failures(hosts, ALL_IDS)
         findings: list[AddressFinding] = []
         pairs = [(h.name, a) for h in hosts for a in h.addresses]

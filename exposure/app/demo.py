@@ -28,7 +28,7 @@ from exposure.store.db import session as session_scope
 from exposure.store.queries import list_findings
 from exposure.testbed.area_demo import demo_area
 from exposure.testbed.runner import Testbed
-from reports.codes import CodeBook, code_book
+from reports.codes import CodeBook
 from reports.findings import print_table
 from reports.publish import Written, write_all
 from reports.specs import Specs
@@ -51,6 +51,7 @@ def demo_warnings(
     specs: Mapping[str, FindingSpec],
     outbox: Path,
     codes: CodeBook | None = None,
+    topics: Specs | None = None,
 ) -> WarnReport:
     """The demo's warnings in `outbox`, as `exposure warn --outbox` writes them."""
     missing = {key: value for key, value in DEMO_SENDER.items() if not getattr(settings, key)}
@@ -60,6 +61,7 @@ def demo_warnings(
         specs,
         WarnOptions(outbox=outbox),
         codes=codes,
+        topics=topics,
     )
 
 
@@ -122,8 +124,9 @@ async def _demo(output: Path, console: Console) -> int:
                 "\n[bold]the most serious open findings[/] (all of them: `exposure findings`)"
             )
             print_table(rows, console)
+            topics = Specs.from_registry(registry)
             warnings = await asyncio.to_thread(
-                demo_warnings, engine, settings, registry.specs(), outbox, code_book(registry)
+                demo_warnings, engine, settings, topics.by_id, outbox, topics.codes, topics
             )
             print_warn_report(warnings, console)
             reports, overview = await asyncio.to_thread(

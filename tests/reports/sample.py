@@ -338,6 +338,14 @@ _SPECS = (
         Text("Open service seen by Shodan.", "Open service seen by Shodan."),
     ),
     _spec(
+        "web.site.none",
+        Effort.LOW,
+        Text("Geen website gevonden", "No website found"),
+        Text("Op deze naam staat geen website.", "There is no website on this name."),
+        Text("Niets te doen.", "Nothing to do."),
+        Text("Geen A- of AAAA-record.", "No A or AAAA record."),
+    ),
+    _spec(
         "target.unresolvable",
         Effort.LOW,
         Text("Domeinnaam werkt niet", "Domain name does not resolve"),

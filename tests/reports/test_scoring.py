@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
+from exposure.catalogue import CATALOGUE
 from exposure.contract import Effort
 from exposure.severity import Severity
 from reports.scoring import (
+    BUDGET_BASE,
     BUDGETS,
     GRADE_THRESHOLDS,
     METHOD,
@@ -57,7 +61,7 @@ def test_accepted_and_resolved_findings_do_not_count() -> None:
     [
         ([("web.hsts.missing", "low", "open", False)], 97, Grade.A),
         ([(f"low.{i}", "low", "open", False) for i in range(4)], 88, Grade.B),
-        ([(f"low.{i}", "low", "open", False) for i in range(10)], 85, Grade.B),  # the budget
+        ([(f"low.{i}", "low", "open", False) for i in range(10)], 80, Grade.B),  # the budget
         ([("web.https.no_redirect", "medium", "open", False)], 92, Grade.B),  # capped
         ([("mail.dmarc.missing", "high", "open", False)], 80, Grade.C),  # capped
         (
@@ -66,11 +70,11 @@ def test_accepted_and_resolved_findings_do_not_count() -> None:
                 ("mail.dmarc.policy_none", "medium", "open", False),
                 *((f"low.{i}", "low", "open", False) for i in range(7)),
             ],
-            57,
+            55,  # 100 - 20 - 8 - (10 + 7)
             Grade.C,
         ),
         ([(f"high.{i}", "high", "open", False) for i in range(3)], 40, Grade.D),
-        ([(f"high.{i}", "high", "open", False) for i in range(5)], 0, Grade.E),
+        ([(f"high.{i}", "high", "open", False) for i in range(5)], 25, Grade.E),  # 30 - 5
         ([("exposure.service", "info", "open", False)] * 4, 100, Grade.A),
     ],
 )
@@ -108,11 +112,14 @@ def test_a_group_takes_the_highest_severity_of_its_hosts() -> None:
 def test_low_problems_together_cost_at_most_their_budget() -> None:
     many_lows = [Item(f"low.{i}", Severity.LOW, target="a") for i in range(12)]
     result = score(many_lows)
-    assert result.points == 100 - BUDGETS[Severity.LOW]
+    assert result.points == 100 - (BUDGET_BASE[Severity.LOW] + 12) == 78
     assert result.grade is Grade.B  # low problems alone never go below B
-    assert result.budget_relief == {Severity.LOW: 12 * 3 - 15}
+    assert result.budget_relief == {Severity.LOW: 12 * 3 - 22}
     # ... but they still add up with worse problems
-    assert score([*many_lows, Item("high.x", Severity.HIGH)]).points == 65
+    assert score([*many_lows, Item("high.x", Severity.HIGH)]).points == 58
+    # and never cost more than the ceiling, however many there are
+    lots = [Item(f"low.{i}", Severity.LOW, target="a") for i in range(40)]
+    assert score(lots).points == 100 - BUDGETS[Severity.LOW] == 76
 
 
 def test_an_action_says_what_the_problem_costs() -> None:
@@ -129,6 +136,8 @@ def test_an_action_says_what_the_problem_costs() -> None:
 
 def test_points_never_go_below_zero() -> None:
     result = score([(f"crit.{i}", "critical", "open", False) for i in range(10)])
+    assert result.points == 20 and result.grade is Grade.E  # 30 - 10 (rule 5)
+    result = score([(f"crit.{i}", "critical", "open", False) for i in range(40)])
     assert result.points == 0 and result.grade is Grade.E
 
 
@@ -241,3 +250,71 @@ def test_score_to_dict_is_plain() -> None:
         "problems": 1,
         "findings": 1,
     }
+
+
+#: Rule 5 gives 30 - n below 30 points: a fix always shows up to this many kinds of problems at
+#: once (the catalogue has 39 above info; the demo's worst company has 12).
+MOST_PROBLEMS = 30
+
+
+def _worst_items(hosts: int) -> list[Item]:
+    """The MOST_PROBLEMS most severe problems of the catalogue at once, each on `hosts` hosts,
+    with every low one among them (a full low budget)."""
+    entries = sorted(
+        (e for e in CATALOGUE.values() if e.severity > Severity.INFO),
+        key=lambda e: (e.severity is not Severity.LOW, e.severity.rank, e.id),
+        reverse=True,
+    )
+    lows = [e for e in entries if e.severity is Severity.LOW]
+    chosen = [e for e in entries if e.severity is not Severity.LOW][: MOST_PROBLEMS - len(lows)]
+    return [
+        Item(e.id, e.severity, target=f"h{n}.test") for e in [*chosen, *lows] for n in range(hosts)
+    ]
+
+
+@pytest.mark.parametrize("hosts", [1, 2, 5])
+def test_fixing_any_real_problem_moves_the_score(hosts: int) -> None:
+    """Issue 19: a company at 0 saw no change after a fix. From 30 of the worst problems of the
+    catalogue at once (every low one among them) down to none, removing any one problem (one
+    check id, all its hosts) raises the score by at least one point: at the floor, over a full
+    low budget, everywhere."""
+    items = _worst_items(hosts)
+    assert len({i.check_id for i in items}) == MOST_PROBLEMS
+    assert score(items).points < 30  # the old rule: 0, and 0 again after each of many fixes
+    rng = random.Random(19 + hosts)
+    for _ in range(3):  # three orders of fixing
+        left = list(items)
+        while left:
+            before = score(left)
+            fixed = rng.choice(sorted({i.check_id for i in left}))
+            left = [i for i in left if i.check_id != fixed]
+            after = score(left)
+            assert after.points > before.points, (fixed, before.points, after.points)
+            assert after.grade.rank <= before.grade.rank
+
+
+def test_the_floor_never_changes_a_letter() -> None:
+    """Rule 5 lifts only scores below 30, which are an E anyway: no letter moves by it."""
+    for n in range(1, 40):
+        for severity in (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM):
+            result = score([Item(f"x.{i}", severity) for i in range(n)])
+            raw = max(100 - round(sum(WEIGHTS[severity] for _ in range(n))), 0)
+            if raw >= 30:
+                assert result.points == raw
+            else:
+                assert result.points < 30 and result.grade is Grade.E
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("nl", ("30 min het aantal open problemen", "1 punt per laag probleem")),
+        ("en", ("30 minus the number of open problems", "1 point per low problem")),
+    ],
+)
+def test_the_method_on_the_report_explains_why_a_fix_always_counts(
+    language: str, words: tuple[str, ...]
+) -> None:
+    text = " ".join(method_text(language))
+    for phrase in words:
+        assert phrase in text

@@ -38,7 +38,7 @@ def warn(
     """
     from exposure.registry import RegistryError, load
     from exposure.severity import Severity
-    from reports.codes import code_book
+    from reports.specs import Specs
     from reports.warning_output import print_warn_report
     from reports.warning_run import WarnOptions, WarnSetupError, run_warnings
 
@@ -70,9 +70,8 @@ def warn(
         if outbox is not None and lease is not None:
             remove_stale_temps(outbox)  # ours alone to clean: we hold the warn lease
         with sigterm_raises():
-            report = run_warnings(
-                engine, settings, registry.specs(), options, codes=code_book(registry)
-            )
+            topics = Specs.from_registry(registry)
+            report = run_warnings(engine, settings, topics.by_id, options, topics=topics)
     except WarnSetupError as exc:
         fail(str(exc))
     except Terminated:
