@@ -54,6 +54,7 @@ from exposure.contract import (
     Source,
     TargetKind,
 )
+from exposure.net.dns import DnsStatus
 from exposure.net.failures import could_not_test
 from exposure.net.http import REDIRECT_STATUSES, FetchError, FetchResult, fetch
 from exposure.severity import Severity
@@ -232,6 +233,9 @@ class WebCheck:
     async def run(self, target: ScanTarget, ctx: CheckContext) -> Sequence[Observation]:
         hosts = await site_hosts(ctx, target.value)
         if not hosts:  # both names answered, with no address: no site (inventory, not a problem)
+            apex = await ctx.dns.resolve(target.value, "A")  # answered from the run's cache
+            if apex.status is DnsStatus.NXDOMAIN:
+                return []  # the domain does not exist: `target.unresolvable` says so, once
             names = list(host_names(target.value))
             return [NO_SITE.candidate(names[0], {"hosts": names}, detail="no A or AAAA record")]
         failures = host_failures(hosts, ALL_IDS)

@@ -66,6 +66,29 @@ async def test_reported_for_a_domain_without_any_site_only(lab):
     assert {e.reason for e in outcome.errors if "werf.test" in e.target} == {"dns_error"}
 
 
+async def test_a_domain_that_does_not_exist_is_not_a_domain_without_a_site(tmp_path):
+    """A lapsed registration (NXDOMAIN) gets `target.unresolvable` only: "no website" there would
+    say the same thing twice, and a second finding would count twice."""
+    lapsed = Area(
+        companies=[
+            CompanySpec(
+                "1003",
+                "Havenlogistiek",
+                "info@lapsed.test",
+                domains=[DomainSpec("lapsed.test", nxdomain=True)],
+            )
+        ]
+    )
+    async with Testbed(lapsed) as tb:
+        lab = Lab(tb, tmp_path)
+        try:
+            outcome = await lab.scan(checks=["target", "web"], dns_timeout=0.3, dns_tries=1)
+        finally:
+            lab.close()
+    assert {f.check_id for f in outcome.findings} == {"target.unresolvable"}
+    assert not outcome.errors
+
+
 async def test_a_site_that_appears_resolves_it(lab):
     await lab.scan(checks=["web"], dns_timeout=0.3, dns_tries=1)
     lab.testbed.records.add("koelhuis.test", "A", "127.0.0.9")
