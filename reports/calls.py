@@ -31,6 +31,7 @@ from markupsafe import Markup
 from sqlmodel import Session, col, select
 
 from exposure.catalogue import Theme
+from exposure.contract import FailureReason
 from exposure.models import (
     AccessToken,
     CheckError,
@@ -545,11 +546,25 @@ def _last_read(session: Session) -> dict[str, datetime]:
     return result
 
 
+#: Reasons that are a fault of our own side (a source of ours down, a limit of ours, our own bug
+#: or time budget, our scope): no reason to phone a member, who can do nothing about them.
+OUR_SIDE: frozenset[str] = frozenset(
+    {
+        FailureReason.UNAVAILABLE,
+        FailureReason.LOCAL_LIMIT,
+        FailureReason.BUG,
+        FailureReason.DEADLINE,
+        FailureReason.OUT_OF_SCOPE,
+    }
+)
+
+
 def _untested(
     session: Session, runs: Sequence[history.RunInfo], language: str, active: set[str]
 ) -> dict[str, Untested]:
     """Per company with a check that could not decide in the last run that scanned it to the
-    end: the reasons, and how many of its runs in a row (up to that one) had such a check."""
+    end: the reasons, and how many of its runs in a row (up to that one) had such a check.
+    Failures of our own side (`OUR_SIDE`) are left out: they are not the member's to fix."""
     if not runs:
         return {}
     runs = runs[-UNTESTED_RUNS:]  # bounded: a year of nightly errors is not read each morning
@@ -567,6 +582,7 @@ def _untested(
         select(CheckError).where(
             col(CheckError.company_id).in_(sorted(last_run)),
             col(CheckError.run_id) >= runs[0].id,
+            col(CheckError.reason).not_in(sorted(OUR_SIDE)),
         )
     ):
         failing[error.company_id].add(error.run_id)

@@ -154,6 +154,16 @@ def test_a_company_that_could_not_be_tested_for_two_runs_is_called_too(
     assert sample.TUG not in {c.company_id for c in build(area.engine).calls}
 
 
+def test_a_failure_of_our_own_side_is_no_call(area: SampleArea) -> None:
+    from exposure.contract import FailureReason
+
+    seen = {sample.TUG: [sample.Seen("mail.dmarc.policy_none", "sleepdienst-kuipers.test")]}
+    for reason in (FailureReason.UNAVAILABLE, FailureReason.LOCAL_LIMIT, FailureReason.BUG):
+        failures = {sample.TUG: [("web", reason, "ours")]}
+        area.scan(seen, sample.T0 + timedelta(days=14), failures=failures)
+        assert sample.TUG not in {c.company_id for c in build(area.engine).calls}, reason
+
+
 def test_json_and_csv_have_the_same_fields_and_neutralise_formulas(area: SampleArea) -> None:
     view = build(area.engine)
     document = json.loads(calls.to_json(view))
