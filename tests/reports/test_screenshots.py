@@ -98,16 +98,22 @@ def _run(args: list[str], profile: str) -> subprocess.CompletedProcess[str]:
 
 def measure(html_file: Path, width: int) -> dict:
     """Lay the page out at `width` and return what the added script measured."""
+    return probe(html_file, width, MEASURE, "probe")
+
+
+def probe(html_file: Path, width: int, script: str, tag: str) -> dict:
+    """Lay a copy of the page with `script` added out at `width` (in an iframe of that width,
+    the page's CSP removed) and return the JSON the script posted to the outer page."""
     html = html_file.read_text(encoding="utf-8")
     html = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", html)
-    probe = html_file.with_name(f"{html_file.stem}-probe-{width}.html")
-    probe.write_text(html.replace("</body>", MEASURE + "</body>"), encoding="utf-8")
-    frame = html_file.with_name(f"{html_file.stem}-frame-{width}.html")
+    page = html_file.with_name(f"{html_file.stem}-{tag}-{width}.html")
+    page.write_text(html.replace("</body>", script + "</body>"), encoding="utf-8")
+    frame = html_file.with_name(f"{html_file.stem}-{tag}frame-{width}.html")
     frame.write_text(
         '<!DOCTYPE html><html><body style="margin:0"><pre id="measured"></pre><script>'
         'window.addEventListener("message", function (e) {'
         ' document.getElementById("measured").textContent = e.data; });</script>'
-        f'<iframe src="{probe.name}" style="width:{width}px;height:900px;border:0"></iframe>'
+        f'<iframe src="{page.name}" style="width:{width}px;height:900px;border:0"></iframe>'
         "</body></html>",
         encoding="utf-8",
     )
@@ -117,7 +123,7 @@ def measure(html_file: Path, width: int) -> dict:
             profile,
         )
     found = re.search(r'<pre id="measured">(.*?)</pre>', done.stdout, re.S)
-    assert found, f"{probe.name}: no measurement in the dumped DOM"
+    assert found, f"{page.name}: no measurement in the dumped DOM"
     return json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&"))
 
 

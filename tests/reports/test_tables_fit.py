@@ -10,9 +10,6 @@ screenshot of each page and width is taken too, to prove it paints and to look a
 
 from __future__ import annotations
 
-import json
-import re
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -20,7 +17,7 @@ import pytest
 from exposure.store.db import session as session_scope
 from reports import overview
 from tests.reports.sample import SPECS, SampleArea
-from tests.reports.test_screenshots import _chromium, _run, check_painted, screenshot
+from tests.reports.test_screenshots import _chromium, check_painted, probe, screenshot
 
 WIDTHS = (390, 1280)
 
@@ -46,27 +43,7 @@ PROBE = """<script>
 
 def table_fit(html_file: Path, width: int) -> dict:
     """Lay the page out at `width` in an iframe; which tables are wider than their frame."""
-    html = html_file.read_text(encoding="utf-8")
-    html = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", html)
-    probe = html_file.with_name(f"{html_file.stem}-fit-{width}.html")
-    probe.write_text(html.replace("</body>", PROBE + "</body>"), encoding="utf-8")
-    frame = html_file.with_name(f"{html_file.stem}-fitframe-{width}.html")
-    frame.write_text(
-        '<!DOCTYPE html><html><body style="margin:0"><pre id="measured"></pre><script>'
-        'window.addEventListener("message", function (e) {'
-        ' document.getElementById("measured").textContent = e.data; });</script>'
-        f'<iframe src="{probe.name}" style="width:{width}px;height:900px;border:0"></iframe>'
-        "</body></html>",
-        encoding="utf-8",
-    )
-    with tempfile.TemporaryDirectory() as profile:
-        done = _run(
-            ["--window-size=1400,1000", "--virtual-time-budget=5000", "--dump-dom", frame.as_uri()],
-            profile,
-        )
-    found = re.search(r'<pre id="measured">(.*?)</pre>', done.stdout, re.S)
-    assert found, f"{probe.name}: no measurement in the dumped DOM"
-    return json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&"))
+    return probe(html_file, width, PROBE, "fit")
 
 
 def assert_tables_fit(pages: dict[str, Path], shots: Path) -> None:
