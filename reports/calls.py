@@ -18,8 +18,6 @@ week is a question for the owner too. Accepted risks are not on the list: the ow
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -332,19 +330,13 @@ def to_json(calls: CallList) -> str:
 
 def to_csv(calls: CallList) -> str:
     """CSV for a spreadsheet: lists joined with `; `, formula-like cells neutralised."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(FIELDS)
-    for record in records(calls):
-        writer.writerow(
-            [
-                findings.safe_cell(
-                    "; ".join(map(str, record[k])) if isinstance(record[k], list) else record[k]
-                )
-                for k in FIELDS
-            ]
-        )
-    return buffer.getvalue()
+    return findings.csv_text(
+        FIELDS,
+        (
+            ["; ".join(map(str, r[k])) if isinstance(r[k], list) else r[k] for k in FIELDS]
+            for r in records(calls)
+        ),
+    )
 
 
 def to_text(calls: CallList) -> str:

@@ -16,8 +16,6 @@ then accepted, then resolved: the partner sees what was fixed too.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from datetime import datetime
 from pathlib import Path
@@ -30,7 +28,7 @@ from exposure.severity import Severity
 from exposure.store.queries import FindingRow, list_findings
 from reports import coverage, history, scoring, words
 from reports.company import UnknownCompanyError
-from reports.findings import safe_cell
+from reports.findings import csv_text
 from reports.scoring import Item
 from reports.specs import Specs
 
@@ -191,13 +189,8 @@ def to_json(document: dict[str, Any]) -> str:
 def company_csv(session: Session, company_id: str, specs: Specs, language: str = "nl") -> str:
     """The company's findings as CSV (header `FINDING_FIELDS`), safe to open in a spreadsheet."""
     _company, rows = _rows(session, company_id)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(FINDING_FIELDS)
-    for row in rows:
-        record = finding_record(row, specs, language)
-        writer.writerow([safe_cell(record[name]) for name in FINDING_FIELDS])
-    return buffer.getvalue()
+    records = (finding_record(row, specs, language) for row in rows)
+    return csv_text(FINDING_FIELDS, ([r[name] for name in FINDING_FIELDS] for r in records))
 
 
 def schema() -> dict[str, Any]:

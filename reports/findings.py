@@ -60,12 +60,16 @@ def safe_cell(value: Any) -> str:
 
 
 def to_csv(rows: Iterable[Any]) -> str:
+    return csv_text(FIELDS, ([data[name] for name in FIELDS] for data in map(finding_dict, rows)))
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """CSV for a spreadsheet (CRLF lines): every cell through `safe_cell`, so no formula runs."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(FIELDS)
+    writer.writerow(header)
     for row in rows:
-        data = finding_dict(row)
-        writer.writerow([safe_cell(data[name]) for name in FIELDS])
+        writer.writerow([safe_cell(value) for value in row])
     return buffer.getvalue()
 
 
