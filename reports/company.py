@@ -575,10 +575,12 @@ def _changes(
         for s in (before[0].findings if before else ())
     ]
     score_before = scoring.score(items)
+    # No grade from a run that could test nothing of the company (never "was A" on no tests).
+    graded_before = not coverage.at_run(session, specs, company_id, previous.id).nothing_tested
     return Changes(
         previous_scan=previous.at,
-        points_before=score_before.points,
-        grade_before=score_before.grade,
+        points_before=score_before.points if graded_before else None,
+        grade_before=score_before.grade if graded_before else None,
         new=changes("opened"),
         came_back=changes("reopened"),
         resolved=changes("resolved"),

@@ -279,6 +279,40 @@ def _theme_state(
 # --- from the store ------------------------------------------------------------------------------
 
 
+def at_run(session: Session, specs: Specs, company_id: str, run_id: int) -> Coverage:
+    """What one run could test of one company, from that run's scope and failures alone: a past
+    grade ("since the last scan: B") may only be shown when that run tested something. A company
+    the run did not finish tested nothing in it. Findings are left out on purpose: a check that
+    failed on a target found nothing there, so the failures alone say whether anything ran."""
+    targets = [
+        TargetFact(t.id, t.kind, t.value)
+        for t in session.exec(
+            select(Target)
+            .where(Target.company_id == company_id)
+            .order_by(col(Target.kind), col(Target.value))
+        )
+    ]
+    done = session.exec(
+        select(ScanRun.scope)
+        .join(RunCompany, col(RunCompany.run_id) == col(ScanRun.id))
+        .where(RunCompany.run_id == run_id)
+        .where(RunCompany.company_id == company_id)
+        .where(RunCompany.status == "done")
+    ).first()
+    if done is None:
+        return compute(specs, targets, [], [], [])
+    families = (done or {}).get("checks") or list(specs.families())
+    errors = [
+        ErrorFact(e.check_id, e.target_id, e.target, e.reason, tuple(e.finding_ids))
+        for e in session.exec(
+            select(CheckError)
+            .where(CheckError.run_id == run_id)
+            .where(CheckError.company_id == company_id)
+        )
+    ]
+    return compute(specs, targets, [], errors, families)
+
+
 def of_company(session: Session, specs: Specs, company_id: str) -> Coverage:
     return of_companies(session, specs, [company_id])[company_id]
 

@@ -57,3 +57,21 @@ def test_a_company_below_zero_sees_its_first_fix(area: SampleArea, language: str
     assert after.changes.points_before == 24
     area.scan({RED: PROBLEMS[:1]}, T0 + timedelta(days=22))
     assert _report(area, language).score.points > after.score.points
+
+
+def test_no_grade_before_from_a_scan_that_tested_nothing(area: SampleArea) -> None:
+    """A previous scan where every check timed out graded nothing: "since the last scan: A, 100
+    points" would be a grade on tests that did not run (the point of issue 19)."""
+    from exposure.contract import FailureReason
+
+    area.company(RED, "Rederij Rood", "maritime", DOMAIN)
+    families = sorted(set(SPECS.family_of.values()))
+    blind = [(f, FailureReason.TIMEOUT, "no answer within the time") for f in families]
+    area.scan({RED: []}, T0 + timedelta(days=8), failures={RED: blind})
+    area.scan({RED: PROBLEMS[:2]}, T0 + timedelta(days=15))
+    after = _report(area, "nl")
+    assert after.changes.previous_scan is not None
+    assert after.changes.points_before is None and after.changes.grade_before is None
+    # a scan that did test keeps its grade (the test above: points_before == 24)
+    area.scan({RED: PROBLEMS[:1]}, T0 + timedelta(days=22))
+    assert _report(area, "nl").changes.points_before == after.score.points
