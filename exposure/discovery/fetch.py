@@ -24,7 +24,7 @@ import httpx
 
 from exposure.contract import FailureReason
 from exposure.sources.cache import AnswerCache, CachedAnswer
-from exposure.sources.jsonget import GetFailure, get_json
+from exposure.sources.jsonget import GetFailure, get_json, redact_httpx_logs
 
 USER_AGENT = "exposure-discovery (passive; Meldpunt Cybersecurity)"
 MAX_ANSWER_BYTES = 8 * 1024 * 1024
@@ -93,6 +93,7 @@ class JsonFetcher:
         self.cache_hits = 0
         self._client = client
         self._own_client = client is None
+        redact_httpx_logs()  # the Shodan search sends its key in the query string
         self._now = now
 
     def _http(self) -> httpx.AsyncClient:

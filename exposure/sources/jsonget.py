@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -91,3 +92,23 @@ _KEY_PARAM = re.compile(r"([?&]key=)[^&\s\"'>]+", re.IGNORECASE)
 def redact(text: str) -> str:
     """`?key=SECRET` -> `?key=REDACTED`: the API key travels in the query string."""
     return _KEY_PARAM.sub(r"\1REDACTED", text)
+
+
+class _RedactKeyFilter(logging.Filter):
+    """httpx logs every request's URL at INFO, query string (and so the API key) included."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                redact(str(a)) if isinstance(a, str | httpx.URL) else a for a in record.args
+            )
+        return True
+
+
+def redact_httpx_logs() -> None:
+    """Install the filter on httpx's logger once: every client that sends a key calls this."""
+    logger = logging.getLogger("httpx")
+    if not any(isinstance(f, _RedactKeyFilter) for f in logger.filters):
+        logger.addFilter(_RedactKeyFilter())

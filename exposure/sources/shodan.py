@@ -56,7 +56,7 @@ import httpx
 from exposure.contract import FailureReason
 from exposure.net.http import USER_AGENT
 from exposure.sources.cache import AnswerCache, CachedAnswer
-from exposure.sources.jsonget import GetFailure, get_json, redact
+from exposure.sources.jsonget import GetFailure, get_json, redact_httpx_logs
 from exposure.sources.shodan_documents import hosts_from_banners, slim_host, slim_internetdb
 
 if TYPE_CHECKING:
@@ -302,7 +302,7 @@ class ShodanSource:
         self._rest_failures = 0
         self._idb_failures = 0
         self.stats = ShodanStats()
-        _redact_httpx_logs()
+        redact_httpx_logs()
 
     @classmethod
     def from_settings(
@@ -1043,19 +1043,6 @@ def _retrieve(fut: asyncio.Future[Any]) -> None:
         fut.exception()  # a failure nobody awaited any more is still not "never retrieved"
 
 
-class _RedactKeyFilter(logging.Filter):
-    """httpx logs every request's URL at INFO, query string (and so the API key) included."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.msg, str):
-            record.msg = redact(record.msg)
-        if isinstance(record.args, tuple):
-            record.args = tuple(
-                redact(str(a)) if isinstance(a, str | httpx.URL) else a for a in record.args
-            )
-        return True
-
-
 def _skip_sniffio_search() -> None:
     """httpcore tries `import sniffio` on every lock, event and shield it sets up (several per
     request); when sniffio is not installed, each try searches sys.path again (≈0.1 ms; 3.7% of
@@ -1065,9 +1052,3 @@ def _skip_sniffio_search() -> None:
     `exposure.net.http` do not), so it is set here, when the source's client is made."""
     if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
         sys.modules["sniffio"] = None  # type: ignore[assignment]
-
-
-def _redact_httpx_logs() -> None:
-    logger = logging.getLogger("httpx")
-    if not any(isinstance(f, _RedactKeyFilter) for f in logger.filters):
-        logger.addFilter(_RedactKeyFilter())
