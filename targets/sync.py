@@ -19,15 +19,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, col, func, select, update
+from sqlmodel import Session, col, func, select
 
 from exposure.contract import TargetKind
-from exposure.models import CheckError, Company, Finding, FindingEvent, Target, utcnow
+from exposure.models import Company, Finding, Target, utcnow
+from exposure.store.targets import LIVE_STATUSES, delete_target
 from targets.members import Member
 from targets.normalise import TargetSpec, is_private_target
 
 #: Finding statuses that a target's removal resolves.
-LIVE_STATUSES = ("open", "accepted")
 REMOVAL_NOTE = "target removed from member list"
 COMPANY_FIELDS = ("name", "email", "sector", "language", "phone")
 _KIND_ORDER = {TargetKind.DOMAIN: 0, TargetKind.IP: 1, TargetKind.NETWORK: 2}
@@ -306,27 +306,7 @@ def _remove_target(session: Session, company_id: str, spec: TargetSpec, now: dat
     ).first()
     if target is None:
         return  # already gone: the outcome the plan wants
-    for finding in session.exec(select(Finding).where(Finding.target_id == target.id)):
-        if finding.status in LIVE_STATUSES:
-            finding.status = "resolved"
-            finding.resolved_at = now
-            assert finding.id is not None
-            session.add(
-                FindingEvent(
-                    finding_id=finding.id,
-                    at=now,
-                    event="resolved",
-                    severity=finding.severity,
-                    note=REMOVAL_NOTE,
-                )
-            )
-        finding.target_id = None
-        session.add(finding)
-    session.exec(
-        update(CheckError).where(col(CheckError.target_id) == target.id).values(target_id=None)
-    )
-    session.flush()  # the references are gone before the row is (PostgreSQL checks at once)
-    session.delete(target)
+    delete_target(session, target, now, REMOVAL_NOTE)
 
 
 # --- reading ---------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 
 from checks.shodan.banners import Banner
-from checks.shodan.fingerprints import HTML_HEAD, Signal
+from checks.shodan.fingerprints import HTML_HEAD, Signal, signal_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,21 +42,10 @@ class EdgeRow:
     example: str
 
     def matches(self, banner: Banner) -> bool:
-        match self.signal:
-            case Signal.PRODUCT:
-                return self._search(banner.product)
-            case Signal.SERVER:
-                return self._search(banner.server)
-            case Signal.TITLE:
-                return self._search(banner.title)
-            case Signal.HTML:
-                return self._search(banner.html[:HTML_HEAD])
-            case Signal.HEADER:
-                return self._search(banner.data[:HTML_HEAD])
-            case Signal.CPE:
-                return any(self._search(c.name) for c in banner.cpes)
-            case _:
-                return False
+        if self.signal is Signal.CPE:
+            return any(self._search(c.name) for c in banner.cpes)
+        text = signal_text(self.signal, banner)
+        return text is not None and self._search(text)
 
     def _search(self, value: str) -> bool:
         return bool(value) and re.search(self.pattern, value, re.IGNORECASE) is not None

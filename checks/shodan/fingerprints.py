@@ -65,17 +65,10 @@ class Fingerprint:
     example: str  # a value this row matches
 
     def matches(self, banner: Banner) -> bool:
+        text = signal_text(self.signal, banner)
+        if text is not None:
+            return self._search(text)
         match self.signal:
-            case Signal.PRODUCT:
-                return self._search(banner.product)
-            case Signal.SERVER:
-                return self._search(banner.server)
-            case Signal.TITLE:
-                return self._search(banner.title)
-            case Signal.HTML:
-                return self._search(banner.html[:HTML_HEAD])
-            case Signal.HEADER:
-                return self._search(banner.data[:HTML_HEAD])
             case Signal.FAVICON:
                 return banner.favicon is not None and banner.favicon == int(self.pattern)
             case Signal.PORT:
@@ -108,6 +101,22 @@ class Fingerprint:
         """How the row shows in evidence: `server: App-webs/ (Hikvision)`."""
         who = f" ({self.vendor})" if self.vendor else ""
         return f"{self.signal}: {self.example}{who}"
+
+
+def signal_text(signal: Signal, banner: Banner) -> str | None:
+    """The banner text a text signal's pattern is searched in; None for the other signals."""
+    match signal:
+        case Signal.PRODUCT:
+            return banner.product
+        case Signal.SERVER:
+            return banner.server
+        case Signal.TITLE:
+            return banner.title
+        case Signal.HTML:
+            return banner.html[:HTML_HEAD]
+        case Signal.HEADER:
+            return banner.data[:HTML_HEAD]
+    return None
 
 
 @functools.cache

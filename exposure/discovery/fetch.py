@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ import httpx
 
 from exposure.contract import FailureReason
 from exposure.sources.cache import AnswerCache, CachedAnswer
+from exposure.sources.jsonget import GetFailure, get_json, redact_httpx_logs
 
 USER_AGENT = "exposure-discovery (passive; Meldpunt Cybersecurity)"
 MAX_ANSWER_BYTES = 8 * 1024 * 1024
@@ -93,6 +93,7 @@ class JsonFetcher:
         self.cache_hits = 0
         self._client = client
         self._own_client = client is None
+        redact_httpx_logs()  # the Shodan search sends its key in the query string
         self._now = now
 
     def _http(self) -> httpx.AsyncClient:
@@ -144,36 +145,18 @@ class JsonFetcher:
         return max(self.config.interval, 1.0)
 
     async def _once(self, url: str, params: dict[str, str], what: str) -> Fetched | FetchFailure:
-        timeout = self.config.timeout
-        try:
-            async with asyncio.timeout(timeout):
-                async with self._http().stream("GET", url, params=params) as response:
-                    chunks: list[bytes] = []
-                    size = 0
-                    async for chunk in response.aiter_bytes():
-                        size += len(chunk)
-                        if size > MAX_ANSWER_BYTES:
-                            return FetchFailure(
-                                FailureReason.PROTOCOL,
-                                f"{what}: answer larger than {MAX_ANSWER_BYTES} bytes",
-                            )
-                        chunks.append(chunk)
-                    status = response.status_code
-                    retry_after = _seconds(response.headers.get("retry-after"))
-        except (TimeoutError, httpx.TimeoutException):
-            return FetchFailure(FailureReason.TIMEOUT, f"{what}: no answer within {timeout:g} s")
-        except httpx.ConnectError as exc:
-            return FetchFailure(
-                FailureReason.UNREACHABLE, f"{what}: cannot connect ({type(exc).__name__})"
-            )
-        except httpx.HTTPError as exc:
-            return FetchFailure(FailureReason.PROTOCOL, f"{what}: {type(exc).__name__}")
-        body = b"".join(chunks)
-        try:
-            parsed: Any = json.loads(body) if body else None
-        except ValueError:
-            parsed = None
-        return Fetched(status, parsed, body[:200].decode("utf-8", "replace"), False, retry_after)
+        reply = await get_json(
+            self._http(),
+            url,
+            params,
+            what,
+            within=self.config.timeout,
+            max_bytes=MAX_ANSWER_BYTES,
+            head_chars=200,
+        )
+        if isinstance(reply, GetFailure):
+            return FetchFailure(reply.reason, reply.message)
+        return Fetched(reply.status, reply.body, reply.text, False, reply.retry_after)
 
     async def _cache_load(self, key: str) -> CachedAnswer | None:
         if self.cache is None:
@@ -193,13 +176,3 @@ class JsonFetcher:
             await self.cache.save(
                 self.source, key, CachedAnswer(reply.status, {"body": reply.body}, self._now())
             )
-
-
-def _seconds(value: str | None) -> float | None:
-    """Retry-After in seconds (the date form is not used by these services)."""
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value.strip()))
-    except ValueError:
-        return None

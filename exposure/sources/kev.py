@@ -162,6 +162,8 @@ _loaded: dict[tuple[str, int, int], KevCatalogue] = {}
 def load_catalogue(path: Path) -> KevCatalogue:
     """The catalogue in `path`, parsed once per (path, mtime, size)."""
     stat = path.stat()
+    if stat.st_size > MAX_FEED_BYTES:
+        raise KevError(f"{path}: {stat.st_size} bytes, more than the cap of {MAX_FEED_BYTES}")
     key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
     found = _loaded.get(key)
     if found is None:
@@ -184,7 +186,16 @@ def catalogue_for(settings: Settings) -> KevCatalogue:
 
 
 async def fetch_feed(url: str, *, wait: float = 30.0, max_bytes: int = MAX_FEED_BYTES) -> bytes:
-    """The feed's bytes; KevError for an error answer or one larger than `max_bytes`."""
+    """The feed's bytes; KevError for an error answer, one larger than `max_bytes`, or none
+    within `wait` seconds in all (httpx's own time-out bounds each read, not a slow trickle)."""
+    try:
+        async with asyncio.timeout(wait):
+            return await _fetch(url, wait, max_bytes)
+    except TimeoutError:
+        raise KevError(f"{url}: no whole answer within {wait:g} s") from None
+
+
+async def _fetch(url: str, wait: float, max_bytes: int) -> bytes:
     async with httpx.AsyncClient(
         timeout=wait,
         follow_redirects=True,

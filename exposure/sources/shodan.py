@@ -41,7 +41,6 @@ import contextlib
 import functools
 import importlib.util
 import ipaddress
-import json
 import logging
 import re
 import sys
@@ -57,6 +56,7 @@ import httpx
 from exposure.contract import FailureReason
 from exposure.net.http import USER_AGENT
 from exposure.sources.cache import AnswerCache, CachedAnswer
+from exposure.sources.jsonget import GetFailure, get_json, redact_httpx_logs
 from exposure.sources.shodan_documents import hosts_from_banners, slim_host, slim_internetdb
 
 if TYPE_CHECKING:
@@ -302,7 +302,7 @@ class ShodanSource:
         self._rest_failures = 0
         self._idb_failures = 0
         self.stats = ShodanStats()
-        _redact_httpx_logs()
+        redact_httpx_logs()
 
     @classmethod
     def from_settings(
@@ -933,38 +933,17 @@ class ShodanSource:
         return self._client
 
     async def _get(self, url: str, params: dict[str, str], what: str) -> _Reply | SourceFailure:
-        timeout = self.config.total_timeout
-        try:
-            async with asyncio.timeout(timeout):
-                async with self._http().stream("GET", url, params=params) as response:
-                    chunks: list[bytes] = []
-                    size = 0
-                    async for chunk in response.aiter_bytes():
-                        size += len(chunk)
-                        if size > MAX_ANSWER_BYTES:
-                            return SourceFailure(
-                                FailureReason.PROTOCOL,
-                                f"{what}: answer larger than {MAX_ANSWER_BYTES} bytes",
-                            )
-                        chunks.append(chunk)
-                    status = response.status_code
-                    retry_after = _seconds(response.headers.get("retry-after"))
-        except (TimeoutError, httpx.TimeoutException):
-            return SourceFailure(FailureReason.TIMEOUT, f"{what}: no answer within {timeout:g} s")
-        except httpx.ConnectError as exc:
-            return SourceFailure(
-                FailureReason.UNREACHABLE, f"{what}: cannot connect ({type(exc).__name__})"
-            )
-        except httpx.HTTPError as exc:
-            return SourceFailure(
-                FailureReason.PROTOCOL, f"{what}: {type(exc).__name__}: {redact(str(exc))[:200]}"
-            )
-        body = b"".join(chunks)
-        try:
-            parsed: JSON = json.loads(body) if body else None
-        except ValueError:
-            parsed = None
-        return _Reply(status, parsed, body[:300].decode("utf-8", "replace"), retry_after)
+        reply = await get_json(
+            self._http(),
+            url,
+            params,
+            what,
+            within=self.config.total_timeout,
+            max_bytes=MAX_ANSWER_BYTES,
+        )
+        if isinstance(reply, GetFailure):
+            return SourceFailure(reply.reason, reply.message)
+        return _Reply(reply.status, reply.body, reply.text, reply.retry_after)
 
     # --- the cache and the clock ---------------------------------------------------------------
 
@@ -1059,37 +1038,9 @@ def _error_text(reply: _Reply) -> str:
     return " ".join(text.split())[:200] or f"HTTP {reply.status}"
 
 
-def _seconds(value: str | None) -> float | None:
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
-
-
 def _retrieve(fut: asyncio.Future[Any]) -> None:
     if not fut.cancelled():
         fut.exception()  # a failure nobody awaited any more is still not "never retrieved"
-
-
-_KEY_PARAM = re.compile(r"([?&]key=)[^&\s\"'>]+", re.IGNORECASE)
-
-
-def redact(text: str) -> str:
-    """`?key=SECRET` -> `?key=REDACTED`: the API key travels in the query string."""
-    return _KEY_PARAM.sub(r"\1REDACTED", text)
-
-
-class _RedactKeyFilter(logging.Filter):
-    """httpx logs every request's URL at INFO, query string (and so the API key) included."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.msg, str):
-            record.msg = redact(record.msg)
-        if isinstance(record.args, tuple):
-            record.args = tuple(
-                redact(str(a)) if isinstance(a, str | httpx.URL) else a for a in record.args
-            )
-        return True
 
 
 def _skip_sniffio_search() -> None:
@@ -1101,9 +1052,3 @@ def _skip_sniffio_search() -> None:
     `exposure.net.http` do not), so it is set here, when the source's client is made."""
     if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
         sys.modules["sniffio"] = None  # type: ignore[assignment]
-
-
-def _redact_httpx_logs() -> None:
-    logger = logging.getLogger("httpx")
-    if not any(isinstance(f, _RedactKeyFilter) for f in logger.filters):
-        logger.addFilter(_RedactKeyFilter())

@@ -19,15 +19,15 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlmodel import Session, col, select, update
+from sqlmodel import Session, col, select
 
-from exposure.models import CheckError, DiscoveredHost, Finding, FindingEvent, Target, utcnow
+from exposure.models import DiscoveredHost, Target, utcnow
+from exposure.store.targets import delete_target
 
 #: A host no source named for this long is retired (the issue's "not seen for 30 days").
 RETIRE_AFTER = timedelta(days=30)
 ORIGIN_DISCOVERED = "discovered"
 ORIGIN_LISTED = "listed"
-_LIVE = ("open", "accepted")
 _KINDS = ("domain", "ip")
 
 
@@ -240,27 +240,7 @@ def _drop_discovered_target(
     target = _target(session, row.company_id, row.kind, row.value)
     if target is None or target.origin != ORIGIN_DISCOVERED:
         return
-    for finding in session.exec(select(Finding).where(Finding.target_id == target.id)):
-        if finding.status in _LIVE:
-            finding.status = "resolved"
-            finding.resolved_at = now
-            assert finding.id is not None
-            session.add(
-                FindingEvent(
-                    finding_id=finding.id,
-                    at=now,
-                    event="resolved",
-                    severity=finding.severity,
-                    note=note,
-                )
-            )
-        finding.target_id = None
-        session.add(finding)
-    session.exec(
-        update(CheckError).where(col(CheckError.target_id) == target.id).values(target_id=None)
-    )
-    session.flush()
-    session.delete(target)
+    delete_target(session, target, now, note)
 
 
 def list_hosts(

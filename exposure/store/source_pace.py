@@ -39,9 +39,16 @@ class AdvisoryKeyGate:
     """`KeyGate` over a PostgreSQL session advisory lock; connects on first use."""
 
     def __init__(
-        self, conninfo: str, api_key: str, *, poll: float = 0.02, max_poll: float = 0.2
+        self,
+        conninfo: str,
+        api_key: str,
+        *,
+        poll: float = 0.02,
+        max_poll: float = 0.2,
+        wait: float = 10.0,
     ) -> None:
         self._conninfo = conninfo
+        self._wait = wait  # seconds for the connection and for each statement
         self._key = key_lock(api_key)
         self._poll = poll
         self._max_poll = max_poll
@@ -52,8 +59,21 @@ class AdvisoryKeyGate:
 
     async def _connection(self) -> psycopg.AsyncConnection[Any]:
         if self._conn is None or self._conn.closed:
-            self._conn = await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True)
+            async with asyncio.timeout(self._wait):
+                self._conn = await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True)
         return self._conn
+
+    async def _try_lock(self, conn: psycopg.AsyncConnection[Any]) -> bool:
+        """One try; a database that does not answer within `wait` is a TimeoutError (the
+        source then paces in this process only) and the connection is dropped."""
+        try:
+            async with asyncio.timeout(self._wait):
+                cur = await conn.execute("SELECT pg_try_advisory_lock(%s)", (self._key,))
+                row = await cur.fetchone()
+        except TimeoutError:
+            await self._drop()
+            raise
+        return row is not None and bool(row[0])
 
     @contextlib.asynccontextmanager
     async def turn(self) -> AsyncIterator[None]:
@@ -61,9 +81,7 @@ class AdvisoryKeyGate:
             conn = await self._connection()
             delay = self._poll
             while True:
-                cur = await conn.execute("SELECT pg_try_advisory_lock(%s)", (self._key,))
-                row = await cur.fetchone()
-                if row is not None and row[0]:
+                if await self._try_lock(conn):
                     break
                 self.waits += 1
                 await asyncio.sleep(delay * random.uniform(0.5, 1.5))
@@ -73,9 +91,10 @@ class AdvisoryKeyGate:
                 yield
             finally:
                 try:
-                    await asyncio.shield(
-                        conn.execute("SELECT pg_advisory_unlock(%s)", (self._key,))
-                    )
+                    async with asyncio.timeout(self._wait):
+                        await asyncio.shield(
+                            conn.execute("SELECT pg_advisory_unlock(%s)", (self._key,))
+                        )
                 except Exception:
                     # the lock belongs to the session: closing it gives the turn back
                     log.warning("shodan key gate: unlock failed; reconnecting", exc_info=True)

@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from exposure.app.cli.common import fail, open_store, out, settings_of
 from exposure.settings import Settings
@@ -134,15 +135,9 @@ def discovery_list(
     for name in ("id", "company", "kind", "host", "state", "sources", "evidence"):
         table.add_column(name, overflow="fold")
     for r in rows:
-        table.add_row(
-            str(r.id),
-            r.company_id,
-            r.kind,
-            r.value,
-            r.state,
-            ",".join(r.sources),
-            proof(r.evidence),
-        )
+        cells = (r.company_id, r.kind, r.value, r.state, ",".join(r.sources), proof(r.evidence))
+        # names and SPF terms are what scanned records say: plain text, never rich markup
+        table.add_row(str(r.id), *(Text(cell) for cell in cells))
     out.print(table)
     out.print(f"{len(rows)} discovered hosts", markup=False)
 

@@ -5,6 +5,7 @@ The same decisions as `exposure discovery confirm|reject`, recorded with the Mel
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from sqlmodel import Session
 from starlette.exceptions import HTTPException
@@ -104,8 +105,6 @@ async def decide(request: Request, access: Access) -> Response:
     except DiscoveryError:
         raise HTTPException(404) from None
     words = discovered.page_words(portal.language)
-    from urllib.parse import quote
-
     done = words["confirmed" if action == "confirm" else "rejected"].format(host=host)
     return redirect(f"{BASE}/discovery?done={quote(done)}")
 

@@ -148,3 +148,25 @@ async def test_nightly_discovers_first_and_confirmed_hosts_are_scanned(tmp_path:
         cams = [f for f in _findings(env) if f["check_id"] == "exposure.camera"]
         assert [f["company_id"] for f in cams] == ["59220002"], cams
         assert camera in cams[0]["target"]
+
+
+def test_the_table_shows_scanned_text_as_it_is(tmp_path: Path) -> None:
+    """An SPF term or a certificate name is the member's (or a stranger's) text, not markup."""
+    from exposure.models import Company
+    from exposure.store.db import make_engine, migrate
+    from exposure.store.db import session as session_scope
+    from exposure.store.discovery import Sighting, record_sightings
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    with session_scope(engine) as db:
+        db.add(Company(id="59220009", name="Markup BV"))
+        db.flush()
+        record_sightings(
+            db, [Sighting("59220009", "ip", "192.0.2.9", "dns", {"spf": "[red]x[/red] [/oops]"})]
+        )
+    engine.dispose()
+    listed = run("discovery", "list", env={"EXPOSURE_DATABASE": url})
+    assert listed.exit_code == 0, listed.output
+    assert "SPF [red]x[/red] [/oops]" in listed.output

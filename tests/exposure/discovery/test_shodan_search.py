@@ -3,8 +3,10 @@ ssl.cert.subject.cn: matches, counted query credits, pacing, 429, refusals and t
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 
+import pytest
 import pytest_asyncio
 
 from exposure.contract import FailureReason
@@ -122,3 +124,16 @@ async def test_a_slow_api_times_out(la: ShodanLookalike) -> None:
     answer = await source.discover("haven.test")
     await source.aclose()
     assert answer.failures and answer.failures[0].reason == FailureReason.TIMEOUT
+
+
+async def test_the_key_in_the_query_string_is_not_logged(
+    la: ShodanLookalike, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # as in `exposure discovery run --verbose`: no Shodan source in the process to install it
+    monkeypatch.setattr(logging.getLogger("httpx"), "filters", [])
+    caplog.set_level(logging.INFO, logger="httpx")
+    source = discoverer(la)
+    await source.discover("haven.test")
+    await source.aclose()
+    assert "key=REDACTED" in caplog.text
+    assert DEFAULT_KEY not in caplog.text

@@ -4,6 +4,7 @@ file), and `exposure.exploited` / the KEV-first order of `exposure.vulnerable`."
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -16,9 +17,11 @@ from checks.shodan.analysis import analyse
 from checks.shodan.banners import Host
 from exposure.settings import load_settings
 from exposure.sources.kev import (
+    MAX_FEED_BYTES,
     SNAPSHOT,
     KevError,
     catalogue_for,
+    fetch_feed,
     load_catalogue,
     parse_catalogue,
     update,
@@ -51,9 +54,12 @@ class FeedServer:
         self.body = json.dumps(_feed()).encode()
         self.status = 200
         self.requests = 0
+        self.delay = 0.0
 
     async def handle(self, request: Request) -> Response:
         self.requests += 1
+        if self.delay:
+            await asyncio.sleep(self.delay)
         return Response.text(self.body.decode("utf-8", "replace"), self.status, "application/json")
 
     @property
@@ -149,6 +155,21 @@ async def test_update_refuses_an_error_answer(tmp_path, feed):
     feed.status = 503
     with pytest.raises(KevError, match="503"):
         await update(_settings(tmp_path, feed))
+
+
+async def test_update_gives_up_on_a_feed_that_does_not_answer_in_time(tmp_path, feed):
+    feed.delay = 5.0
+    with pytest.raises(KevError, match="within"):
+        await fetch_feed(feed.url, wait=0.3)
+    assert not (tmp_path / "kev.json").exists()
+
+
+def test_a_kev_file_past_the_cap_is_not_read(tmp_path):
+    big = tmp_path / "kev.json"
+    big.write_bytes(b" " * (MAX_FEED_BYTES + 1))
+    with pytest.raises(KevError, match="cap"):
+        load_catalogue(big)
+    assert catalogue_for(load_settings(kev_file=str(big))).origin == "snapshot"
 
 
 def test_parse_keeps_the_ransomware_field():

@@ -18,6 +18,7 @@ import pytest_asyncio
 
 from exposure.contract import FailureReason
 from exposure.sources.cache import CachedAnswer, MemoryAnswerCache
+from exposure.sources.jsonget import redact
 from exposure.sources.shodan import (
     HostView,
     Pacer,
@@ -25,7 +26,6 @@ from exposure.sources.shodan import (
     ShodanSource,
     SourceFailure,
     ViewKind,
-    redact,
 )
 from exposure.sources.shodan_documents import slim_host
 from exposure.testbed.httpd import Response

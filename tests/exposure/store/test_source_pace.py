@@ -80,3 +80,25 @@ def test_the_gate_is_used_on_postgresql_only(_postgres_database, tmp_path):
 def test_the_lock_key_is_not_the_api_key():
     assert key_lock("a" * 32) == key_lock("a" * 32) != key_lock("b" * 32)
     assert str(key_lock("secret")) not in "secret"
+
+
+async def test_a_database_that_never_answers_costs_the_gate_wait_not_the_night() -> None:
+    """A server that accepts and says nothing (no PostgreSQL needed): the turn fails within
+    `wait`, which the source's pacer takes as "pace in this process only"."""
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # until the gate gives up and closes
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    gate = AdvisoryKeyGate(
+        f"host=127.0.0.1 port={port} dbname=x user=x sslmode=disable", "k", wait=0.3
+    )
+    try:
+        async with asyncio.timeout(5):
+            with pytest.raises(TimeoutError):
+                async with gate.turn():
+                    pass
+    finally:
+        await gate.aclose()
+        server.close()

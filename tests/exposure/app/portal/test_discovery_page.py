@@ -111,3 +111,16 @@ def test_a_company_says_not_ours_and_the_meldpunt_decides(world: World) -> None:
     meldpunt.post(f"/meldpunt/discovery/{vpn}/reject", data={"csrf": csrf})
     assert _state(world, vpn) == "rejected"
     assert 'id="disputed"' not in meldpunt.get("/meldpunt/discovery").text
+
+
+def test_what_a_scanned_record_or_the_link_says_is_escaped(world: World) -> None:
+    with session_scope(world.engine) as db:
+        record_sightings(
+            db,
+            [Sighting(COMPANIES[0], "ip", "192.0.2.45", "dns", {"spf": "<script>x()</script>"})],
+        )
+    client = world.meldpunt_client()
+    page = client.get("/meldpunt/discovery", params={"done": "<img src=x onerror=y()>"})
+    assert page.status_code == 200
+    assert "<script>x()</script>" not in page.text and "&lt;script&gt;" in page.text
+    assert "<img src=x" not in page.text
