@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, NoReturn
 
 import typer
 from rich.console import Console
+from rich.table import Table
+from rich.text import Text
 
 from exposure.settings import Settings, SettingsError, load_settings
 
@@ -93,3 +95,9 @@ def progress() -> ProgressSink:
     from exposure.logs import LogFormat, LogProgress, current_format
 
     return LogProgress() if current_format() is LogFormat.JSON else for_terminal()
+
+
+def plain_row(table: Table, *cells: str) -> None:
+    """A table row of text as it is: names, targets and messages come from member lists and
+    scanned servers, and rich would read `[/x]` in them as markup (and fail on it)."""
+    table.add_row(*(Text(cell) for cell in cells))

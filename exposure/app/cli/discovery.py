@@ -15,9 +15,8 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from rich.text import Text
 
-from exposure.app.cli.common import fail, open_store, out, settings_of
+from exposure.app.cli.common import fail, open_store, out, plain_row, settings_of
 from exposure.settings import Settings
 
 discovery_app = typer.Typer(
@@ -137,7 +136,7 @@ def discovery_list(
     for r in rows:
         cells = (r.company_id, r.kind, r.value, r.state, ",".join(r.sources), proof(r.evidence))
         # names and SPF terms are what scanned records say: plain text, never rich markup
-        table.add_row(str(r.id), *(Text(cell) for cell in cells))
+        plain_row(table, str(r.id), *cells)
     out.print(table)
     out.print(f"{len(rows)} discovered hosts", markup=False)
 

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from exposure.app.cli.common import fail, open_store, out, settings_of
+from exposure.app.cli.common import fail, open_store, out, plain_row, settings_of
 
 
 class Status(StrEnum):
@@ -104,7 +104,7 @@ def runs(
             for name in ("company", "target", "check", "reason", "message"):
                 table.add_column(name, overflow="fold")
             for e in rows:
-                table.add_row(e.company_id, e.target, e.check_id, e.reason, e.message)
+                plain_row(table, e.company_id, e.target, e.check_id, e.reason, e.message)
             out.print(table)
             out.print(f"{len(rows)} errors in run {errors}")
             return

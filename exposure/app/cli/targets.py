@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from exposure.app.cli.common import err, fail, open_store, out, settings_of
+from exposure.app.cli.common import err, fail, open_store, out, plain_row, settings_of
 
 targets_app = typer.Typer(help="The member list: import and list companies and their targets.")
 
@@ -75,7 +75,7 @@ def targets_list(
     for row in rows:
         note = "private: skipped unless allow_private" if row.private else ""
         shown = row.value if row.display in ("", row.value) else f"{row.display} ({row.value})"
-        table.add_row(row.company_id, row.name, row.kind, shown, note)
+        plain_row(table, row.company_id, row.name, row.kind, shown, note)
     out.print(table)
     out.print(f"{len({r.company_id for r in rows})} companies, {len(rows)} targets")
 

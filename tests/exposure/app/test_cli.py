@@ -169,3 +169,33 @@ def test_demo_runs_fast_and_leaves_nothing_running(tmp_path):
     outbox = tmp_path / "d" / "outbox"
     assert f"warnings: {outbox}" in " ".join(proc.stdout.split())
     assert list(outbox.glob("MP-*.eml"))
+
+
+def test_tables_show_what_servers_and_members_wrote_as_text(tmp_path):
+    """A server's error message or a member's name is text, not rich markup: `[/x]` in it
+    crashed `runs --errors` and `targets list` with a MarkupError."""
+    from exposure.models import CheckError, Company, ScanRun, Target
+    from exposure.store.db import make_engine, migrate
+    from exposure.store.db import session as session_scope
+
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    with session_scope(engine) as session:
+        session.add(Company(id="1", name="Bakkerij [/x] [bold]Haven", email="info@b.test"))
+        session.add(Target(company_id="1", kind="domain", value="b.test"))
+        session.add(ScanRun(id=1, status="complete"))
+        session.flush()
+        session.add(
+            CheckError(
+                run_id=1, company_id="1", target="b.test", check_id="web",
+                reason="protocol_error", message="HTTP/1.1 400 [/x] [red]bad[/red]",
+            )
+        )  # fmt: skip
+    engine.dispose()
+    errors = run("--database", url, "runs", "--errors", "1")
+    assert errors.exit_code == 0, errors.output
+    assert "[/x] [red]bad[/red]" in errors.output.replace("\n", "")
+    listed = run("--database", url, "targets", "list")
+    assert listed.exit_code == 0, listed.output
+    assert "[/x] [bold]Haven" in " ".join(listed.output.split())
