@@ -13,6 +13,7 @@ needs SMTP (the resolver's preflight is the scan command's, before the run is ev
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 
 import httpx
@@ -61,14 +62,20 @@ async def probe_shodan(settings: Settings) -> tuple[bool, str]:
     if settings.shodan_key:
         asks.append(("Shodan API", settings.shodan_api_url.rstrip("/") + "/api-info"))
     timeout = httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout)
+    # only the status line matters: the body is never read, and each ask has one deadline as a
+    # whole (httpx's time-outs are per read, and a server that trickles would hold the canary)
+    bound = settings.connect_timeout + settings.read_timeout
     async with httpx.AsyncClient(timeout=timeout, trust_env=False) as client:
         for name, url in asks:
             try:
-                reply = await client.get(url)
+                async with asyncio.timeout(bound), client.stream("GET", url) as reply:
+                    status = reply.status_code
+            except TimeoutError:
+                return False, f"{name} ({url}) did not answer within {bound:g} s"
             except httpx.HTTPError as exc:
                 return False, f"{name} ({url}) did not answer: {type(exc).__name__} {exc}".strip()
-            if reply.status_code >= 500:
-                return False, f"{name} ({url}) answered HTTP {reply.status_code}"
+            if status >= 500:
+                return False, f"{name} ({url}) answered HTTP {status}"
     return True, "Shodan sources answered"
 
 

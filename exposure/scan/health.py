@@ -200,14 +200,7 @@ class RunHealth:
                 kept.append(outcome)
                 continue
             untested = True
-            if not _unavailable(outcome):
-                outcome = replace(
-                    outcome,
-                    observations=(
-                        CheckFailure(FailureReason.UNAVAILABLE, cause, outcome.target.value),
-                    ),
-                )
-            kept.append(outcome)
+            kept.append(outcome if _unavailable(outcome) else unavailable_outcome(outcome, cause))
         if untested:
             self.untested.add(result.company_id)
         if all(_unavailable(o) for o in kept):

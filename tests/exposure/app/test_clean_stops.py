@@ -20,6 +20,8 @@ from sqlalchemy import text
 from exposure.store.db import make_engine
 from exposure.testbed.runner import Testbed
 from exposure.testbed.scenario import Area, CompanySpec, DomainSpec
+from tests.exposure.app.scans import cli as _cli
+from tests.exposure.app.scans import scan_under_way
 
 AREA = Area(
     companies=[
@@ -45,21 +47,6 @@ WIDE_AREA = Area(
         for i in range(40)
     ]
 )
-
-
-async def _cli(
-    env: dict[str, str], *args: str, preexec: object = None
-) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "exposure.app.cli",
-        *args,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        preexec_fn=preexec,  # type: ignore[arg-type]
-    )
 
 
 def _rows(url: str, sql: str) -> list[tuple]:
@@ -351,20 +338,14 @@ async def test_the_database_gone_mid_scan_is_a_clean_stop_and_the_next_scan_resu
     cut = False
     try:
         async with Testbed(WIDE_AREA, latency=0.05) as tb:
-            env = {
-                **os.environ,
-                **tb.env(),
-                "EXPOSURE_DATABASE": database_url,
-                "EXPOSURE_COMPANY_CONCURRENCY": "1",
-            }
-            members = tb.write_members_csv(tmp_path / "members.csv")
-            assert await (await _cli(env, "targets", "import", str(members))).wait() == 0
-            proc = await _cli(env, "scan")
-            for _ in range(400):
-                await asyncio.sleep(0.05)
-                done = "SELECT count(*) FROM runcompany WHERE status = 'done'"
-                if _rows(database_url, done)[0][0] >= 2:
-                    break
+            done = "SELECT count(*) FROM runcompany WHERE status = 'done'"
+            env, proc = await scan_under_way(
+                tb,
+                tmp_path / "members.csv",
+                database_url,
+                lambda: _rows(database_url, done)[0][0] >= 2,
+                polls=400,
+            )
             with admin.connect() as conn:  # the server refuses the database from now on
                 conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
                 cut = True

@@ -19,6 +19,8 @@ from exposure.store import lease as leases
 from exposure.store.db import make_engine, migrate
 from exposure.testbed.runner import Testbed
 from exposure.testbed.scenario import Area, CompanySpec, DomainSpec
+from tests.exposure.app.scans import cli as _cli
+from tests.exposure.app.scans import scan_under_way
 
 AREA = Area(
     companies=[
@@ -141,18 +143,6 @@ def test_runs_shows_owner_and_heartbeat():
 # --- two scans at once --------------------------------------------------------------------------
 
 
-async def _cli(env: dict[str, str], *args: str) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "exposure.app.cli",
-        *args,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-
-
 class _CountingResolver(asyncio.DatagramProtocol):
     """A 'resolver' that only counts what reaches it: the refused scan must send nothing."""
 
@@ -256,19 +246,15 @@ async def test_a_killed_scan_is_resumed_by_the_next(tmp_path, database_url):
     engine = make_engine(database_url)
     try:
         async with Testbed(AREA, latency=0.3) as tb:
-            env = {
-                **os.environ,
-                **tb.env(),
-                "EXPOSURE_DATABASE": database_url,
-                "EXPOSURE_COMPANY_CONCURRENCY": "1",
-            }
-            members = tb.write_members_csv(tmp_path / "members.csv")
-            assert await (await _cli(env, "targets", "import", str(members))).wait() == 0
-            proc = await _cli(env, "scan")
-            for _ in range(300):
-                await asyncio.sleep(0.05)
-                if _scalar(engine, "SELECT count(*) FROM runcompany WHERE status = 'done'"):
-                    break
+            env, proc = await scan_under_way(
+                tb,
+                tmp_path / "members.csv",
+                database_url,
+                lambda: bool(
+                    _scalar(engine, "SELECT count(*) FROM runcompany WHERE status = 'done'")
+                ),
+                polls=300,
+            )
             proc.send_signal(signal.SIGKILL)
             await proc.wait()
             assert _scalar(engine, "SELECT count(*) FROM runlease") == 1

@@ -28,9 +28,7 @@ from exposure.store.db import make_engine, migrate
 from exposure.store.db import session as session_scope
 from exposure.testbed.faults import SilencingProxy
 from exposure.testbed.runner import Testbed
-from exposure.testbed.scenario import ANY_IP, Area, CompanySpec, DeviceSpec, DomainSpec
-from exposure.testbed.shodan_devices import Device
-from exposure.testbed.smtp import Behaviour, MailHostSpec
+from exposure.testbed.smtp import Behaviour
 from targets.csv import read_members
 from targets.sync import apply_import, plan_import
 from tests.conftest import _conninfo
@@ -41,33 +39,11 @@ from tests.exposure.distributed.test_distributed_workers import (
     _until,
     postgres_url,  # noqa: F401 (the fixture)
 )
+from tests.exposure.health_areas import N, mail_area, shodan_area, when_sessions
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
-N = 24
-
-AREA = Area(
-    companies=[
-        CompanySpec(
-            f"{7000 + i}",
-            f"Steiger {i}",
-            f"info@steiger{i}.test",
-            domains=[
-                DomainSpec(
-                    f"steiger{i}.test",
-                    site=None,
-                    nxdomain=i % 6 == 0,
-                    a=() if i % 6 == 0 else ("hosting-1",),
-                    mx=() if i % 6 == 0 else (f"mx.steiger{i}.test",),
-                    txt=("v=spf1 mx -all",),
-                    dmarc="v=DMARC1; p=reject; rua=mailto:d@steiger.test",
-                )
-            ],
-            mail_hosts=() if i % 6 == 0 else (MailHostSpec(f"mx.steiger{i}.test", starttls=False),),
-        )
-        for i in range(N)
-    ]
-)
+AREA = mail_area(7000, "Steiger", "steiger")
 
 Query = Callable[..., list[tuple[Any, ...]]]
 
@@ -250,13 +226,6 @@ async def test_a_workers_resolver_going_silent_degrades_the_distributed_run(
             await proxy.close()
 
 
-async def _when_sessions(tb: Testbed, count: int, then: Callable[[], None]) -> None:
-    """Put the fault in once the mail hosts have served `count` sessions (mid-run)."""
-    while sum(s.counters.sessions for s in tb.mail.values()) < count:  # noqa: ASYNC110 (a counter)
-        await asyncio.sleep(0.005)
-    then()
-
-
 @pytest.mark.parametrize("fault", ["refuses", "drops"])
 async def test_a_workers_port_25_failing_degrades_the_distributed_run(
     postgres_url: str,  # noqa: F811
@@ -289,7 +258,7 @@ async def test_a_workers_port_25_failing_degrades_the_distributed_run(
                     else:  # accepted, then reset at once: no greeting
                         server.spec = replace(server.spec, behaviour=Behaviour.RESET)
 
-            fault_in = asyncio.ensure_future(_when_sessions(tb, N // 3, break_egress))
+            fault_in = asyncio.ensure_future(when_sessions(tb, N // 3, break_egress))
             scan = await lab.scan(*checks)
             assert fault_in.done()
             run_id = await _degraded(lab, scan, "smtp", baseline)
@@ -304,20 +273,7 @@ async def test_a_workers_port_25_failing_degrades_the_distributed_run(
             await lab.stop()
 
 
-SHODAN_AREA = Area(
-    companies=[
-        CompanySpec(
-            f"{8000 + i}",
-            f"Loods {i}",
-            f"info@loods{i}.test",
-            ips=[f"dev{i}"],
-            devices=[DeviceSpec(f"dev{i}", Device.camera("hikvision", ANY_IP))]
-            if i % 4 == 0
-            else [],
-        )
-        for i in range(N)
-    ]
-)
+SHODAN_AREA = shodan_area(8000)
 
 
 async def test_internetdb_failing_for_a_worker_degrades_the_distributed_run(

@@ -4,9 +4,11 @@ source turns exactly the outcomes that rest on it into "could not test"."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from datetime import datetime
+from typing import Any
 
 from exposure.contract import (
     CheckFailure,
@@ -16,8 +18,10 @@ from exposure.contract import (
     Source,
     TargetKind,
 )
+from exposure.scan.canaries import probe_shodan
 from exposure.scan.health import Canary, RunHealth
 from exposure.scan.results import CompanyResult, TaskOutcome
+from exposure.settings import Settings
 from exposure.severity import Severity
 
 TARGET = ScanTarget("c1", TargetKind.DOMAIN, "kade.test")
@@ -118,3 +122,46 @@ async def test_nothing_is_kept_when_everything_rested_on_the_failed_source():
     assert await health.vouch(result, NEEDS, time.monotonic()) is None
     assert health.untested == {"c1"}
     assert health.blind(NEEDS.values())
+
+
+async def _serve(respond: Any) -> tuple[asyncio.Server, str]:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(OSError):
+            await reader.readuntil(b"\r\n\r\n")
+            await respond(writer)
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    return server, f"http://127.0.0.1:{port}"
+
+
+async def test_the_shodan_canary_reads_the_status_line_only_and_within_one_bound():
+    """A body that never ends does not hold the canary (only the status is read); a server that
+    trickles its head a byte at a time (each read in time) is bounded as a whole."""
+
+    async def endless_body(writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 100000000\r\n\r\n")
+        while True:
+            writer.write(b"x" * 4096)
+            await writer.drain()
+            await asyncio.sleep(0.01)
+
+    async def trickle(writer: asyncio.StreamWriter) -> None:
+        for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"y" * 10_000:
+            writer.write(bytes([byte]))
+            await writer.drain()
+            await asyncio.sleep(0.05)
+
+    for respond, up in ((endless_body, True), (trickle, False)):
+        server, url = await _serve(respond)
+        try:
+            settings = Settings(
+                database="sqlite://", internetdb_url=url, connect_timeout=0.2, read_timeout=0.3
+            )
+            started = time.monotonic()
+            ok, detail = await probe_shodan(settings)
+            assert ok is up, detail
+            assert time.monotonic() - started < 2.0
+        finally:
+            server.close()

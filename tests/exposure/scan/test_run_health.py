@@ -23,34 +23,10 @@ from exposure.app.cli import app
 from exposure.exit_codes import ExitCode
 from exposure.testbed.faults import SilencingProxy
 from exposure.testbed.runner import Testbed
-from exposure.testbed.scenario import ANY_IP, Area, CompanySpec, DeviceSpec, DomainSpec
-from exposure.testbed.shodan_devices import Device
-from exposure.testbed.smtp import Behaviour, MailHostSpec
+from exposure.testbed.smtp import Behaviour
+from tests.exposure.health_areas import N, mail_area, shodan_area, when_sessions
 
-N = 24
-
-AREA = Area(
-    companies=[
-        CompanySpec(
-            f"{5000 + i}",
-            f"Kade {i}",
-            f"info@kade{i}.test",
-            domains=[
-                DomainSpec(
-                    f"kade{i}.test",
-                    site=None,
-                    nxdomain=i % 6 == 0,
-                    a=() if i % 6 == 0 else ("hosting-1",),
-                    mx=() if i % 6 == 0 else (f"mx.kade{i}.test",),
-                    txt=("v=spf1 mx -all",),
-                    dmarc="v=DMARC1; p=reject; rua=mailto:d@kade.test",
-                )
-            ],
-            mail_hosts=() if i % 6 == 0 else (MailHostSpec(f"mx.kade{i}.test", starttls=False),),
-        )
-        for i in range(N)
-    ]
-)
+AREA = mail_area(5000, "Kade", "kade")
 
 
 @pytest.fixture(autouse=True)
@@ -171,13 +147,6 @@ def _all_smtp(tb: Testbed) -> list[Any]:
     return [tb.canary_mx, *tb.mail.values()]
 
 
-async def _when_sessions(tb: Testbed, count: int, then: Any) -> None:
-    """Put the fault in once the mail hosts have served `count` sessions (mid-run)."""
-    while sum(s.counters.sessions for s in tb.mail.values()) < count:  # noqa: ASYNC110 (a counter)
-        await asyncio.sleep(0.005)
-    then()
-
-
 @pytest.mark.parametrize("fault", ["refuses", "drops"])
 async def test_outbound_port_25_failing_mid_run_degrades_the_run(tmp_path, fault):
     async with Testbed(AREA) as tb:
@@ -198,7 +167,7 @@ async def test_outbound_port_25_failing_mid_run_degrades_the_run(tmp_path, fault
                 else:  # accepted, then reset at once: no greeting
                     server.spec = replace(server.spec, behaviour=Behaviour.RESET)
 
-        fault_in = asyncio.ensure_future(_when_sessions(tb, N // 3, break_egress))
+        fault_in = asyncio.ensure_future(when_sessions(tb, N // 3, break_egress))
         result = await arun("--log-format", "json", "scan", *checks, env=env)
         assert fault_in.done()
         run_id = _assert_degraded(db, result, "smtp", baseline)
@@ -230,20 +199,7 @@ async def test_port_25_blocked_from_the_start_writes_no_mail_finding(tmp_path):
         assert reasons <= {"source_unavailable"}
 
 
-SHODAN_AREA = Area(
-    companies=[
-        CompanySpec(
-            f"{6000 + i}",
-            f"Loods {i}",
-            f"info@loods{i}.test",
-            ips=[f"dev{i}"],
-            devices=[DeviceSpec(f"dev{i}", Device.camera("hikvision", ANY_IP))]
-            if i % 4 == 0
-            else [],
-        )
-        for i in range(N)
-    ]
-)
+SHODAN_AREA = shodan_area(6000)
 
 
 async def _when_lookups(tb: Testbed, count: int, then: Any) -> None:
