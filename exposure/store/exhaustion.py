@@ -45,7 +45,17 @@ _ERRNOS = {
 }
 # SQLSTATE classes: 53 insufficient resources (53100 disk full), 08 connection exception,
 # 57P0x the server shut down.
-_SQLSTATES = {"53100": DISK_FULL, "53": DISK_FULL, "08": GONE, "57P01": GONE, "57P02": GONE}
+_SQLSTATES = {
+    "53100": DISK_FULL,
+    "53": DISK_FULL,
+    "08": GONE,
+    "57P01": GONE,
+    "57P02": GONE,
+    "57P03": GONE,  # cannot connect now (the server is starting or shutting down)
+}
+# SQLite's primary result codes (`sqlite3.Error.sqlite_errorcode`, extended codes keep them in
+# the low byte): read before any message, so a wording change in SQLite cannot hide the cause.
+_SQLITE_CODES = {13: DISK_FULL, 10: DISK_ERROR, 5: LOCKED, 6: LOCKED, 14: GONE}
 
 
 class StoreExhaustedError(Exception):
@@ -76,11 +86,15 @@ def _one(exc: BaseException) -> str | None:
         return _ERRNOS[exc.errno]
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return GONE
+    code = getattr(getattr(exc, "orig", exc), "sqlite_errorcode", None)
+    if isinstance(code, int) and code & 0xFF in _SQLITE_CODES:
+        return _SQLITE_CODES[code & 0xFF]
     state = getattr(getattr(exc, "orig", exc), "sqlstate", None)
     if isinstance(state, str):
         for prefix in (state, state[:2]):
             if prefix in _SQLSTATES:
                 return _SQLSTATES[prefix]
+    # Last, the words: psycopg's connection-level failures carry no SQLSTATE.
     text = str(getattr(exc, "orig", None) or exc).lower()
     for needle, cause in _MESSAGES:
         if needle in text:
