@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from exposure.testbed.area_demo import MAIL_PROVIDER, MX_PROVIDER, PROVIDER_RECORDS
+from exposure.testbed.providers import MAIL_PROVIDER, MX_PROVIDER, PROVIDER_RECORDS
 from exposure.testbed.scenario import (
     ANY_IP,
     Area,
@@ -64,6 +64,7 @@ def discovery_companies() -> list[CompanySpec]:
             "Sleepdienst Noorderhaven",
             "ict@noorderhaven-sleep.test",
             "maritime",
+            phone="0255 52 20 01",
             domains=[
                 DomainSpec(
                     "noorderhaven-sleep.test",
@@ -86,6 +87,7 @@ def discovery_companies() -> list[CompanySpec]:
             "Installatiebedrijf Kade",
             "info@kade-installatie.test",
             "construction",
+            phone="0255 52 20 02",
             domains=[
                 DomainSpec(
                     "kade-installatie.test",
@@ -109,6 +111,7 @@ def discovery_companies() -> list[CompanySpec]:
             "Expeditie Wildhaven",
             "planning@wildhaven.test",
             "logistics",
+            phone="0255 52 20 03",
             domains=[
                 DomainSpec(
                     "wildhaven.test",
