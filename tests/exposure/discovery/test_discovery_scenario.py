@@ -39,7 +39,6 @@ def settings(tb: Testbed, database: str, **more: Any) -> Settings:
         **tb.settings_overrides(shodan_key=True),
         database=database,
         shodan_request_interval=0.06,
-        discovery_ct_interval=0.0,
         **more,
     )
 
