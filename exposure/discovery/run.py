@@ -77,6 +77,15 @@ class DiscoveryOutcome:
     def complete(self) -> bool:
         return not self.failures and not self.not_reached
 
+    def failure_groups(self) -> list[tuple[DiscoveryFailure, list[str]]]:
+        """The failures with the same source, reason and message together, each with its
+        domains: a spent credit budget is one line for 388 domains, not 388 lines."""
+        groups: dict[tuple[str, str, str], tuple[DiscoveryFailure, list[str]]] = {}
+        for f in self.failures:
+            key = (f.source, f.reason.value, f.message)
+            groups.setdefault(key, (f, []))[1].append(f.domain)
+        return list(groups.values())
+
     def as_dict(self) -> dict[str, object]:
         return {
             "companies": self.companies,
