@@ -79,12 +79,13 @@ class ShodanSearchDiscoverer:
         queries = [f"{field}:{domain}" for field in QUERIES]
         fresh = {q: await self.fetcher.has_fresh(q) for q in queries}
         granted = await self._grant(sum(1 for q in queries if not fresh[q]))
+        if not granted:  # one line per domain; what the cache holds is still used
+            answer.failures.append(
+                DiscoveryFailure(NAME, domain, FailureReason.UNAVAILABLE, self._limit)
+            )
         for query in queries:
             if not fresh[query] and not granted:
-                answer.failures.append(
-                    DiscoveryFailure(NAME, domain, FailureReason.UNAVAILABLE, self._limit)
-                )
-                break  # one line per domain is enough
+                continue
             self._search(answer, domain, query, await self._ask(query, paid=not fresh[query]))
             if self.stopped:
                 break
