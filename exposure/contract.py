@@ -31,9 +31,15 @@ JSON = Any  # small JSON-serialisable values only: str, int, float, bool, None, 
 
 
 class TargetKind(StrEnum):
-    DOMAIN = "domain"
+    """What a target is, and so which checks apply to it (`CheckMeta.target_kinds`)."""
+
+    DOMAIN = "domain"  # a registered domain from the member list: mail, DNS, site, security.txt
     IP = "ip"
     NETWORK = "network"
+    # One host name found by discovery and confirmed (`vpn.haven.nl`): a machine, not an
+    # organisation's domain. Its website and devices are the member's; mail, DNS and security.txt
+    # live on the registered domain, so a host gets only the checks that look at the host itself.
+    HOST = "host"
 
 
 class Effort(StrEnum):

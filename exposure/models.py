@@ -48,7 +48,7 @@ class Target(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     company_id: str = Field(foreign_key="company.id", index=True, max_length=64)
-    kind: str = Field(max_length=16)  # domain | ip | network
+    kind: str = Field(max_length=16)  # domain | ip | network | host (a confirmed discovered name)
     value: str  # canonical (IDNA A-label, normalised IP/CIDR)
     display: str = ""  # the U-label for IDN domains; what a person reads
     created_at: datetime = Field(default_factory=utcnow, sa_type=NAIVE)

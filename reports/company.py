@@ -61,6 +61,7 @@ class CompanyInfo:
     sector_label: str
     domains: tuple[str, ...]
     addresses: tuple[str, ...]  # IPs and networks
+    # `domains`: the registered domains, then the host names discovery found (with "gevonden via")
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,8 +334,9 @@ def _company_info(session: Session, company: Company, language: str) -> CompanyI
     )
     found = discovered.labels(session, company.id, language)  # hosts discovery found (#22)
     shown = {t.value: found.get(t.value) or t.display or t.value for t in targets}
-    domains = tuple(shown[t.value] for t in targets if t.kind == "domain")
-    addresses = tuple(shown[t.value] for t in targets if t.kind != "domain")
+    names = ("domain", "host")  # registered domains, then the host names discovery found
+    domains = tuple(shown[t.value] for t in sorted(targets, key=_name_order) if t.kind in names)
+    addresses = tuple(shown[t.value] for t in targets if t.kind not in names)
     return CompanyInfo(
         id=company.id,
         name=company.name,
@@ -343,6 +345,10 @@ def _company_info(session: Session, company: Company, language: str) -> CompanyI
         domains=domains,
         addresses=addresses,
     )
+
+
+def _name_order(target: Target) -> tuple[int, str]:
+    return (0 if target.kind == "domain" else 1, target.value)
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,13 +69,13 @@ PAGE: dict[str, dict[str, str]] = {
         "kept": "Toch van het lid",
         "hosts_title": "Gevonden bij uw bedrijf",
         "hosts_intro": "Deze adressen stonden niet op de ledenlijst. We vonden ze via openbare "
-        "bronnen en de Meldpunt heeft bevestigd dat ze van uw bedrijf zijn; daarom controleren we "
-        "ze mee. Klopt dat niet? Laat het ons weten, dan kijkt de Meldpunt ernaar.",
+        "bronnen en het Meldpunt heeft bevestigd dat ze van uw bedrijf zijn; daarom controleren we "
+        "ze mee. Klopt dat niet? Laat het ons weten, dan kijkt het Meldpunt ernaar.",
         "hosts_none": "We controleren alleen de adressen van de ledenlijst.",
         "why": "Waarom niet? (mag leeg blijven)",
         "not_ours": "Dit is niet van ons",
-        "disputed_mark": "Doorgegeven aan de Meldpunt",
-        "disputed_done": "Doorgegeven: de Meldpunt kijkt ernaar en neemt zo nodig contact op.",
+        "disputed_mark": "Doorgegeven aan het Meldpunt",
+        "disputed_done": "Doorgegeven: het Meldpunt kijkt ernaar en neemt zo nodig contact op.",
         "call": "Vragen? Bel",
     },
     "en": {

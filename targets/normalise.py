@@ -283,7 +283,7 @@ def is_private_target(kind: TargetKind | str, value: str) -> bool:
     public name resolves to is decided at scan time.
     """
     kind = TargetKind(kind)
-    if kind is TargetKind.DOMAIN:
+    if kind in (TargetKind.DOMAIN, TargetKind.HOST):
         name = value.lower().rstrip(".")
         return any(name == s or name.endswith("." + s) for s in PRIVATE_SUFFIXES)
     try:

@@ -30,7 +30,7 @@ from targets.normalise import TargetSpec, is_private_target
 #: Finding statuses that a target's removal resolves.
 REMOVAL_NOTE = "target removed from member list"
 COMPANY_FIELDS = ("name", "email", "sector", "language", "phone")
-_KIND_ORDER = {TargetKind.DOMAIN: 0, TargetKind.IP: 1, TargetKind.NETWORK: 2}
+_KIND_ORDER = {TargetKind.DOMAIN: 0, TargetKind.HOST: 1, TargetKind.IP: 2, TargetKind.NETWORK: 3}
 
 
 class PruneRefusedError(ValueError):
@@ -339,7 +339,7 @@ def list_targets(session: Session, company_id: str | None = None) -> list[Target
 
 def _sort_key(spec: TargetSpec) -> tuple[int, int, int, str]:
     """Domains as people read them, addresses and networks numerically (.2 before .10)."""
-    if spec.kind is TargetKind.DOMAIN:
+    if spec.kind in (TargetKind.DOMAIN, TargetKind.HOST):
         return (_KIND_ORDER[spec.kind], 0, 0, spec.label)
     try:
         network = ipaddress.ip_network(spec.value, strict=False)

@@ -1,7 +1,8 @@
 """A company's web sites as the TLS and web checks see them: which hosts, and one HTTPS visit each.
 
 Which hosts (the issue, after internet.nl): for a registered domain, the apex and `www.` when
-they resolve, each over every A and AAAA address it has; the worst address counts. Plain IP
+they resolve, each over every A and AAAA address it has; the worst address counts. For a host
+that discovery found (`TargetKind.HOST`), only its own name. Plain IP
 targets get no web or TLS check: without a host name there is no SNI to ask for and no
 certificate name to hold the server to (a PTR name is not evidence of what the company uses).
 
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from exposure.contract import TargetKind
 from exposure.net.certs import describe, matches_host
 from exposure.net.dns import DnsStatus
 from exposure.net.http import FetchResult, StreamClient, fetch_over_stream
@@ -35,7 +37,7 @@ from exposure.net.scope import in_scope
 from exposure.net.tls import Offer, Outcome, ProbeFailure, Rejection, TlsResult, probe
 
 if TYPE_CHECKING:
-    from exposure.contract import CheckContext
+    from exposure.contract import CheckContext, ScanTarget
 
 PURPOSE = "https-get"
 PURPOSE_WITH_SECURITY_TXT = "https-get+security.txt"
@@ -76,9 +78,17 @@ def host_names(domain: str) -> tuple[str, ...]:
     return (domain,) if domain.startswith("www.") else (domain, f"www.{domain}")
 
 
-async def site_hosts(ctx: CheckContext, domain: str) -> tuple[SiteHost, ...]:
-    """The apex and www of `domain` that resolve (or whose DNS could not be decided)."""
-    hosts = await asyncio.gather(*(resolve_host(ctx, name) for name in host_names(domain)))
+def names_of(target: ScanTarget) -> tuple[str, ...]:
+    """The names a target's website may live on: a registered domain's apex and `www.`; a
+    discovered host only its own name (`www.vpn.haven.nl` is nobody's website)."""
+    if target.kind is TargetKind.HOST:
+        return (target.value.strip().rstrip(".").lower(),)
+    return host_names(target.value)
+
+
+async def site_hosts(ctx: CheckContext, target: ScanTarget) -> tuple[SiteHost, ...]:
+    """The names of `target` (`names_of`) that resolve (or whose DNS could not be decided)."""
+    hosts = await asyncio.gather(*(resolve_host(ctx, name) for name in names_of(target)))
     return tuple(h for h in hosts if h.addresses or h.skipped or h.dns_error)
 
 

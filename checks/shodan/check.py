@@ -87,7 +87,9 @@ class ShodanCheck:
             "company's addresses can be reached from the internet. Never connects to those "
             "addresses itself.",
         ),
-        target_kinds=frozenset({TargetKind.IP, TargetKind.NETWORK, TargetKind.DOMAIN}),
+        target_kinds=frozenset(
+            {TargetKind.IP, TargetKind.NETWORK, TargetKind.DOMAIN, TargetKind.HOST}
+        ),
         sources=frozenset({Source.SHODAN, Source.DNS}),
         paced=True,  # the run waits for Shodan's pace, not the check (see the module's doc)
         findings=(

@@ -57,7 +57,7 @@ class TlsCheck:
             "browser does, judges the certificate (validity, name, issuer, key, signature) and "
             "checks whether TLS 1.0/1.1 is still accepted.",
         ),
-        target_kinds=frozenset({TargetKind.DOMAIN}),
+        target_kinds=frozenset({TargetKind.DOMAIN, TargetKind.HOST}),
         sources=frozenset({Source.DNS, Source.TLS}),
         wants=frozenset({SITE}),
         findings=(*CERTIFICATE_SPECS, LEGACY, OBSOLETE_ONLY),
@@ -65,7 +65,7 @@ class TlsCheck:
     )
 
     async def run(self, target: ScanTarget, ctx: CheckContext) -> Sequence[Observation]:
-        hosts = await site_hosts(ctx, target.value)
+        hosts = await site_hosts(ctx, target)
         failures = host_failures(hosts, ALL_IDS)
         findings: list[AddressFinding] = []
         # the handshakes only: the visit's HTTP waits are the web family's budget, not ours

@@ -18,7 +18,9 @@ Verdicts:
   "same host" (a lab's HTTPS runs on another port);
 - `web.hsts.missing`: the HTTPS answer has no usable Strict-Transport-Security header, or its
   max-age is under a year (`checks.web.hsts`).
-A host with nothing on either port is not a web site: no verdict. A domain where neither the
+A host with nothing on either port is not a web site: no verdict. A discovered host
+(`TargetKind.HOST`) where nothing answers on either port, or whose name has no address, gets
+`web.site.none`: a VPN gateway without a web page must not read "website: fine". A domain where neither the
 apex nor `www.` has an address gets `web.site.none` (info: inventory, never a problem), so that
 reports say "geen website gevonden" instead of passing a site nobody could visit. A port that hangs or resets
 is "could not test" for the ids that depend on it, never a finding and never a pass.
@@ -36,7 +38,7 @@ from checks._site.sitefold import AddressFailure, AddressFinding, fold, host_fai
 from checks._site.website import (
     SITE,
     HttpsVisit,
-    host_names,
+    names_of,
     origin,
     site_hosts,
     visit_https,
@@ -57,6 +59,7 @@ from exposure.contract import (
 from exposure.net.dns import DnsStatus
 from exposure.net.failures import could_not_test
 from exposure.net.http import REDIRECT_STATUSES, FetchError, FetchResult, fetch
+from exposure.net.tls import ProbeFailure
 from exposure.severity import Severity
 from exposure.text import Text
 
@@ -176,8 +179,10 @@ NO_SITE = FindingSpec(
         en="Nothing to do. If you do have a website on this name, let the Meldpunt know.",
     ),
     technical=Text(
-        nl="Noch de domeinnaam noch www. heeft een A- of AAAA-record.",
-        en="Neither the domain name nor www. has an A or AAAA record.",
+        nl="Noch de domeinnaam noch www. heeft een A- of AAAA-record (bij een gevonden host: "
+        "de naam heeft geen adres, of op de HTTP- en HTTPS-poort luistert niets).",
+        en="Neither the domain name nor www. has an A or AAAA record (for a discovered host: "
+        "the name has no address, or nothing listens on the HTTP and HTTPS ports).",
     ),
     effort=Effort.LOW,
 )
@@ -223,7 +228,7 @@ class WebCheck:
             "address over HTTP and HTTPS, as a browser does: is there HTTPS, does HTTP redirect "
             "to HTTPS on the same name, and does the site ask for HSTS?",
         ),
-        target_kinds=frozenset({TargetKind.DOMAIN}),
+        target_kinds=frozenset({TargetKind.DOMAIN, TargetKind.HOST}),
         sources=frozenset({Source.DNS, Source.HTTP, Source.TLS}),
         findings=SPECS,
         wants=frozenset({SITE}),
@@ -231,25 +236,39 @@ class WebCheck:
     )
 
     async def run(self, target: ScanTarget, ctx: CheckContext) -> Sequence[Observation]:
-        hosts = await site_hosts(ctx, target.value)
+        names = list(names_of(target))
+        hosts = await site_hosts(ctx, target)
         if not hosts:  # both names answered, with no address: no site (inventory, not a problem)
             apex = await ctx.dns.resolve(target.value, "A")  # answered from the run's cache
-            if apex.status is DnsStatus.NXDOMAIN:
+            if apex.status is DnsStatus.NXDOMAIN and target.kind is TargetKind.DOMAIN:
                 return []  # the domain does not exist: `target.unresolvable` says so, once
-            names = list(host_names(target.value))
             return [NO_SITE.candidate(names[0], {"hosts": names}, detail="no A or AAAA record")]
         failures = host_failures(hosts, ALL_IDS)
         findings: list[AddressFinding] = []
         pairs = [(h.name, a) for h in hosts for a in h.addresses]
         results = await asyncio.gather(*(self._address(ctx, host, a) for host, a in pairs))
-        for found, failed in results:
+        silent = 0
+        for found, failed, nothing in results:
             findings.extend(found)
             failures.extend(failed)
+            silent += nothing
+        if target.kind is TargetKind.HOST and pairs and silent == len(pairs) and not failures:
+            # A discovered host (a VPN gateway, a mail server) often has no website at all:
+            # nothing listening on either port is "no website", not a website that passed.
+            return [
+                NO_SITE.candidate(
+                    names[0],
+                    {"hosts": names, "addresses": sorted({a for _, a in pairs})},
+                    detail="nothing answers on the HTTP and HTTPS ports",
+                )
+            ]
         return fold(findings, failures, {h.name: h.addresses for h in hosts})
 
     async def _address(
         self, ctx: CheckContext, host: str, address: str
-    ) -> tuple[list[AddressFinding], list[AddressFailure]]:
+    ) -> tuple[list[AddressFinding], list[AddressFailure], bool]:
+        """The verdicts for one address, and whether nothing at all listens there (both ports
+        refused)."""
         http_url = origin("http", host, ctx.port("http"))
         http, visit = await asyncio.gather(
             fetch(
@@ -262,7 +281,9 @@ class WebCheck:
             ),
             visit_https(ctx, address, host),
         )
-        return judge_address(http, visit, host, address)
+        found, failed = judge_address(http, visit, host, address)
+        nothing = http.error is FetchError.REFUSED and visit.modern.failure is ProbeFailure.REFUSED
+        return found, failed, nothing
 
 
 def judge_address(

@@ -140,8 +140,9 @@ def in_scope(address: str, allow_private: bool) -> bool:
 
 
 def target_in_scope(kind: str, value: str, allow_private: bool) -> bool:
-    """Is a registered IP or network target scannable? Domains are judged per resolved address."""
-    if allow_private or kind == "domain":
+    """Is a registered IP or network target scannable? Names (domains, discovered hosts) are
+    judged per resolved address."""
+    if allow_private or kind in ("domain", "host"):
         return True
     try:
         return is_public_network(value) if kind == "network" else is_public_address(value)

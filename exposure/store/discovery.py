@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from exposure.contract import TargetKind
 from exposure.models import DiscoveredHost, Target, utcnow
 from exposure.store.targets import delete_target
 
@@ -123,6 +124,13 @@ def _merge(row: DiscoveredHost, seen: Sequence[Sighting]) -> None:
     row.evidence = evidence
 
 
+def target_kind(host_kind: str) -> str:
+    """The kind of target a confirmed host becomes: a name is a `host` (a machine, scanned by
+    the checks that look at the host itself, not the mail and DNS checks of a registered
+    domain); an address stays an `ip`."""
+    return TargetKind.HOST.value if host_kind == "domain" else host_kind
+
+
 def _is_listed_target(session: Session, company_id: str, kind: str, value: str) -> bool:
     target = _target(session, company_id, kind, value)
     return target is not None and target.origin != ORIGIN_DISCOVERED
@@ -134,6 +142,10 @@ def _target(session: Session, company_id: str, kind: str, value: str) -> Target 
             Target.company_id == company_id, Target.kind == kind, Target.value == value
         )
     ).first()
+
+
+def _discovered_target(session: Session, row: DiscoveredHost) -> Target | None:
+    return _target(session, row.company_id, target_kind(row.kind), row.value)
 
 
 def get_host(session: Session, host_id: int, company_id: str | None = None) -> DiscoveredHost:
@@ -157,11 +169,11 @@ def confirm(
     if note:
         row.note = note
     session.add(row)
-    if _target(session, row.company_id, row.kind, row.value) is None:
+    if _discovered_target(session, row) is None:
         session.add(
             Target(
                 company_id=row.company_id,
-                kind=row.kind,
+                kind=target_kind(row.kind),
                 value=row.value,
                 display=row.value,
                 created_at=now,
@@ -237,7 +249,7 @@ def _drop_discovered_target(
 
     A listed target of the same value is the member list's business and stays.
     """
-    target = _target(session, row.company_id, row.kind, row.value)
+    target = _discovered_target(session, row)
     if target is None or target.origin != ORIGIN_DISCOVERED:
         return
     delete_target(session, target, now, note)

@@ -11,9 +11,15 @@ and the end-to-end tests can check themselves.
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
+from exposure.testbed.area_discovery import (
+    discovery_certificates,
+    discovery_companies,
+    discovery_records,
+)
 from exposure.testbed.ca import CertDefect, CertSpec
+from exposure.testbed.providers import MAIL_PROVIDER, MX_PROVIDER, PROVIDER_RECORDS
 from exposure.testbed.scenario import (
     ANY_IP,
     HSTS_SHORT,
@@ -32,6 +38,8 @@ from exposure.testbed.scenario import (
 from exposure.testbed.shodan_devices import Device
 from exposure.testbed.smtp import Behaviour, CertKind, MailHostSpec
 
+#: A name only certificate transparency remembers (see `demo_area`).
+OLD_WEBSHOP = "webshop.garage-brouwer.test"
 HOSTING = "haven-hosting-1"  # one shared hosting server for several small sites
 HOSTING_2 = "haven-hosting-2"
 
@@ -41,14 +49,6 @@ _DKIM_KEY = (
 _DNSKEY = "257 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ=="
 _DS = "2371 13 2 " + "1F987CC6583E92DF0890718C42A1B3A4E9B0C2A8A6E7F8D9C0B1A2D3E4F5A6B7"
 
-MAIL_PROVIDER = (
-    MailHostSpec("mx1.havenmail.test"),
-    MailHostSpec("mx2.havenmail.test"),
-)
-PROVIDER_RECORDS = (
-    Record("_spf.havenmail.test.", "TXT", "v=spf1 include:_spf2.havenmail.test ~all"),
-    Record("_spf2.havenmail.test.", "TXT", "v=spf1 ip4:127.0.0.0/8 -all"),
-)
 SPF_PROVIDER = "v=spf1 include:_spf.havenmail.test -all"
 #: The SaaS senders (web shop, newsletter, invoicing, ...) a ship supplier added one by one to its
 #: SPF record, until the record needed 11 DNS look-ups (the limit is 10).
@@ -56,7 +56,6 @@ SAAS_SPF_RECORDS = tuple(
     Record(f"{letter}.spf.test.", "TXT", f"v=spf1 ip4:127.0.{index}.0/24 -all")
     for index, letter in enumerate("abcdefghi", 1)
 )
-MX_PROVIDER = ("10 mx1.havenmail.test", "20 mx2.havenmail.test")
 
 
 def _secure_domain_records(domain: str, mx_host: str) -> tuple[Record, ...]:
@@ -361,9 +360,12 @@ def demo_area() -> Area:
         ),
     ]
     return Area(
-        companies=companies,
+        companies=[*companies, *discovery_companies()],
         mail_hosts=MAIL_PROVIDER,
-        records=(*PROVIDER_RECORDS, *SAAS_SPF_RECORDS),
+        records=(*PROVIDER_RECORDS, *SAAS_SPF_RECORDS, *discovery_records()),
+        # Autogarage Brouwer's old web shop, long moved to its supplier's platform: CT still
+        # remembers the certificate, and the garage says "not ours" (the demo's rejection).
+        certificates=[*discovery_certificates(), (OLD_WEBSHOP,)],
         name="Haven demo",
     )
 
@@ -449,7 +451,45 @@ EXPECTED: Mapping[str, frozenset[str]] = {
     ),
     "58120012": frozenset({"tls.cert.weak_key", "securitytxt.invalid", "exposure.compromised"}),
     "58120013": frozenset({"exposure.file_share"}),
+    # the discovery companies: on their listed domains only mail and security.txt stories; what
+    # matters about them is what discovery finds (`DISCOVERY`, `EXPECTED_DISCOVERED`)
+    "59220001": frozenset({"securitytxt.missing", "mail.dmarc.no_reports"}),
+    "59220002": frozenset({"securitytxt.missing", "mail.dmarc.policy_none"}),
+    "59220003": frozenset({"securitytxt.missing", "mail.spf.missing"}),
 }
+
+
+#: What discovery proposes in the demo (its own DNS and certificate transparency; the demo has
+#: no Shodan key, so no Shodan search), and what the demo's Meldpunt decides about each: the VPN
+#: gateway and the camera behind the SPF record are the members' (confirm), the garage's old
+#: web shop is its supplier's now (reject: never proposed again), and the mail servers and the
+#: MTA-STS name wait for the Meldpunt. Addresses are symbols (`Testbed.address`); nothing else may
+#: be proposed: not the shared hosting server, the CDN edge or the wildcard zone's names.
+CONFIRM, REJECT, WAIT = "confirm", "reject", "wait"
+DISCOVERY: Mapping[tuple[str, str, str], str] = {
+    ("59220001", "domain", "vpn.noorderhaven-sleep.test"): CONFIRM,
+    ("59220002", "ip", "kade-office"): CONFIRM,
+    ("58120005", "domain", OLD_WEBSHOP): REJECT,
+    ("58120002", "domain", "mail.scheepswerf-vandermade.test"): WAIT,
+    ("58120002", "domain", "mta-sts.scheepswerf-vandermade.test"): WAIT,
+    ("58120004", "domain", "mail.visgroothandel-zeebries.test"): WAIT,
+    ("58120006", "domain", "mx.noordzee-offshore.test"): WAIT,
+    ("58120007", "domain", "mail.scheepsbevoorrading-dekaap.test"): WAIT,
+    ("58120010", "domain", "mail.sleepdienst-kuipers.test"): WAIT,
+}
+#: Catalogue ids the confirmed hosts add to their companies in the scan after the decision.
+EXPECTED_DISCOVERED: Mapping[str, frozenset[str]] = {
+    "59220001": frozenset({"exposure.exploited"}),  # the VPN gateway's known-exploited flaw
+    "59220002": frozenset({"exposure.camera"}),  # the camera only the SPF record points at
+}
+
+
+def discovery_decisions(address: Callable[[str], str]) -> dict[tuple[str, str, str], str]:
+    """`DISCOVERY` with each address symbol replaced by the address the testbed gave it."""
+    return {
+        (company, kind, address(value) if kind == "ip" else value): decision
+        for (company, kind, value), decision in DISCOVERY.items()
+    }
 
 
 # --- synthetic areas for benchmarks ----------------------------------------------------------------

@@ -12,22 +12,26 @@ Three fictional companies (every name ends in `.test`):
 - **Expeditie Wildhaven** has a wildcard zone (`*.wildhaven.test`) and a wildcard certificate:
   no common name may become a host.
 
-`plant(testbed)` adds what a scenario cannot declare (SPF terms with the addresses the symbols
-got); `expected(testbed)` lists exactly the proposals discovery must make.
+Everything is declared: SPF terms name symbolic addresses (`ip4:{ip:kade-office}`), the VPN
+gateway is a `HostSpec` with its own log-in page (so its certificate is in the CT look-alike),
+and the wildcard certificate is one the area has logged. `expected(testbed)` lists exactly the
+proposals discovery must make. `exposure demo` runs these companies too (area_demo).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from exposure.testbed.area_demo import MAIL_PROVIDER, MX_PROVIDER, PROVIDER_RECORDS
+from exposure.testbed.providers import MAIL_PROVIDER, MX_PROVIDER, PROVIDER_RECORDS
 from exposure.testbed.scenario import (
     ANY_IP,
     Area,
     CompanySpec,
     DeviceSpec,
     DomainSpec,
+    HostSpec,
     Record,
+    SiteSpec,
 )
 from exposure.testbed.shodan_catalogue import Vuln
 from exposure.testbed.shodan_devices import Device
@@ -52,20 +56,22 @@ FORTINET_CVE = Vuln(
 TENANTS = tuple(f"tenant{n}.test" for n in range(1, 8))
 
 
-def discovery_area() -> Area:
-    companies = [
+def discovery_companies() -> list[CompanySpec]:
+    """The three companies of the scenario (also part of the demo's port area)."""
+    return [
         CompanySpec(
             NOORDERHAVEN,
             "Sleepdienst Noorderhaven",
             "ict@noorderhaven-sleep.test",
             "maritime",
+            phone="0255 52 20 01",
             domains=[
                 DomainSpec(
                     "noorderhaven-sleep.test",
                     mx=MX_PROVIDER,
+                    txt=[f"v=spf1 ip4:{{ip:{CDN_EDGE}}} include:_spf.havenmail.test -all"],
                     dmarc="v=DMARC1; p=reject",
-                    records=[Record("vpn", "A", OFFICE_NH)],
-                    subsites={},
+                    elsewhere=[HostSpec("vpn", OFFICE_NH, site=SiteSpec(server="FortiGate"))],
                 )
             ],
             devices=[
@@ -81,12 +87,17 @@ def discovery_area() -> Area:
             "Installatiebedrijf Kade",
             "info@kade-installatie.test",
             "construction",
+            phone="0255 52 20 02",
             domains=[
                 DomainSpec(
                     "kade-installatie.test",
                     a=[SHARED],
                     www=False,
                     mx=MX_PROVIDER,
+                    txt=[
+                        f"v=spf1 ip4:{{ip:{OFFICE_KADE}}} ip4:{{ip:{SHARED}}} "
+                        "include:_spf.havenmail.test -all"
+                    ],
                     dmarc="v=DMARC1; p=none",
                 )
             ],
@@ -100,6 +111,7 @@ def discovery_area() -> Area:
             "Expeditie Wildhaven",
             "planning@wildhaven.test",
             "logistics",
+            phone="0255 52 20 03",
             domains=[
                 DomainSpec(
                     "wildhaven.test",
@@ -111,31 +123,26 @@ def discovery_area() -> Area:
             ],
         ),
     ]
-    tenants = [Record(f"{t}.", "A", SHARED) for t in TENANTS]
+
+
+def discovery_area() -> Area:
     return Area(
-        companies=companies,
+        companies=discovery_companies(),
         mail_hosts=MAIL_PROVIDER,
-        records=[*PROVIDER_RECORDS, *tenants],
+        records=[*PROVIDER_RECORDS, *discovery_records()],
+        certificates=discovery_certificates(),
         name="discovery scenario",
     )
 
 
-def plant(tb: Testbed) -> None:
-    """SPF records with the addresses the symbols got, and the certificates CT has logged."""
-    office_kade, shared, cdn = (tb.address(s) for s in (OFFICE_KADE, SHARED, CDN_EDGE))
-    tb.records.set(
-        "noorderhaven-sleep.test",
-        "TXT",
-        f"v=spf1 ip4:{cdn} include:_spf.havenmail.test -all",
-    )
-    tb.records.set(
-        "kade-installatie.test",
-        "TXT",
-        f"v=spf1 ip4:{office_kade} ip4:{shared} include:_spf.havenmail.test -all",
-    )
-    assert tb.ct is not None
-    tb.ct.add_certificate(["vpn.noorderhaven-sleep.test"])
-    tb.ct.add_certificate(["*.wildhaven.test", "wildhaven.test"])
+def discovery_records() -> list[Record]:
+    """The shared server's unrelated tenants: what makes its address shared hosting."""
+    return [Record(f"{t}.", "A", SHARED) for t in TENANTS]
+
+
+def discovery_certificates() -> list[tuple[str, ...]]:
+    """Certificates CT has logged that no site of the area serves: Wildhaven's wildcard."""
+    return [("*.wildhaven.test", "wildhaven.test")]
 
 
 def expected(tb: Testbed) -> set[tuple[str, str, str]]:

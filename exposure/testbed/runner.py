@@ -207,6 +207,10 @@ class Testbed:
                 if site.cert_names not in logged:
                     logged.add(site.cert_names)
                     ct.add_certificate(site.cert_names)
+        for names in self.area.certificates:
+            if names not in logged:
+                logged.add(names)
+                ct.add_certificate(list(names))
         await ct.start(layout.shodan_ip)
 
     def _mail_context(self, spec: MailHostSpec) -> ssl.SSLContext | None:

@@ -21,6 +21,7 @@ mail hosts and devices with real addresses, the member list); it opens no socket
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -128,6 +129,8 @@ def _fill(text: str, host: str, scheme: str, origin: str) -> str:
 
 
 SECURITY_TXT_PATH = "/.well-known/security.txt"
+#: A symbolic address inside a TXT value (`ip4:{ip:office}`), see `DomainSpec`.
+_ADDRESS_REF = re.compile(r"\{ip:([^{}\s]+)\}")
 
 
 def security_txt(
@@ -227,6 +230,18 @@ def _record(value: RecordLike) -> Record:
 
 
 @dataclass(frozen=True)
+class HostSpec:
+    """A host of a domain on an address of its own (`vpn.` at the office's connection), with
+    its own site and certificate when `site` is set (a VPN gateway's log-in page). Its name is
+    in DNS and, with a site, in the certificate-transparency look-alike; the member list does
+    not name it: that is what discovery is for."""
+
+    label: str
+    address: str
+    site: SiteSpec | None = None
+
+
+@dataclass(frozen=True)
 class DomainSpec:
     """A registered domain of a company.
 
@@ -235,7 +250,9 @@ class DomainSpec:
     (preferences 10, 20, … are added) or `"0 ."` for a null MX. `txt`: apex TXT records (SPF
     goes here). `dmarc`: the `_dmarc` TXT record. `records`: anything else. `subsites`: more
     hosts on the same addresses, by label (`{"mta-sts": SiteSpec(...)}`), each with a certificate
-    of its own. `nxdomain`: the
+    of its own. `elsewhere`: hosts of the domain on other addresses (`HostSpec`). TXT values
+    (in `txt`, `dmarc` and `records`) may name a symbolic address as `{ip:symbol}`, e.g. an SPF
+    `ip4:{ip:office}` term, filled in with the address the symbol gets. `nxdomain`: the
     domain is in the member list but does not exist in DNS at all. `dns`: "timeout"/"servfail"
     makes every query for the domain's names fail that way. `dnssec`: sign the zone (`signed`),
     or sign it in a way that fails validation (`expired` signatures, `ds_mismatch` after a bad
@@ -257,8 +274,10 @@ class DomainSpec:
     nameservers: Sequence[str] = DEFAULT_NAMESERVERS
     ttl: int = 300
     dnssec: Literal["none", "signed", "expired", "ds_mismatch", "no_ds"] = "none"
+    elsewhere: Sequence[HostSpec] = ()
 
     def __post_init__(self) -> None:
+        _freeze(self, "elsewhere", tuple(self.elsewhere))
         _freeze(self, "a", self.a if isinstance(self.a, str) else tuple(self.a))
         for name in ("aaaa", "mx", "txt", "nameservers"):
             _freeze(self, name, tuple(getattr(self, name)))
@@ -340,8 +359,12 @@ class Area:
     mail_hosts: Sequence[MailHostSpec] = ()
     records: Sequence[RecordLike] = ()
     name: str = "port area"
+    # Certificates the CT look-alike has logged besides those of the area's sites (a wildcard
+    # certificate, one of a host that is gone): each a tuple of names.
+    certificates: Sequence[Sequence[str]] = ()
 
     def __post_init__(self) -> None:
+        _freeze(self, "certificates", tuple(tuple(c) for c in self.certificates))
         _freeze(self, "companies", tuple(self.companies))
         _freeze(self, "mail_hosts", tuple(self.mail_hosts))
         _freeze(self, "records", tuple(_record(r) for r in self.records))
@@ -567,9 +590,9 @@ class Layout:
         if mx_values:
             self.records.set(apex, "MX", *mx_values, ttl=domain.ttl)
         if domain.txt:
-            self.records.set(apex, "TXT", *domain.txt, ttl=domain.ttl)
+            self.records.set(apex, "TXT", *map(self._filled, domain.txt), ttl=domain.ttl)
         if domain.dmarc is not None:
-            self.records.set(f"_dmarc.{apex}", "TXT", domain.dmarc, ttl=domain.ttl)
+            self.records.set(f"_dmarc.{apex}", "TXT", self._filled(domain.dmarc), ttl=domain.ttl)
         for record in domain.records:
             self._add_record(_record(record), apex)
         if (domain.site is not None or domain.subsites) and not served_ips:
@@ -588,6 +611,23 @@ class Layout:
                     if host in hosts:
                         raise ScenarioError(f"{host}: site declared twice on {ip}")
                     hosts[host] = HostSite(host, site, ip, names, apex)
+        for other in domain.elsewhere:
+            self._elsewhere(other, apex, domain.ttl)
+
+    def _elsewhere(self, spec: HostSpec, apex: str, ttl: int) -> None:
+        host = to_ascii(f"{spec.label}.{apex}")
+        ip = self.alloc.resolve(spec.address)
+        self.records.set(host, "A", ip, ttl=ttl)
+        self.names_by_ip.setdefault(ip, []).append(host)
+        if spec.site is not None:
+            hosts = self.sites.setdefault(ip, {})
+            if host in hosts:
+                raise ScenarioError(f"{host}: site declared twice on {ip}")
+            hosts[host] = HostSite(host, spec.site, ip, (host,), apex)
+
+    def _filled(self, text: str) -> str:
+        """A TXT value with each `{ip:symbol}` replaced by the symbol's address."""
+        return _ADDRESS_REF.sub(lambda m: self.alloc.resolve(m.group(1)), text)
 
     def _names_of(self, domain: DomainSpec) -> set[str]:
         apex = domain.ascii
@@ -605,6 +645,8 @@ class Layout:
             owner = apex if name == "@" else f"{name}.{apex}"
         value = record.value
         rtype = record.type.upper()
+        if rtype == "TXT":
+            value = self._filled(value)
         if rtype in ("A", "AAAA"):
             value = self.alloc.resolve(value)
             self.names_by_ip.setdefault(value, []).append(to_ascii(owner))

@@ -40,6 +40,11 @@ MAIL_DNS: dict[str, set[str]] = {
     "58120011": {"dns.dnssec.missing"},
     "58120012": PLAIN - {"mail.dkim.missing"},
     "58120013": set(),
+    # the discovery companies (area_discovery); the wildcard zone answers every DKIM selector
+    # name (NODATA, not NXDOMAIN), so no "DKIM missing" is claimed for it
+    "59220001": PLAIN | {"mail.dmarc.no_reports"},
+    "59220002": PLAIN | {"mail.dmarc.no_reports", "mail.dmarc.policy_none"},
+    "59220003": (PLAIN - {"mail.dkim.missing"}) | {"mail.dmarc.no_reports", "mail.spf.missing"},
 }
 
 

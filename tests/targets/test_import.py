@@ -401,9 +401,9 @@ def test_list_targets(session: Session) -> None:
 def test_reimport_keeps_discovered_targets(session: Session) -> None:
     """A confirmed discovered host (issue #22) is not in the member list and must survive it."""
     run_import(session, FIRST, now=T0)
-    session.add(Target(company_id="1", kind="domain", value="vpn.dehaven.nl", origin="discovered"))
+    session.add(Target(company_id="1", kind="host", value="vpn.dehaven.nl", origin="discovered"))
     session.commit()
     plan = plan_import(session, members(FIRST), prune=False)
     assert plan.is_empty
     run_import(session, FIRST, now=T1)
-    assert ("domain", "vpn.dehaven.nl", "") in stored_targets(session, "1")
+    assert ("host", "vpn.dehaven.nl", "") in stored_targets(session, "1")

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from exposure.app.cli import app
-from exposure.testbed.area_discovery import discovery_area, expected, plant
+from exposure.testbed.area_discovery import discovery_area, expected
 from exposure.testbed.runner import Testbed
 
 
@@ -45,7 +45,6 @@ def _env(tb: Testbed, tmp_path: Path) -> dict[str, str]:
 
 async def test_run_list_confirm_reject(tmp_path: Path) -> None:
     async with Testbed(discovery_area()) as tb:
-        plant(tb)
         assert tb.shodan is not None
         tb.shodan.rate_interval = 0.05
         env = _env(tb, tmp_path)
@@ -109,7 +108,6 @@ async def test_nightly_discovers_first_and_confirmed_hosts_are_scanned(tmp_path:
     """The issue's "done when": the rule confirms the VPN gateway's name and tonight's scan
     reports its vulnerable service; the camera, confirmed by the Meldpunt, is in the next scan."""
     async with Testbed(discovery_area()) as tb:
-        plant(tb)
         assert tb.shodan is not None
         tb.shodan.rate_interval = 0.05
         env = {**_env(tb, tmp_path), "EXPOSURE_DISCOVERY_AUTO_CONFIRM": "true"}

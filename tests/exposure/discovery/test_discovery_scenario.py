@@ -20,7 +20,7 @@ from exposure.models import SourceCache, Target
 from exposure.settings import Settings
 from exposure.store.db import session
 from exposure.store.discovery import confirm, list_hosts, reject
-from exposure.testbed.area_discovery import KADE, decoys, discovery_area, expected, plant
+from exposure.testbed.area_discovery import KADE, decoys, discovery_area, expected
 from exposure.testbed.runner import Testbed
 from targets.csv import read_members
 from targets.sync import apply_import, plan_import
@@ -29,7 +29,6 @@ from targets.sync import apply_import, plan_import
 @pytest_asyncio.fixture
 async def tb() -> AsyncIterator[Testbed]:
     async with Testbed(discovery_area()) as testbed:
-        plant(testbed)
         assert testbed.shodan is not None
         testbed.shodan.rate_interval = 0.05
         yield testbed

@@ -73,7 +73,7 @@ def test_confirm_makes_a_discovered_target_and_reject_takes_it_away(
         confirm(db, host_id, by="meldpunt", now=T0)
     assert _targets(store_world) == [
         ("domain", "haven.nl", "listed"),
-        ("domain", "vpn.haven.nl", "discovered"),
+        ("host", "vpn.haven.nl", "discovered"),
     ]
     assert _host(store_world, "vpn.haven.nl").decided_by == "meldpunt"
     with session(store_world.engine) as db:
@@ -182,7 +182,7 @@ def test_a_company_disputes_its_confirmed_host_and_the_meldpunt_answers(
         T0,
         "dat is van de buren",
     )
-    assert ("domain", "vpn.haven.nl", "discovered") in _targets(store_world)  # still scanned
+    assert ("host", "vpn.haven.nl", "discovered") in _targets(store_world)  # still scanned
     with session(store_world.engine) as db:
         confirm(db, host_id, by="meldpunt", now=T0)  # the Meldpunt keeps it
     assert _host(store_world, "vpn.haven.nl").disputed_at is None
