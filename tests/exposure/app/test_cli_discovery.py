@@ -172,7 +172,6 @@ def test_the_table_shows_scanned_text_as_it_is(tmp_path: Path) -> None:
 
 async def test_a_spent_shodan_budget_is_one_line_and_exit_3(tmp_path: Path) -> None:
     async with Testbed(discovery_area()) as tb:
-        plant(tb)
         assert tb.shodan is not None
         tb.shodan.rate_interval = 0.05
         env = {**_env(tb, tmp_path), "EXPOSURE_DISCOVERY_SHODAN_CREDITS": "2"}

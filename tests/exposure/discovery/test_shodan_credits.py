@@ -20,7 +20,7 @@ from exposure.discovery.service import run_discovery
 from exposure.models import DiscoveredHost, SourceCache
 from exposure.settings import Settings
 from exposure.store.db import session
-from exposure.testbed.area_discovery import discovery_area, plant
+from exposure.testbed.area_discovery import discovery_area
 from exposure.testbed.runner import Testbed
 from exposure.testbed.shodan import DEFAULT_KEY
 from targets.csv import read_members
@@ -30,7 +30,6 @@ from targets.sync import apply_import, plan_import
 @pytest_asyncio.fixture
 async def tb() -> AsyncIterator[Testbed]:
     async with Testbed(discovery_area()) as testbed:
-        plant(testbed)
         assert testbed.shodan is not None
         testbed.shodan.rate_interval = 0.05
         yield testbed
