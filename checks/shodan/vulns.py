@@ -9,6 +9,8 @@ and the evidence says the scores are unknown.
 CVEs in CISA's Known Exploited Vulnerabilities catalogue come first (ransomware-used first), then
 by CVSS; each listed CVE says whether it is in the KEV catalogue, the detail counts them, and a
 KEV CVE makes the finding critical whatever its score (`exposure.exploited` names them too).
+When every CVE on the address is in KEV there is no `exposure.vulnerable` at all: the owner
+would otherwise read one flaw as two critical problems, and `exposure.exploited` says it all.
 """
 
 from __future__ import annotations
@@ -73,6 +75,8 @@ def find_vulnerable(
     if not host.vulns:
         return None
     known = {v.cve: e for v, e in kev_matches(host, kev)}
+    if known and all(v.cve in known for v in host.vulns):
+        return None  # one flaw, one problem: `exposure.exploited` already names every CVE here
     ranked = sorted(
         host.vulns, key=lambda v: (_kev_rank(known.get(v.cve)), -(v.cvss or 0.0), v.cve)
     )

@@ -1,7 +1,7 @@
 """`exposure demo`: a simulated port area on loopback, scanned end to end.
 
-It does what the ICT partner does every night (import the member list, scan, list what was
-found), against the testbed instead of the internet, so a new user sees the whole path in well
+It does what the ICT partner does every night (import the member list, discover the members'
+hosts the list does not name, scan, list what was found), against the testbed instead of the internet, so a new user sees the whole path in well
 under a minute and nothing leaves the machine.
 """
 
@@ -15,6 +15,7 @@ from pathlib import Path
 from rich.console import Console
 from sqlalchemy.engine import Engine
 
+from exposure.app.demo_discovery import discover_and_decide
 from exposure.app.progress import for_terminal
 from exposure.app.summary import print_summary
 from exposure.contract import FindingSpec
@@ -114,6 +115,7 @@ async def _demo(output: Path, console: Console) -> int:
                 plan = plan_import(session, members, prune=False)
                 apply_import(session, plan)
             console.print(f"imported {members_csv}: {summarise(plan)}")
+            discovered = await discover_and_decide(settings, engine, testbed.address, console)
             registry = load()
             orchestrator = Orchestrator(settings, registry, engine, progress=for_terminal())
             summary = await orchestrator.scan()
@@ -145,8 +147,13 @@ async def _demo(output: Path, console: Console) -> int:
         console.print(f"  {written.grade or '-'}  {written.path}", markup=False, highlight=False)
     console.print(f"overview for the Meldpunt: {overview}")
     console.print(
+        f"discovery: {discovered.proposed} hosts proposed, {discovered.confirmed} confirmed "
+        f"and scanned, {discovered.rejected} rejected for good; the rest wait for the Meldpunt "
+        f"([bold]exposure --database sqlite:///{database} discovery list[/])"
+    )
+    console.print(
         "look further with: "
         f"[bold]exposure --database sqlite:///{database} findings --format json[/]"
     )
     console.print(f"demo finished in {time.perf_counter() - started:.1f} s; nothing left running")
-    return 0 if summary.status == RunStatus.COMPLETE else 1
+    return 0 if summary.status == RunStatus.COMPLETE and discovered.as_planted else 1

@@ -70,6 +70,12 @@ KNOWN_VULNS: Mapping[str, Vuln] = {
             kev=True,
         ),
         Vuln(
+            "CVE-2023-25690",
+            9.8,
+            "Apache HTTP Server 2.4.0 to 2.4.55: HTTP request smuggling through mod_proxy with "
+            "RewriteRule or ProxyPassMatch.",
+        ),
+        Vuln(
             "CVE-2022-37436",
             5.3,
             "Apache HTTP Server before 2.4.55: a malicious backend can truncate response headers "

@@ -172,7 +172,8 @@ class Device:
         if self.vulns:
             top = max(v.cvss for v in self.vulns)
             kev = any(v.kev for v in self.vulns)
-            found.append(("exposure.vulnerable", CRITICAL if top >= 9.0 or kev else HIGH))
+            if not all(v.kev for v in self.vulns):  # all in KEV: `exposure.exploited` alone
+                found.append(("exposure.vulnerable", CRITICAL if top >= 9.0 or kev else HIGH))
             if kev:
                 found.append(("exposure.exploited", CRITICAL))
         if {"compromised", "malware", "doublepulsar"} & set(

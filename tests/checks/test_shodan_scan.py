@@ -112,7 +112,8 @@ async def test_evidence_names_ip_port_product_signals_timestamp_and_cves(tmp_pat
     area = device_area(
         {
             "cam": Device.camera("hikvision", ANY_IP, screenshot=True),
-            "web": Device.web("apache", ANY_IP, vulns=(vuln("CVE-2021-42013"),)),
+            "web": Device.web("apache", ANY_IP, vulns=(vuln("CVE-2023-25690"),)),
+            "kev": Device.web("apache", ANY_IP, vulns=(vuln("CVE-2021-42013"),)),
             "web2": Device.web("apache", ANY_IP, vulns=(vuln("CVE-2022-37436", verified=True),)),
             "vnc": Device.vnc(ANY_IP, auth=False),
             "rdp": Device.rdp(ANY_IP, vulns=(vuln("CVE-2019-0708", verified=True),)),
@@ -154,7 +155,12 @@ async def test_evidence_names_ip_port_product_signals_timestamp_and_cves(tmp_pat
         critical = by[(lab.testbed.address("web"), "exposure.vulnerable", "")]
         assert critical.severity == "critical"
         assert critical.evidence["max_cvss"] == 9.8
-        assert [c["cve"] for c in critical.evidence["cves"]] == ["CVE-2021-42013"]
+        assert [c["cve"] for c in critical.evidence["cves"]] == ["CVE-2023-25690"]
+        assert critical.evidence["kev_count"] == 0  # critical by its score alone
+        # a flaw in CISA's KEV catalogue is one problem, `exposure.exploited`, not two
+        kev_ip = lab.testbed.address("kev")
+        assert (kev_ip, "exposure.exploited", "") in by
+        assert (kev_ip, "exposure.vulnerable", "") not in by
         assert critical.evidence["cves"][0]["verified"] is False
         assert "matched on the software version only" in critical.detail
         verified = by[(lab.testbed.address("web2"), "exposure.vulnerable", "")]
