@@ -40,7 +40,6 @@ def settings(tb: Testbed, engine: Engine, **more: Any) -> Settings:
         **tb.settings_overrides(shodan_key=True),
         database=engine.url.render_as_string(hide_password=False),
         shodan_request_interval=0.06,
-        discovery_ct_interval=0.0,
         **more,
     )
 
