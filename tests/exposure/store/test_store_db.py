@@ -178,3 +178,49 @@ def test_json_and_naive_times_round_trip(store_engine: Engine) -> None:
     assert finding.evidence == evidence
     assert finding.first_seen == when
     assert finding.first_seen.tzinfo is None
+
+
+def test_0007_makes_discovered_names_hosts_and_resolves_what_no_longer_applies(
+    store_engine: Engine,
+) -> None:
+    """Before 0007 a confirmed discovered name was a `domain` target and got the mail and DNS
+    checks; after it, it is a `host`, and their open findings on it are resolved with a reason.
+    A listed domain and the host's own TLS finding are left as they were."""
+    from exposure.models import FindingEvent, Target
+
+    with store_engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "0006_discovery")
+    with session(store_engine) as db:
+        db.add(Company(id="1", name="Haven BV"))
+        listed = Target(company_id="1", kind="domain", value="haven.nl")
+        vpn = Target(company_id="1", kind="domain", value="vpn.haven.nl", origin="discovered")
+        db.add_all([listed, vpn])
+        db.flush()
+        for target, check_id in (
+            (vpn, "mail.spf.missing"),
+            (vpn, "tls.cert.expired"),
+            (listed, "mail.spf.missing"),
+        ):
+            db.add(
+                Finding(
+                    fingerprint=f"{target.value}/{check_id}",
+                    company_id="1",
+                    target_id=target.id,
+                    check_id=check_id,
+                    family=check_id.split(".")[0],
+                    severity="high",
+                    target=target.value,
+                )
+            )
+    migrate(store_engine)
+    with session(store_engine) as db:
+        kinds = {t.value: t.kind for t in db.exec(select(Target))}
+        status = {f.fingerprint: f.status for f in db.exec(select(Finding))}
+        events = list(db.exec(select(FindingEvent)))
+    assert kinds == {"haven.nl": "domain", "vpn.haven.nl": "host"}
+    assert status == {
+        "vpn.haven.nl/mail.spf.missing": "resolved",
+        "vpn.haven.nl/tls.cert.expired": "open",
+        "haven.nl/mail.spf.missing": "open",
+    }
+    assert [(e.event, "registered domains only" in e.note) for e in events] == [("resolved", True)]
