@@ -265,6 +265,18 @@ class Settings(BaseSettings):
     discovery_shodan_timeout: float = Field(
         default=30.0, gt=0, description="seconds per Shodan search"
     )
+    discovery_shodan_credits: int = Field(
+        default=20,
+        ge=0,
+        description="Shodan query credits one discovery run may spend (0: no Shodan search); "
+        "what it does not reach is searched first next run",
+    )
+    discovery_shodan_reserve: int = Field(
+        default=10,
+        ge=0,
+        description="Shodan query credits discovery never spends, as the key's /api-info counts "
+        "them (kept for people and other tools)",
+    )
     discovery_dns_timeout: float = Field(
         default=30.0, gt=0, description="seconds for all DNS look-ups of one domain"
     )

@@ -113,6 +113,7 @@ class TargetRow:
     display: str  # what a person reads: the U-label of an IDN, else the value
     private: bool  # outside the public internet: skipped at scan time unless allow_private
     active: bool  # whether the company is active
+    origin: str = "listed"  # listed (the member list) | discovered (confirmed by discovery, #22)
 
 
 # --- planning --------------------------------------------------------------------------------
@@ -326,6 +327,7 @@ def list_targets(session: Session, company_id: str | None = None) -> list[Target
             display=target.display or target.value,
             private=is_private_target(target.kind, target.value),
             active=company.active,
+            origin=target.origin,
         )
         for target, company in session.exec(query)
     ]

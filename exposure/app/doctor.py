@@ -5,7 +5,10 @@ resolver the scan uses, the CA bundle loaded the way TLS checks load it, a conne
 database and its schema revision, the Shodan API's own account endpoint, an SMTP conversation up
 to EHLO (and STARTTLS, and the login when the URL has credentials). A check that does not apply
 (no Shodan key, no SMTP server, no run yet) says so and passes. `last_run` looks at the newest
-run: complete and less than a day old, or still within its deadline. The exit code is 0 when
+run: complete and less than a day old, or still within its deadline; `discovery` at the last
+discovery look (how many companies, which sources could not test, what waits for the Meldpunt),
+failing when it is older than `discovery_schedule` allows or a source failed for every company.
+The exit code is 0 when
 every check passed, 4 when one failed, so `exposure doctor` can gate a deployment and
 `exposure doctor --check last_run` can be a monitoring probe.
 """
@@ -272,6 +275,46 @@ async def check_last_run(settings: Settings) -> CheckResult:
     return await asyncio.to_thread(_check_last_run, settings)
 
 
+def _check_discovery(settings: Settings) -> CheckResult:
+    """The last discovery look (issue #22): recent enough for `discovery_schedule`, and no
+    source that could not test for any company (a key out of credits, a CT service gone)."""
+    from exposure.discovery.status import MAX_AGE, last_look
+    from exposure.models import utcnow
+    from exposure.store.db import check_current, make_engine
+
+    schedule = settings.discovery_schedule
+    engine = make_engine(settings.database)
+    try:
+        if not check_current(engine).ok:
+            return skip("discovery", "no schema yet (see database)")
+        look = last_look(engine)
+    finally:
+        engine.dispose()
+    if look is None:
+        why = "discovery_schedule is off" if schedule == "off" else "no discovery yet"
+        return skip("discovery", f"{why} (`exposure discovery run`)")
+    now = utcnow()
+    detail = look.describe(now)
+    dead = look.failed_everywhere()
+    if dead:
+        which = "; ".join(f"{s} ({', '.join(sorted(look.reasons.get(s, ())))})" for s in dead)
+        return fail(
+            "discovery",
+            f"{detail}; could not test for any company: {which} "
+            "(`exposure discovery run` names why)",
+        )
+    limit = MAX_AGE.get(schedule)
+    if limit is not None and now - look.newest > limit:
+        return fail(
+            "discovery", f"{detail}; older than a {schedule} schedule allows: is it running?"
+        )
+    return ok("discovery", detail)
+
+
+async def check_discovery(settings: Settings) -> CheckResult:
+    return await asyncio.to_thread(_check_discovery, settings)
+
+
 KEV_STALE_DAYS = 30
 
 
@@ -314,6 +357,7 @@ CHECKS: dict[str, Callable[[Settings], Awaitable[CheckResult]]] = {
     "egress": check_egress,
     "kev": check_kev,
     "last_run": check_last_run,
+    "discovery": check_discovery,
 }
 
 

@@ -7,7 +7,7 @@ from exposure.discovery.dns import DnsDiscoverer
 from exposure.discovery.fetch import FetchConfig, JsonFetcher
 from exposure.discovery.hosting import SharedAddresses
 from exposure.discovery.run import CompanyDiscoverer, SourceSlot
-from exposure.discovery.shodan_search import ShodanSearchDiscoverer
+from exposure.discovery.shodan_search import CreditBudget, ShodanSearchDiscoverer
 from exposure.net.dns import Resolver
 from exposure.settings import Settings
 from exposure.sources.cache import AnswerCache
@@ -37,6 +37,9 @@ def build(
             if not key:
                 notes.append("shodan: no shodan_api_key, Shodan search skipped")
                 continue
+            if settings.discovery_shodan_credits == 0:
+                notes.append("shodan: discovery_shodan_credits is 0, Shodan search skipped")
+                continue
             interval = settings.shodan_request_interval
             fetcher = JsonFetcher(
                 "discovery.shodan",
@@ -44,9 +47,12 @@ def build(
                 cache,
             )
             timeout = 6 * settings.discovery_shodan_timeout + 4 * interval
-            slots.append(
-                SourceSlot(ShodanSearchDiscoverer(settings.shodan_api_url, key, fetcher), timeout)
+            budget = CreditBudget(
+                settings.discovery_shodan_credits, settings.discovery_shodan_reserve
             )
+            search = ShodanSearchDiscoverer(settings.shodan_api_url, key, fetcher, budget)
+            # one more request than the searches: the run's first paid search asks /api-info
+            slots.append(SourceSlot(search, timeout + settings.discovery_shodan_timeout + interval))
     internetdb = JsonFetcher(
         "discovery.internetdb", FetchConfig(settings.read_timeout, 0.0, days), cache
     )

@@ -111,11 +111,17 @@ class JsonFetcher:
             await self._client.aclose()
             self._client = None
 
+    async def has_fresh(self, cache_key: str) -> bool:
+        """Whether `get` would answer `cache_key` from the cache: a source that pays per
+        request (Shodan's query credits) asks before it spends."""
+        return await self._cache_load(cache_key) is not None
+
     async def get(
-        self, url: str, params: dict[str, str], *, cache_key: str, what: str
+        self, url: str, params: dict[str, str], *, cache_key: str | None, what: str
     ) -> Fetched | FetchFailure:
-        """GET `url` (or its cached answer). `what` names the request in messages (no key)."""
-        cached = await self._cache_load(cache_key)
+        """GET `url` (or its cached answer). `what` names the request in messages (no key).
+        `cache_key=None`: always asked, never kept (an account's state, not an answer)."""
+        cached = await self._cache_load(cache_key) if cache_key is not None else None
         if cached is not None:
             self.cache_hits += 1
             return Fetched(cached.status, cached.payload.get("body"), "", cached=True)
@@ -134,7 +140,7 @@ class JsonFetcher:
                 attempt += 1
                 await asyncio.sleep(min(self._retry_after(reply), self.config.timeout))
                 continue
-            if reply.status == 200 and reply.body is not None:
+            if reply.status == 200 and reply.body is not None and cache_key is not None:
                 await self._cache_save(cache_key, reply)
             return reply
 

@@ -15,6 +15,11 @@ A source that failed is the company's "could not test" for that source: it propo
 its failure is reported, never read as "no hosts". Each company is stored as soon as it is done,
 so an interrupted or timed-out run keeps what it found (`exposure discovery run` again resumes
 from the companies not done in the last `RESUME_HOURS`).
+
+Companies are looked at in `look_order`: never looked at first, then those whose last look was
+incomplete, then the rest by the age of their last look. A source with a bound of its own (the
+Shodan search's credit budget) or a deadline that cuts a run short therefore reaches, next time,
+the companies it did not reach this time, instead of the same first ones every night.
 """
 
 from __future__ import annotations
@@ -71,6 +76,15 @@ class DiscoveryOutcome:
     @property
     def complete(self) -> bool:
         return not self.failures and not self.not_reached
+
+    def failure_groups(self) -> list[tuple[DiscoveryFailure, list[str]]]:
+        """The failures with the same source, reason and message together, each with its
+        domains: a spent credit budget is one line for 388 domains, not 388 lines."""
+        groups: dict[tuple[str, str, str], tuple[DiscoveryFailure, list[str]]] = {}
+        for f in self.failures:
+            key = (f.source, f.reason.value, f.message)
+            groups.setdefault(key, (f, []))[1].append(f.domain)
+        return list(groups.values())
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -246,6 +260,23 @@ def recently_done(engine: Engine, company_ids: Sequence[str], now: datetime) -> 
     return set(rows)
 
 
+def look_order(
+    engine: Engine, companies: Sequence[tuple[str, Sequence[str]]]
+) -> list[tuple[str, Sequence[str]]]:
+    """`companies` in the order a run should look at them: never looked at, then an incomplete
+    last look (status 206), then a complete one, each the oldest first (stable otherwise)."""
+    ids = [company_id for company_id, _ in companies]
+    with session(engine) as db:
+        rows = db.exec(
+            select(SourceCache.key, SourceCache.status, SourceCache.fetched_at).where(
+                SourceCache.source == DONE_MARK, col(SourceCache.key).in_(ids)
+            )
+        ).all()
+    last = {key: (status == 200, fetched_at) for key, status, fetched_at in rows}
+    never = (False, datetime.min)
+    return sorted(companies, key=lambda c: last.get(c[0], never))
+
+
 async def discover_companies(
     engine: Engine,
     discoverer: CompanyDiscoverer,
@@ -263,7 +294,7 @@ async def discover_companies(
     """
     now = now or utcnow()
     outcome = DiscoveryOutcome(companies=len(companies))
-    todo = list(companies)
+    todo = await asyncio.to_thread(look_order, engine, companies)
     if resume:
         skip = await asyncio.to_thread(recently_done, engine, [c for c, _ in todo], now)
         outcome.done += len(skip)

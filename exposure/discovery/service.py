@@ -13,7 +13,13 @@ from sqlalchemy import Engine
 from sqlmodel import col, func, select
 
 from exposure.discovery.build import build
-from exposure.discovery.run import DONE_MARK, DiscoveryOutcome, discover_companies
+from exposure.discovery.run import (
+    DONE_MARK,
+    CompanyDiscoverer,
+    DiscoveryOutcome,
+    discover_companies,
+)
+from exposure.discovery.shodan_search import ShodanSearchDiscoverer
 from exposure.models import Company, SourceCache, Target, utcnow
 from exposure.net.dns import AiodnsResolver, CachingResolver, Resolver
 from exposure.settings import Settings
@@ -80,6 +86,20 @@ def listed_domains(
     return [(cid, found) for cid, found in domains.items() if found]
 
 
+def _credit_notes(discoverer: CompanyDiscoverer) -> list[str]:
+    """What the Shodan search spent of its budget, for the person who pays for the credits."""
+    notes = []
+    for slot in discoverer.slots:
+        source = slot.discoverer
+        if isinstance(source, ShodanSearchDiscoverer) and source.budget is not None:
+            left = "" if source.credits_left is None else f", {source.credits_left} left before"
+            notes.append(
+                f"shodan: {source.credits_used} query credits spent "
+                f"(budget {source.budget.per_run}, reserve {source.budget.reserve}{left})"
+            )
+    return notes
+
+
 async def run_discovery(
     settings: Settings,
     engine: Engine,
@@ -110,6 +130,7 @@ async def run_discovery(
             resume=resume,
             now=now or utcnow(),
         )
+        notes.extend(_credit_notes(discoverer))
     finally:
         await discoverer.aclose()
         if own and isinstance(inner, AiodnsResolver):

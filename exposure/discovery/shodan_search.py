@@ -7,6 +7,16 @@ key. A search with a filter costs one query credit per page; the source counts w
 Requests are paced like every Shodan request (one a second per key). A 401 (bad key, no
 credits, a free plan) stops the source for the rest of the run: asking again cannot help.
 
+Query credits are scarce (a membership has 100 a month; two a domain at 400 members is 800 a
+week), so a `CreditBudget` bounds what one run spends: at most `per_run` credits, and never
+below `reserve` credits left on the key, as its `/api-info` tells before the first paid search
+(an answer from the cache costs nothing and is always used). A domain is searched whole or not
+at all, so a half-spent budget never buys half an answer. A domain the budget does not reach is
+the source's "could not test" (`UNAVAILABLE`, "credit budget of N spent"), never "no hosts": the
+company's look is incomplete (`DONE_MARK` status 206), retires nothing, and the next run looks at
+such companies first (`run.look_order`), while the domains searched now are answered from the
+cache for `discovery_cache_days`. Over the nights the budget walks through the member list.
+
 This is its own module, apart from `exposure.sources.shodan` (the host look-ups the checks use),
 because it answers another question: not "what is on this address" but "which addresses are
 this member's".
@@ -14,7 +24,9 @@ this member's".
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
+from dataclasses import dataclass
 from typing import Any
 
 from exposure.contract import FailureReason
@@ -25,15 +37,34 @@ NAME = "shodan"
 QUERIES = ("hostname", "ssl.cert.subject.cn")
 
 
+@dataclass(frozen=True, slots=True)
+class CreditBudget:
+    """What one run may spend: `per_run` credits (`discovery_shodan_credits`, more than 0), and
+    never so many that fewer than `reserve` (`discovery_shodan_reserve`) are left on the key."""
+
+    per_run: int
+    reserve: int = 0
+
+
 class ShodanSearchDiscoverer:
     name = NAME
 
-    def __init__(self, api_url: str, key: str, fetcher: JsonFetcher) -> None:
-        self.url = api_url.rstrip("/") + "/shodan/host/search"
+    def __init__(
+        self, api_url: str, key: str, fetcher: JsonFetcher, budget: CreditBudget | None = None
+    ) -> None:
+        base = api_url.rstrip("/")
+        self.url = base + "/shodan/host/search"
+        self.info_url = base + "/api-info"
         self._key = key
         self.fetcher = fetcher
+        self.budget = budget  # None: no bound of ours (Shodan's own refusal still stops it)
         self.credits_used = 0
+        self.credits_left: int | None = None  # the key's query credits, from /api-info
         self.stopped: str = ""  # why the source gave up for this run
+        self._allowance: int | None = None  # credits this run may spend, once known
+        self._limit = ""  # what bounds the allowance, for the could-not-test message
+        self._committed = 0  # credits granted to searches (spent or in flight)
+        self._learning = asyncio.Lock()
 
     async def aclose(self) -> None:
         await self.fetcher.aclose()
@@ -45,25 +76,84 @@ class ShodanSearchDiscoverer:
                 DiscoveryFailure(NAME, domain, FailureReason.UNAVAILABLE, self.stopped)
             )
             return answer
-        for field in QUERIES:
-            query = f"{field}:{domain}"
-            self._search(answer, domain, query, await self._ask(query))
+        queries = [f"{field}:{domain}" for field in QUERIES]
+        fresh = {q: await self.fetcher.has_fresh(q) for q in queries}
+        granted = await self._grant(sum(1 for q in queries if not fresh[q]))
+        if not granted:  # one line per domain; what the cache holds is still used
+            answer.failures.append(
+                DiscoveryFailure(NAME, domain, FailureReason.UNAVAILABLE, self._limit)
+            )
+        for query in queries:
+            if not fresh[query] and not granted:
+                continue
+            self._search(answer, domain, query, await self._ask(query, paid=not fresh[query]))
             if self.stopped:
                 break
         answer.candidates = _merged(answer.candidates)
         return answer
 
-    async def _ask(self, query: str) -> Any:
+    async def _grant(self, needed: int) -> bool:
+        """Reserve `needed` credits of the run's allowance for one domain, all or none."""
+        if needed == 0 or self.budget is None:
+            return True
+        async with self._learning:  # the first paid search of the run asks /api-info once
+            if self._allowance is None:
+                await self._learn_allowance(self.budget)
+        assert self._allowance is not None
+        if self._committed + needed > self._allowance:
+            return False
+        self._committed += needed
+        return True
+
+    async def _learn_allowance(self, budget: CreditBudget) -> None:
+        self._allowance = budget.per_run
+        self._limit = (
+            f"Shodan search credit budget of {budget.per_run} spent (discovery_shodan_credits); "
+            "searched first next run"
+        )
+        left = await self._credits_left()
+        if isinstance(left, FetchFailure):
+            if budget.reserve > 0:  # without the count the reserve cannot be kept: spend nothing
+                self._allowance = 0
+                self._limit = f"{left.message}; not searching, to keep the reserve of " + (
+                    f"{budget.reserve} query credits (discovery_shodan_reserve)"
+                )
+            return
+        self.credits_left = left
+        if left - budget.reserve < budget.per_run:
+            self._allowance = max(0, left - budget.reserve)
+            self._limit = (
+                f"Shodan query credits at the reserve: {left} left at the start of the run, "
+                f"{budget.reserve} kept back (discovery_shodan_reserve); searched first next run"
+            )
+
+    async def _credits_left(self) -> int | FetchFailure:
+        """The key's query credits from `/api-info` (free, never cached)."""
+        what = "Shodan /api-info"
+        reply = await self.fetcher.get(self.info_url, {"key": self._key}, cache_key=None, what=what)
+        if isinstance(reply, FetchFailure):
+            return reply
+        credits = reply.body.get("query_credits") if isinstance(reply.body, dict) else None
+        if reply.status != 200 or not isinstance(credits, int) or isinstance(credits, bool):
+            return FetchFailure(
+                FailureReason.UNAVAILABLE, f"{what}: HTTP {reply.status}, no query_credits count"
+            )
+        return credits
+
+    async def _ask(self, query: str, *, paid: bool = True) -> Any:
         what = f"Shodan search {query}"
         reply = await self.fetcher.get(
             self.url, {"key": self._key, "query": query}, cache_key=query, what=what
         )
-        if isinstance(reply, FetchFailure):
-            return reply
-        if not reply.cached and reply.status == 200:
+        charged = not isinstance(reply, FetchFailure) and not reply.cached and reply.status == 200
+        if charged:
             # A filtered search is charged when Shodan answers it, even with no match; a
             # refusal costs nothing, and neither does an answer from the cache.
             self.credits_used += 1
+        elif paid and self.budget is not None:
+            self._committed -= 1  # granted but not charged: the credit goes back to the run
+        if isinstance(reply, FetchFailure):
+            return reply
         if reply.status == 401 or reply.status == 403:
             error = reply.body.get("error") if isinstance(reply.body, dict) else None
             self.stopped = f"Shodan search refused (HTTP {reply.status}): " + (

@@ -404,6 +404,8 @@ async def _discover_first(exp: ExposureApp) -> None:
     except Exception:
         log.exception("discovery before the nightly run failed", extra={"action": "discovery"})
         return
+    for note in report.notes:  # e.g. what the Shodan search spent of its credit budget
+        log.info("discovery: %s", note, extra={"action": "discovery_note"})
     log.info(
         "discovery: %s",
         report.outcome.as_dict(),

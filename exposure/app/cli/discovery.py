@@ -66,10 +66,10 @@ def discovery_run(
     outcome = report.outcome
     for note in report.notes:
         out.print(note, markup=False)
-    for failure in outcome.failures:
+    for failure, domains in outcome.failure_groups():
+        where = domains[0] if len(domains) == 1 else _some(domains)
         out.print(
-            f"could not test: {failure.source} {failure.domain}: {failure.reason.value}: "
-            f"{failure.message}",
+            f"could not test: {failure.source} {where}: {failure.reason.value}: {failure.message}",
             markup=False,
         )
     if outcome.not_reached:
@@ -87,6 +87,11 @@ def discovery_run(
     )
     if not outcome.complete:
         raise typer.Exit(EXIT_INCOMPLETE)
+
+
+def _some(domains: list[str]) -> str:
+    shown = ", ".join(domains[:3]) + (", ..." if len(domains) > 3 else "")
+    return f"for {len(domains)} domains ({shown})"
 
 
 @discovery_app.command("list")
@@ -217,14 +222,20 @@ def nightly_discovery(settings: Settings) -> float:
     except Exception:  # the scan of the known targets goes ahead
         log.exception("discovery failed before the nightly scan")
         return 0.0
-    for failure in report.outcome.failures:
+    for failure, domains in report.outcome.failure_groups():
         log.warning(
             "discovery could not test %s for %s: %s",
             failure.source,
-            failure.domain,
+            domains[0] if len(domains) == 1 else _some(domains),
             failure.message,
-            extra={"action": "discovery_could_not_test", "source": failure.source},
+            extra={
+                "action": "discovery_could_not_test",
+                "source": failure.source,
+                "domains": len(domains),
+            },
         )
+    for note in report.notes:  # e.g. what the Shodan search spent of its credit budget
+        log.info("discovery: %s", note, extra={"action": "discovery_note"})
     log.info(
         "discovery: %s",
         report.outcome.as_dict(),

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import sys
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from exposure.app.cli.common import fail, open_store, out, plain_row, settings_of
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 class Status(StrEnum):
@@ -142,6 +145,18 @@ def runs(
                 ),
             )
         out.print(table)
+    _discovery_line(engine)
+
+
+def _discovery_line(engine: Engine) -> None:
+    """The nightly run's discovery part (issue #22): it is no scan run, so it gets one line
+    under the table, the same one `exposure doctor --check discovery` judges."""
+    from exposure.discovery.status import last_look
+    from exposure.models import utcnow
+
+    look = last_look(engine)
+    if look is not None:
+        out.print(f"discovery: {look.describe(utcnow())}", markup=False, highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -169,3 +169,27 @@ def test_the_table_shows_scanned_text_as_it_is(tmp_path: Path) -> None:
     listed = run("discovery", "list", env={"EXPOSURE_DATABASE": url})
     assert listed.exit_code == 0, listed.output
     assert "SPF [red]x[/red] [/oops]" in listed.output
+
+
+async def test_a_spent_shodan_budget_is_one_line_and_exit_3(tmp_path: Path) -> None:
+    async with Testbed(discovery_area()) as tb:
+        assert tb.shodan is not None
+        tb.shodan.rate_interval = 0.05
+        env = {**_env(tb, tmp_path), "EXPOSURE_DISCOVERY_SHODAN_CREDITS": "2"}
+        members = tb.write_members_csv(tmp_path / "members.csv")
+        assert run("targets", "import", str(members), env=env).exit_code == 0
+
+        result = await arun("discovery", "run", env=env)
+        assert result.exit_code == 3, result.output
+        lines = [line for line in result.output.splitlines() if "could not test" in line]
+        assert len(lines) == 1, result.output
+        assert lines[0].startswith("could not test: shodan for 2 domains (")
+        assert "Shodan search credit budget of 2 spent" in lines[0]
+        assert "shodan: 2 query credits spent (budget 2, reserve 10, 100 left before)" in (
+            result.output
+        )
+
+        off = await arun("discovery", "run", env={**env, "EXPOSURE_DISCOVERY_SHODAN_CREDITS": "0"})
+        assert off.exit_code == 0, off.output  # no Shodan search by choice: nothing untested
+        assert "discovery_shodan_credits is 0, Shodan search skipped" in off.output
+        assert tb.shodan.counters.requests["search"] == 2

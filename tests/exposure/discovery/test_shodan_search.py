@@ -1,5 +1,6 @@
 """Shodan search against the REST look-alike (real field layout) on loopback: hostname: and
-ssl.cert.subject.cn: matches, counted query credits, pacing, 429, refusals and time-outs."""
+ssl.cert.subject.cn: matches, counted query credits, the run's credit budget and reserve (read
+from /api-info), pacing, 429, refusals and time-outs."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest_asyncio
 
 from exposure.contract import FailureReason
 from exposure.discovery.fetch import FetchConfig, JsonFetcher
-from exposure.discovery.shodan_search import ShodanSearchDiscoverer
+from exposure.discovery.shodan_search import CreditBudget, ShodanSearchDiscoverer
 from exposure.sources.cache import MemoryAnswerCache
 from exposure.testbed.shodan import DEFAULT_KEY, ApiKey, ShodanLookalike
 from exposure.testbed.shodan_devices import Device, HostInfo
@@ -47,9 +48,10 @@ def discoverer(
     interval: float = FAST,
     timeout: float = 2.0,
     cache: MemoryAnswerCache | None = None,
+    budget: CreditBudget | None = None,
 ) -> ShodanSearchDiscoverer:
     fetcher = JsonFetcher("discovery.shodan", FetchConfig(timeout, interval, 7.0), cache)
-    return ShodanSearchDiscoverer(la.rest_url, key, fetcher)
+    return ShodanSearchDiscoverer(la.rest_url, key, fetcher, budget)
 
 
 async def test_devices_named_for_the_domain(la: ShodanLookalike) -> None:
@@ -137,3 +139,91 @@ async def test_the_key_in_the_query_string_is_not_logged(
     await source.aclose()
     assert "key=REDACTED" in caplog.text
     assert DEFAULT_KEY not in caplog.text
+
+
+# --- the run's credit budget ------------------------------------------------------------------
+
+
+async def test_a_budget_not_reached_searches_every_domain(la: ShodanLookalike) -> None:
+    source = discoverer(la, budget=CreditBudget(per_run=20, reserve=10))
+    answers = [await source.discover(d) for d in ("haven.test", "other.test")]
+    await source.aclose()
+    assert [a.failures for a in answers] == [[], []]
+    assert source.credits_used == 4
+    assert source.credits_left == ApiKey().query_credits  # as /api-info said before the run
+    assert la.counters.requests["api-info"] == 1  # asked once, before the first paid search
+    assert la.credits[DEFAULT_KEY] == ApiKey().query_credits - 4
+
+
+async def test_a_spent_budget_is_could_not_test_and_costs_nothing_more(
+    la: ShodanLookalike,
+) -> None:
+    cache = MemoryAnswerCache()
+    source = discoverer(la, cache=cache, budget=CreditBudget(per_run=3))
+    first = await source.discover("haven.test")
+    second = await source.discover("other.test")  # needs 2, only 1 left: searched not at all
+    again = await source.discover("haven.test")  # from the cache: free, whatever the budget
+    await source.aclose()
+    assert first.failures == [] and again.failures == []
+    assert len(again.candidates) == 4
+    assert second.candidates == []
+    assert [(f.source, f.domain, f.reason) for f in second.failures] == [
+        ("shodan", "other.test", FailureReason.UNAVAILABLE)
+    ]
+    assert "Shodan search credit budget of 3 spent" in second.failures[0].message
+    assert source.credits_used == 2
+    assert la.counters.requests["search"] == 2
+    assert la.credits[DEFAULT_KEY] == ApiKey().query_credits - 2
+
+
+async def test_the_reserve_on_the_key_is_never_spent(la: ShodanLookalike) -> None:
+    la.credits[DEFAULT_KEY] = 13
+    source = discoverer(la, budget=CreditBudget(per_run=20, reserve=10))
+    first = await source.discover("haven.test")
+    second = await source.discover("other.test")
+    await source.aclose()
+    assert first.failures == []
+    assert [f.reason for f in second.failures] == [FailureReason.UNAVAILABLE]
+    message = second.failures[0].message
+    assert "13 left" in message and "discovery_shodan_reserve" in message
+    assert la.credits[DEFAULT_KEY] == 11  # 13 - 2: a third search would have gone below 10
+
+
+async def test_credits_exhausted_asks_no_search(la: ShodanLookalike) -> None:
+    la.credits[DEFAULT_KEY] = 0
+    source = discoverer(la, budget=CreditBudget(per_run=20))
+    answer = await source.discover("haven.test")
+    await source.aclose()
+    assert [f.reason for f in answer.failures] == [FailureReason.UNAVAILABLE]
+    assert "0 left" in answer.failures[0].message
+    assert la.counters.requests["search"] == 0
+
+
+async def test_without_the_count_the_reserve_is_kept_by_spending_nothing(
+    la: ShodanLookalike,
+) -> None:
+    la.outage = 502
+    kept = discoverer(la, budget=CreditBudget(per_run=20, reserve=5))
+    answer = await kept.discover("haven.test")
+    await kept.aclose()
+    assert [f.reason for f in answer.failures] == [FailureReason.UNAVAILABLE]
+    assert "/api-info" in answer.failures[0].message
+    assert "reserve of 5" in answer.failures[0].message
+    assert la.counters.requests["search"] == 0
+    # no reserve to keep: the budget alone bounds it, and the search itself says what is wrong
+    trusting = discoverer(la, budget=CreditBudget(per_run=20, reserve=0))
+    answer = await trusting.discover("haven.test")
+    await trusting.aclose()
+    assert la.counters.requests["search"] == 2
+    assert all("HTTP 502" in f.message for f in answer.failures)
+
+
+async def test_a_search_that_failed_gives_its_credit_back(la: ShodanLookalike) -> None:
+    la.delay = 1.0
+    source = discoverer(la, timeout=0.2, budget=CreditBudget(per_run=2))
+    failed = await source.discover("haven.test")  # /api-info and the search time out
+    assert failed.failures and source.credits_used == 0
+    la.delay = 0.0
+    again = await source.discover("haven.test")  # the two credits were not lost
+    await source.aclose()
+    assert again.failures == [] and source.credits_used == 2
