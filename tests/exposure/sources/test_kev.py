@@ -236,8 +236,12 @@ def test_ransomware_used_cves_rank_before_other_exploited_ones():
     found = _by_id(_full(Device.rdp(IP, vulns=vulns)))
     listed = [e["cve"] for e in found["exposure.exploited"].evidence["kev"]]
     assert listed == ["CVE-2019-0708", "CVE-2021-36260"]
+    # every CVE here is in KEV: one problem (`exposure.exploited`), not also "vulnerable"
+    assert "exposure.vulnerable" not in found
+    # with one CVE outside KEV, the CVE finding lists the KEV ones first, ransomware first
+    found = _by_id(_full(Device.rdp(IP, vulns=(vuln("CVE-2023-25690"), *vulns))))
     cves = [c["cve"] for c in found["exposure.vulnerable"].evidence["cves"]]
-    assert cves == ["CVE-2019-0708", "CVE-2021-36260"]
+    assert cves == ["CVE-2019-0708", "CVE-2021-36260", "CVE-2023-25690"]
 
 
 def test_internetdb_cve_ids_are_enough_for_exposure_exploited():
