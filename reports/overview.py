@@ -146,7 +146,7 @@ def build(
         average=scoring.average_points(s.score for s in scores.values()),
         grades=_grade_counts(s.score.grade for s in scores.values()),
         sectors=_sectors(scores, open_rows, specs, language, named, min_group),
-        trend=tuple(_trend(session, runs, points, set(scores))),
+        trend=tuple(_trend(session, specs, runs, points, set(scores))),
         latest_run_at=latest.at if latest else None,
         latest_run_errors=int(errors),
         min_group=min_group,
@@ -249,11 +249,19 @@ def _sector_line(
 
 
 def _trend(
-    session: Session, runs: Sequence[history.RunInfo], most: int, active: set[str]
+    session: Session,
+    specs: Specs,
+    runs: Sequence[history.RunInfo],
+    most: int,
+    active: set[str],
 ) -> list[TrendPoint]:
+    """The area's average and grades at past runs. A company is graded at a run only when that
+    run tested something of it (`coverage.at_run_of_companies`): a night our resolver died must
+    not show up as the whole area turning green."""
     points = []
     for snap in history.snapshots(session, history.sample(runs, most)):
-        companies = snap.companies & active
+        at_run = coverage.at_run_of_companies(session, specs, snap.run.id, snap.companies & active)
+        companies = {cid for cid, cov in at_run.items() if not cov.nothing_tested}
         items: dict[str, list[Item]] = defaultdict(list)
         problems: dict[tuple[str, str], Severity] = {}  # one per check id and company
         for state in snap.findings:

@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlalchemy import Engine
 from sqlmodel import select
 
+from exposure.contract import FailureReason
 from exposure.models import Company
 from exposure.store.db import session as session_scope
 from reports import history, overview, scoring
@@ -103,6 +104,30 @@ def test_one_run_is_not_yet_a_trend(sqlite_engine: Engine) -> None:
     doc = parse(overview.render_html(view))
     assert "pas één scan" in doc.by_id("trend").text
     assert not doc.by_id("trend").find_all("svg")
+
+
+def test_a_run_that_tested_nothing_of_a_company_does_not_grade_it_in_the_trend(
+    sqlite_engine: Engine,
+) -> None:
+    """The night our resolver died every check of the shipyard timed out: it found nothing,
+    but tested nothing either, so that point of the trend must not count it as spotless."""
+    area = SampleArea(sqlite_engine)
+    area.company(sample.BAKERY, "Bakkerij", "food", "bakkerij-de-haven.test")
+    area.company(sample.SHIPYARD, "Scheepswerf", "maritime", "scheepswerf-vandermade.test")
+    families = sorted(set(SPECS.family_of.values()))
+    blind = [(fam, FailureReason.TIMEOUT, "DNS did not answer") for fam in families]
+    bakery = sample.bakery_findings()
+    area.scan(
+        {sample.BAKERY: bakery, sample.SHIPYARD: []},
+        sample.T0,
+        failures={sample.SHIPYARD: blind},
+    )
+    area.scan({sample.BAKERY: bakery, sample.SHIPYARD: []}, sample.T0 + timedelta(days=7))
+    first, last = build(sqlite_engine).trend
+    assert first.companies == 1  # the bakery only: the shipyard's night tested nothing
+    assert last.companies == 2
+    assert first.average is not None and last.average is not None
+    assert last.average > first.average  # the shipyard's clean scan, once it was one
 
 
 def test_an_empty_store_gives_an_empty_overview(sqlite_engine: Engine) -> None:
