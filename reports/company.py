@@ -14,7 +14,7 @@ markup, so nothing here can forget to escape.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -80,6 +80,9 @@ class HostFinding:
     last_seen: datetime
     accepted_reason: str = ""
     accepted_until: datetime | None = None
+    # the host as the owner reads it where its target was found by discovery (issue #22):
+    # `127.0.0.5 (gevonden via certificaatregistratie: vpn.bedrijf.nl)`; "" otherwise
+    where: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +108,7 @@ class Problem:
     @property
     def targets(self) -> tuple[str, ...]:
         """The hosts as a person reads them (Unicode names for IDN domains)."""
-        return tuple(dict.fromkeys(display_host(h.target) for h in self.hosts))
+        return tuple(dict.fromkeys(h.where or display_host(h.target) for h in self.hosts))
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,8 +254,12 @@ def build(
     score = scoring.score(items)
     ranked = scoring.rank_actions(items, specs.efforts())
     flags = _flags(session, company_id, latest, previous)
-    problems = _problems([r for r in current if r.status == "open"], specs, language, flags)
-    accepted = _problems([r for r in current if r.status == "accepted"], specs, language, flags)
+    labels = discovered.labels_by_target(session, company_id, language)
+    shown = {r.target: _where(r, labels) for r in current if r.target_id in labels}
+    problems = _problems([r for r in current if r.status == "open"], specs, language, flags, shown)
+    accepted = _problems(
+        [r for r in current if r.status == "accepted"], specs, language, flags, shown
+    )
     errors = _errors(session, company_id, latest)
     covered = coverage.of_company(session, specs, company_id)
 
@@ -263,7 +270,7 @@ def build(
         company=_company_info(session, company, language),
         scanned_at=latest.at if latest else None,
         score=score,
-        actions=tuple(_action(a, specs, language, rows) for a in ranked[:top]),
+        actions=tuple(_action(a, specs, language, rows, shown) for a in ranked[:top]),
         more_actions=max(len(ranked) - top, 0),
         sections=_sections(problems, language, covered),
         changes=_changes(session, company_id, rows, previous, specs, language),
@@ -393,7 +400,12 @@ def _flags(
     )
 
 
-def _host(row: FindingRow) -> HostFinding:
+def _where(row: FindingRow, labels: Mapping[int, str]) -> str:
+    label = labels.get(row.target_id) if row.target_id is not None else None
+    return discovered.named(display_host(row.target), row.target, label)
+
+
+def _host(row: FindingRow, shown: Mapping[str, str]) -> HostFinding:
     return HostFinding(
         fingerprint=row.fingerprint,
         check_id=row.check_id,
@@ -407,11 +419,16 @@ def _host(row: FindingRow) -> HostFinding:
         last_seen=row.last_seen,
         accepted_reason=row.accepted_reason,
         accepted_until=row.accepted_until,
+        where=shown.get(row.target, ""),
     )
 
 
 def _problems(
-    rows: Sequence[FindingRow], specs: Specs, language: str, flags: _Flags
+    rows: Sequence[FindingRow],
+    specs: Specs,
+    language: str,
+    flags: _Flags,
+    shown: Mapping[str, str],
 ) -> list[Problem]:
     groups: dict[str, list[FindingRow]] = defaultdict(list)
     for row in rows:
@@ -431,7 +448,7 @@ def _problems(
                 remediation=specs.remediation(check_id, language),
                 technical=specs.technical(check_id, language),
                 effort=specs.effort(check_id),
-                hosts=tuple(_host(r) for r in hosts),
+                hosts=tuple(_host(r, shown) for r in hosts),
                 since=min(r.first_seen for r in group),
                 is_new=any(r.id in flags.new for r in group),
                 came_back=any(r.id in flags.came_back for r in group),
@@ -513,7 +530,11 @@ def _action_title(check_id: str, specs: Specs, language: str, rows: Sequence[Fin
 
 
 def _action(
-    action: scoring.Action, specs: Specs, language: str, rows: Sequence[FindingRow]
+    action: scoring.Action,
+    specs: Specs,
+    language: str,
+    rows: Sequence[FindingRow],
+    shown: Mapping[str, str],
 ) -> ActionView:
     return ActionView(
         rank=action.rank,
@@ -522,7 +543,7 @@ def _action(
         effort=action.effort,
         title=_action_title(action.check_id, specs, language, rows),
         remediation=specs.remediation(action.check_id, language),
-        targets=tuple(display_host(t) for t in action.targets[:MAX_HOSTS_SHOWN]),
+        targets=tuple(shown.get(t) or display_host(t) for t in action.targets[:MAX_HOSTS_SHOWN]),
         more_targets=max(len(action.targets) - MAX_HOSTS_SHOWN, 0),
         points=action.points,
     )

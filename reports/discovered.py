@@ -29,6 +29,16 @@ def found_via(host: str, sources: Sequence[str], language: str) -> str:
     return _PREFIX[lang].format(via=via, host=host)
 
 
+def named(shown: str, subject: str, label: str | None) -> str:
+    """A finding's host as a person reads it, with how discovery found its target: the label
+    alone when the finding sits on the discovered name itself (`gevonden via …: vpn.bedrijf.nl`),
+    else `127.0.0.5 (gevonden via …: vpn.bedrijf.nl)`. `shown` is the subject as displayed."""
+    if not label:
+        return shown
+    host = label.rsplit(": ", 1)[-1]
+    return label if host == subject else f"{shown} ({label})"
+
+
 def labels_by_target(session: Session, company_id: str, language: str) -> dict[int, str]:
     """Target id -> how a warning names it, for the company's discovered targets."""
     from sqlmodel import select

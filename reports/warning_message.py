@@ -42,6 +42,7 @@ from exposure.severity import Severity
 from exposure.text import Language, Text
 from reports import certainty, codes, scoring
 from reports.coverage import THEMES, NotTested
+from reports.discovered import named
 from reports.evidence import rows as evidence_rows
 from reports.hosts import display_host, public_evidence
 from reports.render import format_date, render
@@ -214,10 +215,7 @@ def where(finding: Any, discovered: Mapping[int, str], show: Callable[[str], str
     member list and can tell the Meldpunt "not ours"."""
     target = plain(show(finding.target), MAX_TARGET)
     label = discovered.get(finding.target_id) if finding.target_id is not None else None
-    if not label:
-        return target
-    host = label.rsplit(": ", 1)[-1]
-    return plain(label if host == finding.target else f"{target} ({label})", MAX_TARGET)
+    return plain(named(target, finding.target, label), MAX_TARGET)
 
 
 def actions(

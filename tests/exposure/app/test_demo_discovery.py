@@ -94,6 +94,8 @@ def test_the_warning_and_the_report_name_the_discovered_hosts(
     assert f"certificaatregistratie: {VPN}" in body
     # one flaw in CISA's KEV catalogue is one problem, not also "known vulnerabilities"
     assert "[exposure.vulnerable]" not in body
+    vpn_report = (output / "reports" / "59220001.html").read_text(encoding="utf-8")
+    assert f"(gevonden via uw eigen DNS-gegevens en certificaatregistratie: {VPN})" in vpn_report
     report = (output / "reports" / "59220002.html").read_text(encoding="utf-8")
     assert "gevonden via uw eigen DNS-gegevens" in report
     assert "Camera of videorecorder zichtbaar op internet" in report
