@@ -143,6 +143,17 @@ class CheckMeta:
     # `check_timeout`; the check keeps its own work (DNS, a request in flight, a source that
     # stopped answering) within `check_timeout` itself.
     paced: bool = False
+    # Sources the check can do without, each with the finding ids that rest on it alone: when our
+    # own view through such a source is down (outbound port 25 blocked, or switched off with
+    # `smtp_probes = false`), the check still runs, leaves exactly these ids "could not test",
+    # and decides the rest (the mail family's SPF and DMARC need no SMTP session). A source in
+    # `sources` but not here is all or nothing: without it the family is not started.
+    partial: Mapping[Source, frozenset[str]] = field(default_factory=dict)
+
+    @property
+    def hard_sources(self) -> frozenset[Source]:
+        """The sources without which the check cannot run at all."""
+        return self.sources - frozenset(self.partial)
 
     def code_text(self, code: str) -> CodeText | None:
         """The words for an evidence code of this family (None: the family has no such code)."""
@@ -245,6 +256,10 @@ class CheckContext:
     # When the run ends (the event loop's clock, `loop.time()`): what a `paced` check may wait
     # for. None: not known (a distributed job), every check keeps to `check_timeout`.
     deadline: float | None = None
+    # Our own sources that are down in this run, with the cause (failed, or switched off by a
+    # setting); live: a source that fails mid-run shows up here. A check asks it before using a
+    # source of its `CheckMeta.partial` and then reports those ids as could-not-test.
+    down: Mapping[Source, str] = field(default_factory=dict)
 
     def port(self, service: str) -> int:
         return self.settings.port(service)

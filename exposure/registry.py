@@ -74,6 +74,12 @@ def validate(checks: Iterable[Check]) -> list[str]:
             problems.append(f"{where}: applies to no target kind")
         if not meta.findings:
             problems.append(f"{where}: declares no findings")
+        for source, ids in meta.partial.items():
+            if source not in meta.sources:
+                problems.append(f"{where}: partial source {source.value!r} is not in its sources")
+            unknown = sorted(set(ids) - meta.finding_ids)
+            if unknown:
+                problems.append(f"{where}: partial ids it does not declare: {', '.join(unknown)}")
         for label, text in (("title", meta.title), ("description", meta.description)):
             if not text.complete():
                 problems.append(f"{where}: {label} lacks Dutch or English text")

@@ -303,6 +303,13 @@ class Settings(BaseSettings):
                 raise ValueError(f"{net!r} is not a network (CIDR)") from None
         return value
 
+    smtp_probes: bool = Field(
+        default=True,
+        description="connect to the members' mail servers on port 25 (STARTTLS, reachability); "
+        "false on a machine whose provider blocks outbound port 25: those checks are then "
+        "'could not test', said as such, the other mail checks run, and the run is not "
+        "degraded for it",
+    )
     canary_mx: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: list(DEFAULT_CANARY_MX),
         description="mail hosts (name or ip, on the smtp port) that prove our outbound port 25 "

@@ -98,6 +98,10 @@ class Report:
         )
 
 
+#: What rests on an SMTP session with the MX hosts alone (`CheckMeta.partial`).
+SMTP_IDS = STARTTLS_IDS | {UNREACHABLE}
+
+
 class MailCheck:
     meta: ClassVar[CheckMeta] = CheckMeta(
         id="mail",
@@ -112,6 +116,9 @@ class MailCheck:
         target_kinds=frozenset({TargetKind.DOMAIN}),
         sources=frozenset({Source.DNS, Source.SMTP, Source.TLS, Source.HTTP}),
         findings=MAIL_FINDINGS,
+        # without outbound port 25 only the mail servers' own answers are unknown: SPF and DMARC
+        # (what stops spoofed mail, the harm that hits these firms most) are still decided
+        partial={Source.SMTP: SMTP_IDS},
     )
 
     async def run(self, target: ScanTarget, ctx: CheckContext) -> Sequence[Observation]:
@@ -188,13 +195,17 @@ def _dmarc(report: Report, result: dmarc_mod.DmarcResult) -> None:
 async def _mail_domain(report: Report, ctx: CheckContext, mx: MxSet) -> None:
     domain = report.domain
     hosts = mx.hosts
+    smtp_down = ctx.down.get(Source.SMTP)  # port 25 blocked or switched off: no session
     dkim, rpt, sts, sessions, tlsas = await asyncio.gather(
         records.dkim(domain, ctx.dns),
         records.tlsrpt(domain, ctx.dns),
         check_mta_sts(ctx, domain, hosts),
-        asyncio.gather(*(smtp_session(ctx, host) for host in hosts)),
+        asyncio.gather(*(smtp_session(ctx, host) for host in ([] if smtp_down else hosts))),
         asyncio.gather(*(records.tlsa(host, ctx.dns) for host in hosts)),
     )
+    if smtp_down:
+        for host in hosts:
+            report.undecided(SMTP_IDS, FailureReason.UNAVAILABLE, smtp_down, host)
     mx_evidence = mx.evidence()
     _record(report, DKIM_MISSING, dkim, mx_evidence, "DKIM")
     _record(report, TLSRPT_MISSING, rpt, mx_evidence, "TLS-RPT")

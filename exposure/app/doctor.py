@@ -79,6 +79,12 @@ async def check_egress(settings: Settings) -> CheckResult:
     """Outbound port 25: without it every member's mail server would look unreachable."""
     from exposure.net.egress import probe_smtp_egress
 
+    if not settings.smtp_probes:
+        return skip(
+            "egress",
+            "smtp_probes = false: port 25 is not used; the mail servers' STARTTLS is reported "
+            "as not tested",
+        )
     result = await probe_smtp_egress(settings)
     return (ok if result.ok else fail)("egress", result.detail)
 

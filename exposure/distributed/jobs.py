@@ -250,7 +250,7 @@ async def _scan_and_apply(
             result = await scan_company(snapshot, rt, run_id)
             # failures a fault of ours would cause too wait for the canaries (exposure.scan.health)
             rt.health.untested.discard(company_id)
-            vouched = await rt.health.vouch(result, rt.needs, time.monotonic())
+            vouched = await rt.health.vouch(result, rt.needs, time.monotonic(), rt.partial)
             failed = {s.value: cause for s, cause in rt.health.failed.items()}
         if vouched is None or company_id in rt.health.untested:
             return await _untested(exp, state, run_id, company_id, failed)

@@ -86,5 +86,6 @@ async def probe_smtp_egress(settings: Settings, resolver: Resolver | None = None
     return EgressResult(
         False,
         f"outbound port {port} looks blocked: no canary mail host answered ({details}); "
-        "ask the provider to open it, or set `canary_mx`",
+        "ask the provider to open it, set `canary_mx`, or set `smtp_probes = false` to scan "
+        "without the mail servers' STARTTLS",
     )

@@ -44,7 +44,8 @@ def watch_sources(
         return await probe_shodan(settings)
 
     health.watch(Source.DNS, dns)  # our own resolver, from its cache: ask as often as needed
-    health.watch(Source.SMTP, smtp, gather=CANARY_GATHER)  # somebody else's servers
+    if Source.SMTP not in health.off:  # switched off: port 25 is not touched at all
+        health.watch(Source.SMTP, smtp, gather=CANARY_GATHER)  # somebody else's servers
     health.watch(Source.SHODAN, shodan, gather=CANARY_GATHER)
 
 
@@ -81,5 +82,5 @@ async def probe_shodan(settings: Settings) -> tuple[bool, str]:
 
 async def preflight_sources(health: RunHealth, needs: Iterable[frozenset[Source]]) -> None:
     """Before the first company: is outbound port 25 open, if any check needs it?"""
-    if any(Source.SMTP in sources for sources in needs):
+    if Source.SMTP not in health.off and any(Source.SMTP in sources for sources in needs):
         await health.check(Source.SMTP)

@@ -15,7 +15,14 @@ MX host). So:
   nothing of them is a finding or resolves one, and the company stays pending in the run, so the
   next run scans it again (`untested`);
 - checks that need a failed source are not started any more; when every check needs one, no
-  company is started any more. The run ends `degraded` (exit code 4) with the cause.
+  company is started any more. The run ends `degraded` (exit code 4) with the cause;
+- a family that can do without a source (`CheckMeta.partial`: the mail family without SMTP
+  still decides SPF, DMARC, DKIM, MTA-STS, TLS-RPT and DANE) is started anyway: it sees the
+  source down (`CheckContext.down`) and leaves only the ids that rest on it undecided, and what
+  it finished before the source failed is vouched for the same way, id by id;
+- a source switched off by a setting (`smtp_probes = false`: a machine that may not send on port
+  25) is down from the start but not failed: its ids are could-not-test, said as such, and the
+  run is not degraded for it.
 """
 
 from __future__ import annotations
@@ -23,10 +30,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import ChainMap
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 
-from exposure.contract import CheckFailure, FailureReason, Source
+from exposure.contract import CheckFailure, FailureReason, FindingCandidate, Observation, Source
 from exposure.scan.results import CompanyResult, TaskOutcome
 
 log = logging.getLogger("exposure.run")
@@ -120,6 +128,9 @@ class RunHealth:
 
     def __init__(self) -> None:
         self.failed: dict[Source, str] = {}
+        self.off: dict[Source, str] = {}  # switched off by a setting: down, not failed
+        # what checks see (`CheckContext.down`): failed or off, kept up to date as sources fail
+        self.down: ChainMap[Source, str] = ChainMap(self.failed, self.off)
         self.canaries: dict[Source, Canary] = {}
         self.untested: set[str] = set()
         self.run_id: int | None = None
@@ -140,8 +151,14 @@ class RunHealth:
             extra={"action": "source_failed", "source": source.value, "run_id": self.run_id},
         )
 
+    def switch_off(self, source: Source, cause: str) -> None:
+        """`source` is not to be used in this run, by the operator's choice (not a failure)."""
+        self.off.setdefault(source, cause)
+
     async def check(self, source: Source) -> bool:
         """Ask `source`'s canary now (the preflight); False (and failed) when it does not answer."""
+        if source in self.off:
+            return False  # not asked: switched off, not failed
         canary = self.canaries.get(source)
         if canary is None:
             return source not in self.failed
@@ -162,10 +179,12 @@ class RunHealth:
         )
 
     def unavailable(self, sources: Iterable[Source]) -> str | None:
-        """The cause when one of `sources` failed, else None."""
+        """The cause when one of `sources` failed or is switched off, else None."""
         for source in sources:
             if source in self.failed:
                 return f"not tested: our own {NAMES.get(source, source.value)} failed"
+            if source in self.off:
+                return self.off[source]
         return None
 
     def blind(self, needs: Iterable[frozenset[Source]]) -> bool:
@@ -173,12 +192,18 @@ class RunHealth:
         return all(self.unavailable(sources) is not None for sources in needs)
 
     async def vouch(
-        self, result: CompanyResult, needs: Mapping[str, frozenset[Source]], finished: float
+        self,
+        result: CompanyResult,
+        needs: Mapping[str, frozenset[Source]],
+        finished: float,
+        partial: Mapping[str, Mapping[Source, frozenset[str]]] | None = None,
     ) -> CompanyResult | None:
         """`result` as it may be stored: outcomes that rest on a failed source become "could not
         test" and the company stays pending (`untested`); None when nothing of it is left.
 
-        `needs`: each family's sources; `finished`: when the company finished (monotonic)."""
+        `needs`: each family's sources; `finished`: when the company finished (monotonic);
+        `partial`: each family's `CheckMeta.partial` (only those ids rest on such a source)."""
+        partial = partial or {}
         suspects: set[Source] = set()
         for outcome in result.outcomes:
             for source in needs.get(outcome.family, frozenset()):
@@ -195,11 +220,17 @@ class RunHealth:
         kept: list[TaskOutcome] = []
         untested = False
         for outcome in result.outcomes:
-            cause = self.unavailable(needs.get(outcome.family, frozenset()))
+            optional = partial.get(outcome.family, {})
+            hard = needs.get(outcome.family, frozenset()) - frozenset(optional)
+            cause = self.unavailable(hard)
             if cause is None:
+                for source, ids in optional.items():
+                    if source in self.failed:
+                        untested = True
+                        outcome = partly_unavailable(outcome, ids, self.unavailable([source]))
                 kept.append(outcome)
                 continue
-            untested = True
+            untested = untested or any(s in self.failed for s in hard)
             kept.append(outcome if _unavailable(outcome) else unavailable_outcome(outcome, cause))
         if untested:
             self.untested.add(result.company_id)
@@ -220,6 +251,22 @@ def _unavailable(outcome: TaskOutcome) -> bool:
         and not o.finding_ids
         for o in outcome.observations
     )
+
+
+def partly_unavailable(outcome: TaskOutcome, ids: frozenset[str], cause: str | None) -> TaskOutcome:
+    """`outcome` without what it says about `ids` (they rest on a source of ours that failed:
+    a finding could be our fault, a pass could be luck), which become could-not-test instead;
+    the rest of the family's verdicts stand."""
+    kept: list[Observation] = []
+    for obs in outcome.observations:
+        if isinstance(obs, FindingCandidate) and obs.check_id in ids:
+            continue
+        if isinstance(obs, CheckFailure) and obs.finding_ids and obs.finding_ids <= ids:
+            continue
+        kept.append(obs)
+    why = cause or "not tested: a source of ours failed"
+    kept.append(CheckFailure(FailureReason.UNAVAILABLE, why, outcome.target.value, ids))
+    return replace(outcome, observations=tuple(kept))
 
 
 def unavailable_outcome(outcome: TaskOutcome, cause: str) -> TaskOutcome:

@@ -32,6 +32,7 @@ from exposure.contract import (
     FindingCandidate,
     Observation,
     ScanTarget,
+    Source,
     wants_of,
 )
 from exposure.memo import RunMemo
@@ -131,6 +132,9 @@ class Runtime:
         self.checks = tuple(checks)
         self.health = health or RunHealth()
         self.needs = {c.meta.id: c.meta.sources for c in self.checks}
+        # what each family cannot start without, and what it can do without (CheckMeta.partial)
+        self.hard = {c.meta.id: c.meta.hard_sources for c in self.checks}
+        self.partial = {c.meta.id: c.meta.partial for c in self.checks}
         self.settings = settings
         self.slots = asyncio.Semaphore(settings.concurrency)
         self.cpu = CpuMeter()
@@ -154,6 +158,13 @@ def _key_gate(settings: Settings, engine: Engine | None) -> AdvisoryKeyGate | No
     if engine is None or key is None or engine.dialect.name != "postgresql":
         return None
     return AdvisoryKeyGate(conninfo_of(engine.url), key)
+
+
+#: Why the mail servers' STARTTLS was not tested when the operator switched port 25 off.
+SMTP_OFF = (
+    "not tested: this scanner does not connect to port 25 (smtp_probes = false; "
+    "the mail server checks need outbound port 25)"
+)
 
 
 class RunResources:
@@ -201,6 +212,8 @@ class RunResources:
             gate=_key_gate(settings, engine),
         )
         self.health = RunHealth()
+        if not settings.smtp_probes:
+            self.health.switch_off(Source.SMTP, SMTP_OFF)
         self.ctx = CheckContext(
             settings=settings,
             dns=CachingResolver(self._inner),
@@ -210,6 +223,7 @@ class RunResources:
             dnssec=CachingResolver(self._dnssec_inner),
             shodan=self.shodan,
             wants=wants,
+            down=self.health.down,
         )
         watch_sources(self.health, settings, self._inner, self.ctx.dns)
 
@@ -323,7 +337,7 @@ async def scan_company(company: CompanySnapshot, rt: Runtime, run_id: int) -> Co
         for check in rt.checks:
             if target.kind not in check.meta.target_kinds:
                 continue
-            cause = rt.health.unavailable(check.meta.sources) if in_scope else None
+            cause = rt.health.unavailable(check.meta.hard_sources) if in_scope else None
             if cause is not None:
                 skipped.append(
                     unavailable_outcome(
@@ -554,7 +568,7 @@ class Orchestrator:
             nonlocal done
             try:
                 result = await scan_company(company, rt, run_id)
-                vouched = await rt.health.vouch(result, rt.needs, time.monotonic())
+                vouched = await rt.health.vouch(result, rt.needs, time.monotonic(), rt.partial)
                 if vouched is not None:
                     await writer.submit(vouched)
                 done += 1
@@ -570,7 +584,7 @@ class Orchestrator:
                 if failed:
                     window.release()
                     break
-                if rt.health.blind(rt.needs.values()):
+                if rt.health.blind(rt.hard.values()):
                     window.release()
                     break  # every check needs a source of ours that failed: stop starting
                 task = asyncio.create_task(one(company))

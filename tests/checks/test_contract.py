@@ -8,7 +8,7 @@ from importlib.metadata import entry_points
 import pytest
 
 from exposure.catalogue import CATALOGUE
-from exposure.contract import Check, CheckMeta
+from exposure.contract import Check, CheckMeta, Source
 from exposure.registry import GROUP, RegistryError, load, validate
 from exposure.severity import Severity
 from exposure.text import Text
@@ -65,6 +65,14 @@ class _Wrapped:
         (
             lambda m: replace(m, findings=(replace(m.findings[0], risk=Text(nl="x", en="")),)),
             "risk lacks Dutch or English",
+        ),
+        (
+            lambda m: replace(m, partial={Source.SHODAN: frozenset({m.findings[0].id})}),
+            "is not in its sources",
+        ),
+        (
+            lambda m: replace(m, partial={next(iter(m.sources)): frozenset({"mail.nope"})}),
+            "partial ids it does not declare: mail.nope",
         ),
     ],
 )

@@ -199,6 +199,53 @@ async def test_port_25_blocked_from_the_start_writes_no_mail_finding(tmp_path):
         assert reasons <= {"source_unavailable"}
 
 
+async def test_port_25_blocked_still_decides_what_needs_no_mail_server(tmp_path):
+    """A fresh cloud machine with port 25 blocked: the mail servers' STARTTLS is "could not
+    test", but DKIM, MTA-STS, TLS-RPT and DANE (DNS and HTTPS only) are decided and stored. The
+    run is still degraded and the companies stay pending for the next run."""
+    async with Testbed(AREA) as tb:
+        env = _smtp_env(tb, tmp_path)
+        members = tb.write_members_csv(tmp_path / "members.csv")
+        assert (await arun("targets", "import", str(members), env=env)).exit_code == 0
+        for server in _all_smtp(tb):
+            server.close()
+        result = await arun("--log-format", "json", "scan", "--check", "mail", env=env)
+    db = tmp_path / "health.db"
+    assert result.exit_code == 4, result.output
+    found = {check_id for check_id, _target, _status in _findings(db)}
+    assert {"mail.dkim.missing", "mail.mta_sts.missing", "mail.dane.missing"} <= found
+    assert not {i for i in found if i.startswith("mail.starttls") or i == "mail.mx.unreachable"}
+    rows = _query(db, "select reason, finding_ids, message from checkerror")
+    assert rows and {r for r, _ids, _m in rows} == {"source_unavailable"}
+    assert all("mail.starttls.missing" in ids for _r, ids, _m in rows)
+    [(status,)] = _query(db, "select status from scanrun")
+    assert status == "degraded"
+
+
+async def test_smtp_probes_off_scans_without_port_25_and_says_so(tmp_path):
+    """`smtp_probes = false` (a provider that blocks port 25 for good): no connection to any
+    port 25 at all, not even the canary; the STARTTLS ids are could-not-test with the reason,
+    the rest of the mail family is decided, and the run is complete, not degraded."""
+    async with Testbed(AREA) as tb:
+        env = {**_smtp_env(tb, tmp_path), "EXPOSURE_SMTP_PROBES": "false"}
+        members = tb.write_members_csv(tmp_path / "members.csv")
+        assert (await arun("targets", "import", str(members), env=env)).exit_code == 0
+        tb.reset_counters()
+        result = await arun("scan", "--check", "mail", env=env)
+        sessions = sum(server.counters.sessions for server in _all_smtp(tb))
+        doctor = await arun("doctor", "--check", "egress", env=env)
+    db = tmp_path / "health.db"
+    assert result.exit_code == 0, result.output
+    assert sessions == 0
+    [(status,)] = _query(db, "select status from scanrun")
+    assert status == "complete"
+    found = {check_id for check_id, _target, _status in _findings(db)}
+    assert "mail.dkim.missing" in found and "mail.starttls.missing" not in found
+    rows = _query(db, "select reason, message from checkerror")
+    assert rows and all(r == "source_unavailable" and "smtp_probes = false" in m for r, m in rows)
+    assert doctor.exit_code == 0 and "skip" in doctor.output and "smtp_probes" in doctor.output
+
+
 SHODAN_AREA = shodan_area(6000)
 
 
