@@ -6,47 +6,19 @@ auto-confirm rule confirms only a name that is provably the member's."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
-import pytest_asyncio
 from sqlalchemy import Engine
 from sqlmodel import select
 
 from exposure.discovery.run import DONE_MARK
 from exposure.discovery.service import run_discovery
 from exposure.models import SourceCache, Target
-from exposure.settings import Settings
 from exposure.store.db import session
 from exposure.store.discovery import confirm, list_hosts, reject
-from exposure.testbed.area_discovery import KADE, decoys, discovery_area, expected
+from exposure.testbed.area_discovery import KADE, decoys, expected
 from exposure.testbed.runner import Testbed
-from targets.csv import read_members
-from targets.sync import apply_import, plan_import
-
-
-@pytest_asyncio.fixture
-async def tb() -> AsyncIterator[Testbed]:
-    async with Testbed(discovery_area()) as testbed:
-        assert testbed.shodan is not None
-        testbed.shodan.rate_interval = 0.05
-        yield testbed
-
-
-def settings(tb: Testbed, database: str, **more: Any) -> Settings:
-    return Settings(
-        **tb.settings_overrides(shodan_key=True),
-        database=database,
-        shodan_request_interval=0.06,
-        **more,
-    )
-
-
-def import_members(tb: Testbed, engine: Engine, tmp: Path) -> None:
-    members = read_members(tb.write_members_csv(tmp / "members.csv"))
-    with session(engine) as db:
-        apply_import(db, plan_import(db, members, prune=False))
+from tests.exposure.discovery.scenario_lab import import_members, settings
 
 
 def proposals(engine: Engine, state: str = "proposed") -> set[tuple[str, str, str]]:
@@ -58,8 +30,7 @@ async def test_discovery_proposes_exactly_the_planted_hosts(
     tb: Testbed, store_engine: Engine, tmp_path: Path
 ) -> None:
     import_members(tb, store_engine, tmp_path)
-    url = store_engine.url.render_as_string(hide_password=False)
-    report = await run_discovery(settings(tb, url), store_engine)
+    report = await run_discovery(settings(tb, store_engine), store_engine)
     outcome = report.outcome
     assert outcome.failures == [] and outcome.not_reached == []
     assert proposals(store_engine) == expected(tb)
@@ -80,7 +51,7 @@ async def test_discovery_proposes_exactly_the_planted_hosts(
         assert camera.id is not None and vpn.id is not None
         reject(db, camera.id, by="meldpunt", note="not ours")
         confirm(db, vpn.id, by="meldpunt")
-    again = await run_discovery(settings(tb, url), store_engine)
+    again = await run_discovery(settings(tb, store_engine), store_engine)
     assert again.outcome.rejected_ignored == 1 and again.outcome.proposed == 0
     assert (KADE, "ip", tb.address("kade-office")) in proposals(store_engine, "rejected")
     with session(store_engine) as db:
@@ -95,8 +66,9 @@ async def test_auto_confirm_takes_only_names_that_are_provably_the_members(
     tb: Testbed, store_engine: Engine, tmp_path: Path
 ) -> None:
     import_members(tb, store_engine, tmp_path)
-    url = store_engine.url.render_as_string(hide_password=False)
-    report = await run_discovery(settings(tb, url, discovery_auto_confirm=True), store_engine)
+    report = await run_discovery(
+        settings(tb, store_engine, discovery_auto_confirm=True), store_engine
+    )
     assert report.outcome.auto_confirmed == 1
     confirmed = proposals(store_engine, "confirmed")
     assert {v for _, _, v in confirmed} == {"vpn.noorderhaven-sleep.test"}
@@ -111,11 +83,10 @@ async def test_a_source_down_is_could_not_test_and_proposes_nothing_from_it(
     tb: Testbed, store_engine: Engine, tmp_path: Path
 ) -> None:
     import_members(tb, store_engine, tmp_path)
-    url = store_engine.url.render_as_string(hide_password=False)
     assert tb.ct is not None and tb.shodan is not None
     tb.ct.outage = 503
     tb.shodan.outage = 502
-    report = await run_discovery(settings(tb, url), store_engine)
+    report = await run_discovery(settings(tb, store_engine), store_engine)
     assert {f.source for f in report.outcome.failures} == {"ct", "shodan"}
     assert not report.outcome.complete
     # each company's could-not-test is kept with its look (and it is not "done" for a resume)

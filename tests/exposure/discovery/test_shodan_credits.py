@@ -6,49 +6,19 @@ and retires nothing. Also the order in which a run looks at companies (`look_ord
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
-import pytest_asyncio
 from sqlalchemy import Engine
 from sqlmodel import select
 
 from exposure.discovery.run import DONE_MARK, look_order
 from exposure.discovery.service import run_discovery
 from exposure.models import DiscoveredHost, SourceCache
-from exposure.settings import Settings
 from exposure.store.db import session
-from exposure.testbed.area_discovery import discovery_area
 from exposure.testbed.runner import Testbed
 from exposure.testbed.shodan import DEFAULT_KEY
-from targets.csv import read_members
-from targets.sync import apply_import, plan_import
-
-
-@pytest_asyncio.fixture
-async def tb() -> AsyncIterator[Testbed]:
-    async with Testbed(discovery_area()) as testbed:
-        assert testbed.shodan is not None
-        testbed.shodan.rate_interval = 0.05
-        yield testbed
-
-
-def settings(tb: Testbed, engine: Engine, **more: Any) -> Settings:
-    return Settings(
-        **tb.settings_overrides(shodan_key=True),
-        database=engine.url.render_as_string(hide_password=False),
-        shodan_request_interval=0.06,
-        **more,
-    )
-
-
-def import_members(tb: Testbed, engine: Engine, tmp: Path) -> list[str]:
-    members = read_members(tb.write_members_csv(tmp / "members.csv"))
-    with session(engine) as db:
-        apply_import(db, plan_import(db, members, prune=False))
-    return sorted(m.id for m in members)
+from tests.exposure.discovery.scenario_lab import import_members, settings
 
 
 def marks(engine: Engine) -> dict[str, int]:
