@@ -44,8 +44,10 @@ def _count(db: str, sql: str) -> list[tuple]:
 
 async def test_sigint_then_rescan_completes_the_same_run(tmp_path):
     db = str(tmp_path / "scan.db")
-    # 0.4 s per DNS answer and one company at a time: the scan takes ~3 s
-    async with Testbed(AREA, latency=0.4) as tb:
+    # 0.8 s per DNS answer and one company at a time: the scan takes ~6 s, so that the signal
+    # lands mid-run also on a machine busy with other tests (at 0.4 s a loaded CI machine once
+    # finished the whole run between the second finding and the signal)
+    async with Testbed(AREA, latency=0.8) as tb:
         env = {
             **os.environ,
             **tb.env(),
@@ -57,7 +59,7 @@ async def test_sigint_then_rescan_completes_the_same_run(tmp_path):
         assert await proc.wait() == 0
 
         proc = await _cli(env, "scan")
-        for _ in range(200):
+        for _ in range(400):
             await asyncio.sleep(0.05)
             if os.path.exists(db) and _count(db, "select count(*) from finding")[0][0] >= 2:
                 break
