@@ -43,6 +43,10 @@ UNRESOLVABLE_ID = "target.unresolvable"
 #: no website to test. Topics that live on a website are then ABSENT, neither green nor a problem.
 NO_SITE_ID = "web.site.none"
 NEEDS_SITE: frozenset[Theme] = frozenset({Theme.WEBSITE, Theme.SECURITYTXT})
+#: `web.site.none` with this discriminator: a discovered host whose name has no address any more
+#: (checks/web): nothing at all can be tested there, so every topic of that host is ABSENT, not
+#: a green "devices: fine" from a Shodan look-up that had no address to ask about.
+NO_ADDRESS = "no-address"
 #: Finding ids that are facts about what is there, not problems: reports show them as a state.
 INVENTORY_IDS: frozenset[str] = frozenset({NO_SITE_ID})
 
@@ -168,6 +172,7 @@ class ErrorFact:
 class FindingFact:
     check_id: str
     target_id: int | None
+    discriminator: str = ""
 
 
 def compute(
@@ -187,12 +192,15 @@ def compute(
     found_theme: set[Theme] = set()
     unresolvable: set[int | None] = set()
     no_site: set[int | None] = set()
+    gone: set[int | None] = set()
     for f in findings:
         theme = specs.theme(f.check_id)
         if f.check_id == UNRESOLVABLE_ID:
             unresolvable.add(f.target_id)
         if f.check_id == NO_SITE_ID:
             no_site.add(f.target_id)
+            if f.discriminator == NO_ADDRESS:
+                gone.add(f.target_id)
         if theme is None or f.check_id in INVENTORY_IDS:
             continue
         found[(theme, f.target_id)] += 1
@@ -217,7 +225,7 @@ def compute(
             if not applying:
                 continue
             rows.append(
-                _target_state(theme, t, applying, ran, found, failed, unresolvable, no_site)
+                _target_state(theme, t, applying, ran, found, failed, unresolvable, no_site, gone)
             )
         result.append(_theme_state(theme, tuple(rows), theme in found_theme, targets, ran))
     return Coverage(tuple(result))
@@ -232,6 +240,7 @@ def _target_state(
     failed: Mapping[tuple[str, Theme, int | None], str],
     unresolvable: set[int | None],
     no_site: set[int | None],
+    gone: set[int | None],
 ) -> TargetCoverage:
     reason = ""
     for family in families:
@@ -245,7 +254,7 @@ def _target_state(
         return TargetCoverage(target.value, State.FINDINGS, reason)
     if reason:
         return TargetCoverage(target.value, State.UNTESTED, reason)
-    if theme in NEEDS_SITE and target.id in no_site:
+    if (theme in NEEDS_SITE and target.id in no_site) or target.id in gone:
         return TargetCoverage(target.value, State.ABSENT)
     return TargetCoverage(target.value, State.PASSED)
 
@@ -369,13 +378,13 @@ def of_companies(
             )
 
     findings: dict[str, list[FindingFact]] = defaultdict(list)
-    f_query = select(Finding.company_id, Finding.check_id, Finding.target_id).where(
-        col(Finding.status).in_(("open", "accepted"))
-    )
+    f_query = select(
+        Finding.company_id, Finding.check_id, Finding.target_id, Finding.discriminator
+    ).where(col(Finding.status).in_(("open", "accepted")))
     if wanted is not None:
         f_query = f_query.where(col(Finding.company_id).in_(wanted))
-    for company_id, check_id, target_id in session.exec(f_query):
-        findings[company_id].append(FindingFact(check_id, target_id))
+    for company_id, check_id, target_id, discriminator in session.exec(f_query):
+        findings[company_id].append(FindingFact(check_id, target_id, discriminator))
 
     ids = wanted if wanted is not None else sorted(set(targets) | set(latest))
     return {

@@ -188,6 +188,8 @@ NO_SITE = FindingSpec(
 )
 
 SPECS = (HTTPS_MISSING, NO_REDIRECT, HSTS_MISSING, NO_SITE)
+#: The discriminator of `web.site.none` on a discovered host whose name has no address at all.
+NO_ADDRESS = "no-address"
 ALL_IDS = frozenset(spec.id for spec in SPECS)
 HTTP_IDS = frozenset({HTTPS_MISSING.id, NO_REDIRECT.id})
 FAMILY = "web"
@@ -239,8 +241,19 @@ class WebCheck:
         names = list(names_of(target))
         hosts = await site_hosts(ctx, target)
         if not hosts:  # both names answered, with no address: no site (inventory, not a problem)
+            if target.kind is TargetKind.HOST:
+                # a discovered name that has gone: nothing at all to test there, not only no
+                # website (reports.coverage reads the discriminator: every topic is "absent")
+                return [
+                    NO_SITE.candidate(
+                        names[0],
+                        {"hosts": names},
+                        detail="the name has no A or AAAA record",
+                        discriminator=NO_ADDRESS,
+                    )
+                ]
             apex = await ctx.dns.resolve(target.value, "A")  # answered from the run's cache
-            if apex.status is DnsStatus.NXDOMAIN and target.kind is TargetKind.DOMAIN:
+            if apex.status is DnsStatus.NXDOMAIN:
                 return []  # the domain does not exist: `target.unresolvable` says so, once
             return [NO_SITE.candidate(names[0], {"hosts": names}, detail="no A or AAAA record")]
         failures = host_failures(hosts, ALL_IDS)

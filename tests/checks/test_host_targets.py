@@ -104,3 +104,26 @@ async def test_a_host_without_a_website_says_so_instead_of_passing(lab: Lab) -> 
     assert rows[MAIL].evidence["hosts"] == [MAIL] and rows[MAIL].evidence["addresses"]
     assert rows[GONE].evidence["hosts"] == [GONE] and "addresses" not in rows[GONE].evidence
     assert not [e for e in outcome.errors if e.target in (MAIL, GONE)]
+
+
+async def test_a_host_that_has_gone_is_absent_in_every_topic_not_green(lab: Lab) -> None:
+    """A confirmed name that no longer resolves has nothing to test: its website and devices
+    are "absent", not "passed" (the Shodan look-up had no address to ask about). A host that
+    resolves but has no website still has its devices tested."""
+    from exposure.catalogue import Theme
+    from reports import coverage
+    from reports.specs import Specs
+
+    await lab.scan(dns_timeout=0.5, dns_tries=1)
+    with session(lab.engine) as db:
+        covered = coverage.of_company(db, Specs.from_registry(load()), COMPANY)
+
+    def state(theme: Theme, value: str) -> coverage.State:
+        (row,) = [t for t in covered.theme(theme).targets if t.target == value]
+        return row.state
+
+    assert state(Theme.WEBSITE, GONE) is coverage.State.ABSENT
+    assert state(Theme.DEVICES, GONE) is coverage.State.ABSENT
+    assert state(Theme.WEBSITE, MAIL) is coverage.State.ABSENT
+    assert state(Theme.DEVICES, MAIL) is not coverage.State.ABSENT
+    assert state(Theme.WEBSITE, VPN) is coverage.State.FINDINGS
