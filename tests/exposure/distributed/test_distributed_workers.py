@@ -110,8 +110,10 @@ async def test_a_killed_worker_loses_nothing_and_duplicates_nothing(postgres_url
     def q(statement: str, *params: Any) -> list[tuple[Any, ...]]:
         return _query(conninfo, postgres_url, statement, *params)
 
-    # 0.4 s per DNS answer, two companies at a time per worker: the run takes several seconds
-    async with Testbed(AREA, latency=0.4) as tb:
+    # 1 s per DNS answer, two companies at a time per worker: the run takes several seconds and
+    # each job about a second, so the kill lands while worker a holds one (at 0.4 s a busy CI
+    # machine once let it finish between seeing the job and the kill)
+    async with Testbed(AREA, latency=1.0) as tb:
         engine = make_engine(postgres_url)
         migrate(engine)
         members = read_members(tb.write_members_csv(tmp_path / "members.csv"))
