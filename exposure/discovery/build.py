@@ -11,12 +11,20 @@ from exposure.discovery.shodan_search import CreditBudget, ShodanSearchDiscovere
 from exposure.net.dns import Resolver
 from exposure.settings import Settings
 from exposure.sources.cache import AnswerCache
+from exposure.sources.shodan import KeyGate, Pacer
 
 
 def build(
-    settings: Settings, resolver: Resolver, cache: AnswerCache | None
+    settings: Settings,
+    resolver: Resolver,
+    cache: AnswerCache | None,
+    gate: KeyGate | None = None,
 ) -> tuple[CompanyDiscoverer, list[str]]:
-    """The company discoverer, and a line per configured source that cannot be used."""
+    """The company discoverer, and a line per configured source that cannot be used.
+
+    `gate`: the Shodan key's turn shared with other processes (`store.source_pace.key_gate`):
+    the searches spend the same key's one request a second as the workers' host look-ups, so
+    they take the same turns, or a worker scanning beside them gets 429s."""
     notes: list[str] = []
     slots: list[SourceSlot] = []
     days = settings.discovery_cache_days
@@ -45,6 +53,7 @@ def build(
                 "discovery.shodan",
                 FetchConfig(settings.discovery_shodan_timeout, interval, days),
                 cache,
+                pace=Pacer(interval, gate=gate),
             )
             timeout = 6 * settings.discovery_shodan_timeout + 4 * interval
             budget = CreditBudget(

@@ -18,7 +18,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -75,6 +75,13 @@ class Pace:
                 self._ready_at = self._clock() + self.interval
 
 
+class Turns(Protocol):
+    """Whatever hands out a source's turns: `Pace`, or the Shodan key's `Pacer` with the turn
+    shared across processes (exposure.sources.shodan)."""
+
+    def turn(self) -> contextlib.AbstractAsyncContextManager[None]: ...
+
+
 class JsonFetcher:
     def __init__(
         self,
@@ -84,11 +91,12 @@ class JsonFetcher:
         *,
         client: httpx.AsyncClient | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC).replace(tzinfo=None),
+        pace: Turns | None = None,
     ) -> None:
         self.source = source
         self.config = config
         self.cache = cache
-        self.pace = Pace(config.interval)
+        self.pace: Turns = pace or Pace(config.interval)
         self.requests = 0
         self.cache_hits = 0
         self._client = client

@@ -26,6 +26,7 @@ from exposure.settings import Settings
 from exposure.store.db import session
 from exposure.store.discovery import ORIGIN_LISTED
 from exposure.store.source_cache import StoreAnswerCache
+from exposure.store.source_pace import key_gate
 
 #: The part of the run's deadline discovery may take before the nightly scan: the scan of the
 #: targets already known matters more than finding new ones.
@@ -120,7 +121,8 @@ async def run_discovery(
         settings.resolver_addresses(), timeout=settings.dns_timeout, tries=settings.dns_tries
     )
     cache = StoreAnswerCache(engine)
-    discoverer, notes = build(settings, CachingResolver(inner), cache)
+    gate = key_gate(settings.shodan_key, engine)
+    discoverer, notes = build(settings, CachingResolver(inner), cache, gate)
     try:
         outcome = await discover_companies(
             engine,
@@ -133,6 +135,8 @@ async def run_discovery(
         notes.extend(_credit_notes(discoverer))
     finally:
         await discoverer.aclose()
+        if gate is not None:
+            await gate.aclose()
         if own and isinstance(inner, AiodnsResolver):
             await inner.close()
         await cache.flush()

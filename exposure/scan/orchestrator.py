@@ -51,11 +51,10 @@ from exposure.settings import Settings
 from exposure.sources.shodan import ShodanSource
 from exposure.store import runs as store_runs
 from exposure.store.companies import CompanySnapshot, CompanyStream, active_company_ids
-from exposure.store.db import conninfo_of
 from exposure.store.db import session as session_scope
 from exposure.store.exhaustion import StoreExhaustedError, cause_of, detail_of
 from exposure.store.source_cache import StoreAnswerCache
-from exposure.store.source_pace import AdvisoryKeyGate
+from exposure.store.source_pace import key_gate
 from exposure.store.writer import StoreWriter
 
 log = logging.getLogger(__name__)
@@ -151,15 +150,6 @@ def _answer_cache(engine: Engine | None) -> StoreAnswerCache | None:
     return StoreAnswerCache(engine) if engine is not None else None
 
 
-def _key_gate(settings: Settings, engine: Engine | None) -> AdvisoryKeyGate | None:
-    """The Shodan key's turn across processes: on PostgreSQL (workers, and a scan beside them)
-    an advisory lock; on SQLite (one process a night) the source's own pacer is enough."""
-    key = settings.shodan_key
-    if engine is None or key is None or engine.dialect.name != "postgresql":
-        return None
-    return AdvisoryKeyGate(conninfo_of(engine.url), key)
-
-
 #: Why the mail servers' STARTTLS was not tested when the operator switched port 25 off.
 SMTP_OFF = (
     "not tested: this scanner does not connect to port 25 (smtp_probes = false; "
@@ -209,7 +199,7 @@ class RunResources:
             settings,
             cache=_answer_cache(engine),
             clock=lambda: run_now,
-            gate=_key_gate(settings, engine),
+            gate=key_gate(settings.shodan_key, engine),
         )
         self.health = RunHealth()
         if not settings.smtp_probes:

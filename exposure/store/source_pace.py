@@ -21,11 +21,25 @@ import hashlib
 import logging
 import random
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
 log = logging.getLogger(__name__)
+
+
+def key_gate(api_key: str | None, engine: Engine | None) -> AdvisoryKeyGate | None:
+    """The Shodan key's turn across processes: on PostgreSQL (workers, a scan beside them, and
+    discovery's Shodan searches, which spend the same key's requests) an advisory lock; on
+    SQLite (one process a night) the source's own pacer is enough."""
+    if engine is None or api_key is None or engine.dialect.name != "postgresql":
+        return None
+    from exposure.store.db import conninfo_of
+
+    return AdvisoryKeyGate(conninfo_of(engine.url), api_key)
 
 
 def key_lock(api_key: str) -> int:

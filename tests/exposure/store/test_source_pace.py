@@ -8,11 +8,10 @@ import uuid
 
 import pytest
 
-from exposure.scan.orchestrator import _key_gate
 from exposure.settings import load_settings
 from exposure.sources.shodan import HostView, ShodanConfig, ShodanSource, ViewKind
 from exposure.store.db import conninfo_of, make_engine
-from exposure.store.source_pace import AdvisoryKeyGate, key_lock
+from exposure.store.source_pace import AdvisoryKeyGate, key_gate, key_lock
 from exposure.testbed.shodan import ApiKey, ShodanLookalike
 from exposure.testbed.shodan_devices import Device
 
@@ -70,11 +69,56 @@ def test_the_gate_is_used_on_postgresql_only(_postgres_database, tmp_path):
     pg = make_engine(_postgres_database.render_as_string(hide_password=False))
     lite = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
     keyed = load_settings(shodan_api_key="k" * 32)
-    assert isinstance(_key_gate(keyed, pg), AdvisoryKeyGate)
-    assert _key_gate(keyed, lite) is None
-    assert _key_gate(load_settings(shodan_api_key=None), pg) is None
+    assert isinstance(key_gate(keyed.shodan_key, pg), AdvisoryKeyGate)
+    assert key_gate(keyed.shodan_key, lite) is None
+    assert key_gate(load_settings(shodan_api_key=None).shodan_key, pg) is None
     pg.dispose()
     lite.dispose()
+
+
+@pytest.mark.postgres
+async def test_discovery_searches_take_the_keys_turns_beside_a_scanning_worker(
+    _postgres_database,
+):
+    """Discovery's Shodan searches spend the same key as a worker's host look-ups (in docker
+    both ran at once and the look-ups were "rate limited after 4 tries"): with the key's
+    shared turn on both sides the look-alike sees no 429; the control without it does."""
+    from exposure.discovery.fetch import FetchConfig, JsonFetcher
+    from exposure.discovery.shodan_search import ShodanSearchDiscoverer
+    from exposure.sources.shodan import Pacer
+
+    key = uuid.uuid4().hex
+    la = ShodanLookalike([ApiKey(key)], rate_interval=INTERVAL, rate_slack=0.02)
+    await la.start()
+    conninfo = conninfo_of(_postgres_database)
+
+    async def both(shared: bool) -> None:
+        gates = [AdvisoryKeyGate(conninfo, key) if shared else None for _ in range(2)]
+        pace = Pacer(INTERVAL, gate=gates[0])
+        fetcher = JsonFetcher("discovery.shodan", FetchConfig(5.0, INTERVAL, 7.0), pace=pace)
+        search = ShodanSearchDiscoverer(la.rest_url, key, fetcher)
+        domains = [f"lid{n}.test" for n in range(4)]
+        try:
+            await asyncio.gather(
+                _two_workers(la, key, [gates[1], gates[1]]),
+                *(search.discover(d) for d in domains),
+            )
+        finally:
+            await search.aclose()
+            for gate in gates:
+                if gate is not None:
+                    await gate.aclose()
+
+    try:
+        await both(shared=True)
+        assert la.counters.rate_limited == 0
+        la.counters.rate_limited = 0
+        for ip in list(la.ips):
+            la.remove_host(ip)
+        await both(shared=False)
+        assert la.counters.rate_limited > 0
+    finally:
+        await la.close()
 
 
 def test_the_lock_key_is_not_the_api_key():
