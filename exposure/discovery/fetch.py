@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -23,8 +22,9 @@ from typing import Any, Protocol
 import httpx
 
 from exposure.contract import FailureReason
-from exposure.sources.cache import AnswerCache, CachedAnswer
+from exposure.sources.cache import AnswerCache
 from exposure.sources.jsonget import GetFailure, get_json, redact_httpx_logs
+from exposure.sources.shodan import CachedAnswer, Pacer
 
 USER_AGENT = "exposure-discovery (passive; Meldpunt Cybersecurity)"
 MAX_ANSWER_BYTES = 8 * 1024 * 1024
@@ -53,31 +53,9 @@ class FetchFailure:
     message: str
 
 
-class Pace:
-    """One request at a time per source, `interval` seconds apart (a per-source limiter: a
-    module-level one would leak between runs and tests)."""
-
-    def __init__(self, interval: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.interval = interval
-        self._clock = clock
-        self._lock = asyncio.Lock()
-        self._ready_at = float("-inf")
-
-    @contextlib.asynccontextmanager
-    async def turn(self) -> AsyncIterator[None]:
-        async with self._lock:
-            delay = self._ready_at - self._clock()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            try:
-                yield
-            finally:
-                self._ready_at = self._clock() + self.interval
-
-
 class Turns(Protocol):
-    """Whatever hands out a source's turns: `Pace`, or the Shodan key's `Pacer` with the turn
-    shared across processes (exposure.sources.shodan)."""
+    """Whatever hands out a source's turns: a `Pacer` (exposure.sources.shodan), for the Shodan
+    key with its turn shared across processes."""
 
     def turn(self) -> contextlib.AbstractAsyncContextManager[None]: ...
 
@@ -96,7 +74,7 @@ class JsonFetcher:
         self.source = source
         self.config = config
         self.cache = cache
-        self.pace: Turns = pace or Pace(config.interval)
+        self.pace: Turns = pace or Pacer(config.interval)
         self.requests = 0
         self.cache_hits = 0
         self._client = client

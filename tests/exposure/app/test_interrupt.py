@@ -7,10 +7,10 @@ import asyncio
 import os
 import signal
 import sqlite3
-import sys
 
 from exposure.testbed.runner import Testbed
 from exposure.testbed.scenario import Area, CompanySpec, DomainSpec
+from tests.exposure.app.scans import cli
 
 AREA = Area(
     companies=[
@@ -33,16 +33,7 @@ def _as_in_a_terminal() -> None:
 
 
 async def _cli(env: dict[str, str], *args: str) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "exposure.app.cli",
-        *args,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        preexec_fn=_as_in_a_terminal,  # the child has no threads before exec
-    )
+    return await cli(env, *args, preexec=_as_in_a_terminal)
 
 
 def _count(db: str, sql: str) -> list[tuple]:
