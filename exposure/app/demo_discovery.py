@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.engine import Engine
 
@@ -95,10 +96,11 @@ async def discover_and_decide(
     )
     unexpected = tuple(sorted(" ".join(k) for k in set(found) - set(planned)))
     missed = tuple(sorted(" ".join(k) for k in set(planned) - set(found)))
+    # host names come from DNS and certificate logs: text, never rich markup
     for line in unexpected:
-        console.print(f"[red]not planted but proposed[/]: {line}", highlight=False)
+        console.print(f"[red]not planted but proposed[/]: {escape(line)}", highlight=False)
     for line in missed:
-        console.print(f"[red]planted but not proposed[/]: {line}", highlight=False)
+        console.print(f"[red]planted but not proposed[/]: {escape(line)}", highlight=False)
     return DemoDiscovery(len(found), decided[CONFIRM], decided[REJECT], unexpected, missed)
 
 
